@@ -1,0 +1,147 @@
+"""Configuration classes, read from environment variables.
+
+`config_from_env()` picks the class named by HUIZHONG_ENV (development | testing | production);
+every value can be overridden by an environment variable of the same name.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'huizhong.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # i18n
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+
+    # Money
+    DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")
+    PLATFORM_FEE_BPS = _env_int("PLATFORM_FEE_BPS", 1000)
+    # Per-category fee overrides, e.g. "tutoring=500,delivery=800"
+    PLATFORM_FEE_BPS_BY_CATEGORY = os.environ.get("PLATFORM_FEE_BPS_BY_CATEGORY", "")
+    PAYOUT_MIN_AMOUNT = _env_int("PAYOUT_MIN_AMOUNT", 1000)  # 10.00 CNY
+    PAYOUT_DAILY_LIMIT = _env_int("PAYOUT_DAILY_LIMIT", 5_000_000)  # 50,000.00 CNY
+    UNVERIFIED_PUBLISH_LIMIT = _env_int("UNVERIFIED_PUBLISH_LIMIT", 500_000)  # 5,000.00 CNY
+    BANK_ACCOUNT_NAME = os.environ.get("BANK_ACCOUNT_NAME", "湖北汇众科技有限公司")
+    BANK_ACCOUNT_NUMBER = os.environ.get("BANK_ACCOUNT_NUMBER", "4200 1234 5678 9012 345")
+    BANK_NAME = os.environ.get("BANK_NAME", "中国银行武汉东湖支行")
+
+    # Stripe (card payments are hidden when the secret key is unset)
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    STRIPE_TIMEOUT_SECONDS = _env_int("STRIPE_TIMEOUT_SECONDS", 10)
+
+    # Timers
+    REVIEW_DAYS = _env_int("REVIEW_DAYS", 7)
+    CLAIM_CONFIRM_HOURS = _env_int("CLAIM_CONFIRM_HOURS", 48)
+    SELECTION_DAYS = _env_int("SELECTION_DAYS", 7)
+    MAX_REVISIONS = _env_int("MAX_REVISIONS", 3)
+
+    # Uploads
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    AVATAR_MAX_BYTES = _env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
+    LICENCE_MAX_BYTES = _env_int("LICENCE_MAX_BYTES", 5 * 1024 * 1024)
+    ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+    # Rate limits
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+
+    # Mail: printed to the log and kept in the outbox table unless MAIL_SERVER is set
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "noreply@huizhong.example")
+
+    # Field encryption of identity numbers (derived from SECRET_KEY when unset)
+    FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_ENABLED = True
+    PASSWORD_RESET_MAX_AGE = 3600
+    LOG_JSON = _env_bool("LOG_JSON", False)
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    STRIPE_SECRET_KEY = ""
+    STRIPE_PUBLISHABLE_KEY = ""
+    STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+    PASSWORD_HASH_FAST = True  # cheap KDF parameters so the suite stays fast
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    LOG_JSON = _env_bool("LOG_JSON", True)
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start with development secrets or the embedded database."""
+        problems = []
+        if not os.environ.get("SECRET_KEY") or os.environ["SECRET_KEY"] == Config.SECRET_KEY:
+            problems.append("SECRET_KEY must be set")
+        url = os.environ.get("DATABASE_URL", "")
+        if not url or url.startswith("sqlite"):
+            problems.append("DATABASE_URL must name a PostgreSQL database")
+        if problems:
+            raise RuntimeError("Production configuration refused: " + "; ".join(problems))
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env():
+    name = os.environ.get("HUIZHONG_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"HUIZHONG_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,188 @@
+"""Huizhong (汇众): a crowdsourcing task marketplace.
+
+create_app() builds the Flask application: extensions, one blueprint per domain, the JSON API,
+error handling for pages and API, and the commit boundary (one commit per request).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+
+from flask import Flask, flash, g, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+# Domain packages, in dependency order. Each has init_app(app) (models, blueprints, API routes,
+# CLI) and may have demo.py with load() for `flask demo load`.
+DOMAINS = (
+    "core",
+    "notifications",
+    "accounts",
+)
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config_class=None, **overrides) -> Flask:
+    from config import INSTANCE_DIR, config_from_env
+
+    config_class = config_class or config_from_env()
+    if hasattr(config_class, "check"):
+        config_class.check()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR),
+                template_folder=os.path.join(root, "templates"),
+                static_folder=os.path.join(root, "static"))
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _configure_engine(app)
+
+    from .core.logging import configure_logging
+    configure_logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from .core.i18n import select_locale, select_timezone
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    for name in DOMAINS:
+        module = importlib.import_module(f".{name}", __name__)
+        module.init_app(app)
+
+    from . import api
+    api.init_app(app)
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+
+    _register_error_handlers(app)
+    _register_commit_boundary(app)
+    from . import cli
+    cli.init_app(app)
+    return app
+
+
+def _configure_engine(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 15)
+        if uri in ("sqlite://", "sqlite:///:memory:"):
+            from sqlalchemy.pool import StaticPool
+            options.setdefault("poolclass", StaticPool)
+            options["connect_args"]["check_same_thread"] = False
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _register_commit_boundary(app: Flask) -> None:
+    from .core import db as unit
+
+    @app.after_request
+    def commit_unit_of_work(response):
+        if response.status_code >= 400 or g.get("no_commit"):
+            unit.rollback()
+            return response
+        try:
+            unit.commit()
+        except Exception as exc:  # a race lost at commit time
+            from .core.errors import DomainError
+            if isinstance(exc, DomainError):
+                return _render_domain_error(exc)
+            raise
+        return response
+
+
+def _render_domain_error(exc):
+    from . import api
+    from .core import db as unit
+    from .core.errors import ValidationFailed
+
+    unit.rollback()
+    g.no_commit = True
+    if api.is_api_request():
+        return api.domain_problem(exc)
+    if request.method == "POST" and not isinstance(exc, ValidationFailed) or (
+            request.method == "POST" and isinstance(exc, ValidationFailed) and not exc.errors):
+        # An action on a page (award, accept, claim, ...) that is no longer possible: say why on
+        # the page the user came from.
+        target = _safe_referrer()
+        if target:
+            flash(str(exc.message), "error")
+            return redirect(target, code=303)
+    message = str(exc.message)
+    if isinstance(exc, ValidationFailed) and exc.errors:
+        message += " " + "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items())
+    return render_template("errors/error.html", status=exc.status, message=message), exc.status
+
+
+def _safe_referrer():
+    from urllib.parse import urlsplit
+    ref = request.referrer
+    if not ref:
+        return None
+    parts = urlsplit(ref)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from . import api
+    from .core import db as unit
+    from .core.errors import DomainError
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(exc):
+        return _render_domain_error(exc)
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc):
+        unit.rollback()
+        g.no_commit = True
+        if api.is_api_request():
+            return api.http_problem(exc)
+        if exc.code and exc.code < 400:
+            return exc
+        return render_template("errors/error.html", status=exc.code,
+                               message=_http_message(exc.code)), exc.code
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity(exc):
+        from .core.errors import Conflict
+        log.info("integrity error: %s", exc.orig)
+        return _render_domain_error(Conflict())
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc):
+        unit.rollback()
+        g.no_commit = True
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if api.is_api_request():
+            return api.problem(500, "Internal Server Error", "Something went wrong on our side.")
+        return render_template("errors/error.html", status=500, message=_http_message(500)), 500
+
+
+def _http_message(code):
+    messages = {
+        400: _l("The request was not understood."),
+        401: _l("Please log in."),
+        403: _l("You are not allowed to see this page."),
+        404: _l("This page does not exist."),
+        405: _l("This method is not allowed here."),
+        413: _l("The upload is too large."),
+        429: _l("Too many requests. Please wait a moment and try again."),
+        500: _l("Something went wrong on our side. It has been logged."),
+    }
+    return messages.get(code, _l("The request could not be completed."))

@@ -1,0 +1,75 @@
+"""Users and API tokens."""
+from __future__ import annotations
+
+import hashlib
+
+from flask_login import UserMixin
+
+from ..extensions import db
+from ..core.db import utcnow
+
+ROLES = ("member", "operator", "admin")
+ACCOUNT_TYPES = ("individual", "organization")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        db.CheckConstraint("role in ('member', 'operator', 'admin')", name="role_known"),
+        db.CheckConstraint("account_type in ('individual', 'organization')", name="account_type_known"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)  # stored lower-cased
+    password_hash = db.Column(db.String(255), nullable=False)
+    display_name = db.Column(db.String(80), nullable=False)
+    account_type = db.Column(db.String(20), nullable=False, default="individual")
+    role = db.Column(db.String(20), nullable=False, default="member")
+    bio = db.Column(db.Text, nullable=False, default="")
+    city = db.Column(db.String(16), nullable=True)  # a code from core.cities
+    skills = db.Column(db.JSON, nullable=False, default=list)  # list of tag strings
+    avatar_path = db.Column(db.String(255), nullable=True)
+    locale = db.Column(db.String(10), nullable=True)
+    suspended_at = db.Column(db.DateTime, nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(db.DateTime, nullable=True)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role in ("operator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: suspended users cannot log in
+        return self.suspended_at is None
+
+    @property
+    def roles(self) -> list[str]:
+        return {"member": ["member"], "operator": ["member", "operator"],
+                "admin": ["member", "operator", "admin"]}[self.role]
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
+    __tablename__ = "api_tokens"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    name = db.Column(db.String(80), nullable=False, default="")
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    prefix = db.Column(db.String(12), nullable=False)  # shown in the settings list
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_used_at = db.Column(db.DateTime, nullable=True)
+    revoked_at = db.Column(db.DateTime, nullable=True)
+
+    user = db.relationship("User", lazy="joined")
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

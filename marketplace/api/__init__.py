@@ -1,0 +1,234 @@
+"""The /api/v1 JSON API: token auth, RFC 9457 problem documents, cursor pagination and the
+OpenAPI document generated from the routes themselves.
+
+Domains add endpoints with `api_route`, which both registers the view on the blueprint and
+describes it for `GET /api/v1/openapi.json`:
+
+    @api_route("/tasks/<int:task_id>/bids", methods=["POST"], summary="Place a bid",
+               body={"amount": "integer", "days": "integer", "proposal": "string"},
+               tags=["bids"])
+    def place_bid(task_id): ...
+
+Views read the caller with `api_user()` (401 without a valid token unless auth=False), validate
+input with `json_form(FormClass)` (the same WTForms form as the page) and return `jsonify(...)`.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from ..core.errors import DomainError, NotAuthenticated, ValidationFailed
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+OPERATIONS: list[dict] = []
+
+
+def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, body=None,
+              query=None, tags=(), description: str = "", multipart: bool = False,
+              operator: bool = False, idempotent: bool = False, status: int = 200):
+    """Register an API view and describe it for the OpenAPI document.
+
+    body/query: {name: "string"|"integer"|"boolean"|"array"|"object"|"file"} (suffix "!" = required).
+    auth: a bearer token is required (the view gets a 401 problem without one).
+    operator: the caller must be an operator (403 otherwise).
+    """
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if auth or operator:
+                user = api_user()
+                if operator and not user.is_operator:
+                    from ..core.errors import Forbidden
+                    raise Forbidden()
+            return view(*args, **kwargs)
+
+        for method in methods:
+            OPERATIONS.append({
+                "rule": rule, "method": method.lower(), "summary": summary, "auth": auth or operator,
+                "body": body or {}, "query": query or {}, "tags": list(tags),
+                "description": description, "multipart": multipart, "operator": operator,
+                "idempotent": idempotent, "status": status, "endpoint": view.__name__,
+            })
+        bp.add_url_rule(rule, view.__name__, wrapped, methods=list(methods))
+        return wrapped
+    return decorator
+
+
+# --- authentication -----------------------------------------------------------------------------
+
+def _token_user():
+    from ..accounts.models import ApiToken
+    from ..core.db import utcnow
+    from ..extensions import db
+
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = header[len("Bearer "):].strip()
+    if not token:
+        return None
+    row = db.session.execute(
+        db.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token),
+                                  ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None or not row.user.is_active:
+        return None
+    now = utcnow()
+    # Touch last_used_at at most once a minute so reads stay reads.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = now
+    return row.user
+
+
+def api_user(required: bool = True):
+    """The user behind the bearer token of this request (cached per request)."""
+    if "api_user" not in g:
+        g.api_user = _token_user()
+    if g.api_user is None and required:
+        raise NotAuthenticated()
+    return g.api_user
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+def json_body() -> dict:
+    if request.mimetype == "multipart/form-data" or request.mimetype == "application/x-www-form-urlencoded":
+        return request.form.to_dict()
+    data = request.get_json(silent=True)
+    if data is None:
+        if request.data:
+            raise ValidationFailed(errors={"body": ["The body is not valid JSON."]})
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationFailed(errors={"body": ["The body must be a JSON object."]})
+    return data
+
+
+def json_form(form_class, data: dict | None = None, **kwargs):
+    """Validate a JSON body with the page's WTForms form; raise ValidationFailed naming fields."""
+    data = json_body() if data is None else data
+    md = MultiDict()
+    for key, value in data.items():
+        if isinstance(value, list):
+            for item in value:
+                md.add(key, item if not isinstance(item, (dict, list)) else json.dumps(item))
+        elif isinstance(value, bool):
+            if value:
+                md.add(key, "y")
+        elif value is None:
+            continue
+        else:
+            md.add(key, value if not isinstance(value, dict) else json.dumps(value))
+    files = request.files if request.files else None
+    if files:
+        for key in files:
+            for f in files.getlist(key):
+                md.add(key, f)
+    form = form_class(formdata=md, meta={"csrf": False}, **kwargs)
+    if not form.validate():
+        raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in _flat_errors(form.errors).items()})
+    return form
+
+
+def _flat_errors(errors: dict) -> dict:
+    flat = {}
+    for key, value in errors.items():
+        if isinstance(value, dict):
+            for sub, msgs in _flat_errors(value).items():
+                flat[f"{key}.{sub}"] = msgs
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, item in enumerate(value):
+                for sub, msgs in _flat_errors(item).items():
+                    flat[f"{key}[{i}].{sub}"] = msgs
+        else:
+            flat[key] = value
+    return flat
+
+
+# --- pagination -----------------------------------------------------------------------------------
+
+def page_params(default: int = 20) -> tuple[int, dict | None]:
+    """?limit= (1..100) and ?cursor= (opaque) from the query string."""
+    raw = request.args.get("limit", str(default))
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ValidationFailed(errors={"limit": ["limit must be a whole number."]}) from None
+    if not 1 <= limit <= 100:
+        raise ValidationFailed(errors={"limit": ["limit must be between 1 and 100."]})
+    cursor = request.args.get("cursor")
+    return limit, (decode_cursor(cursor) if cursor else None)
+
+
+def encode_cursor(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(data, dict):
+            raise ValueError
+        return data
+    except (ValueError, TypeError):
+        raise ValidationFailed(errors={"cursor": ["The cursor is not valid."]}) from None
+
+
+def keyset_page(query, model, limit: int, cursor: dict | None, *, id_col=None):
+    """Newest-first keyset pagination on the id column: returns (rows, next_cursor)."""
+    id_col = id_col if id_col is not None else model.id
+    from ..extensions import db
+    if cursor and "before" in cursor:
+        query = query.where(id_col < int(cursor["before"]))
+    rows = list(db.session.scalars(query.order_by(id_col.desc()).limit(limit + 1)).unique())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor({"before": rows[-1].id})
+    return rows, next_cursor
+
+
+def listing(items, next_cursor):
+    return jsonify({"items": items, "next_cursor": next_cursor})
+
+
+# --- errors: RFC 9457 -------------------------------------------------------------------------
+
+def problem(status: int, title: str, detail: str | None = None, *, errors: dict | None = None,
+            type_slug: str | None = None):
+    body = {
+        "type": f"https://huizhong.example/problems/{type_slug or status}",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+    }
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
+    return response
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def domain_problem(exc: DomainError):
+    return problem(exc.status, str(exc.message), errors=exc.errors or None, type_slug=exc.type_slug)
+
+
+def http_problem(exc: HTTPException):
+    return problem(exc.code or 500, exc.name, exc.description, type_slug=str(exc.code))
+
+
+def init_app(app):
+    # Endpoint modules attach routes to `bp` when their domain's init_app imports them; the
+    # OpenAPI route lives here. The blueprint is registered by create_app after every domain.
+    from . import openapi  # noqa: F401

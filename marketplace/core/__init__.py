@@ -1,0 +1,9 @@
+"""Shared building blocks: errors, money, identity-number checks, the commit boundary, audit log."""
+
+
+def init_app(app):
+    from . import audit  # noqa: F401  (model)
+    from .routes import bp
+    from .templating import init_templating
+    app.register_blueprint(bp)
+    init_templating(app)

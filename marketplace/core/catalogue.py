@@ -1,0 +1,97 @@
+"""Fixed reference lists: task categories (four families) and Hubei cities/districts.
+
+Stored values are the codes/slugs; names are translatable and rendered per locale.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+FAMILIES = {
+    "research": _l("Research crowdsourcing"),
+    "enterprise": _l("Leading-enterprise crowdsourcing"),
+    "life_service": _l("Life-service crowdsourcing"),
+    "knowledge_content": _l("Knowledge-content crowdsourcing"),
+}
+
+# slug -> (family, name)
+CATEGORIES = {
+    "rd_challenge": ("research", _l("R&D challenge")),
+    "tech_transfer": ("research", _l("Technology transfer")),
+    "instrument_time": ("research", _l("Testing and instrument time")),
+    "expert_consulting": ("research", _l("Expert consultation")),
+    "component_design": ("enterprise", _l("Component design")),
+    "process_improvement": ("enterprise", _l("Process improvement")),
+    "software": ("enterprise", _l("Software development")),
+    "delivery": ("life_service", _l("Delivery and errands")),
+    "transport": ("life_service", _l("Transport")),
+    "tutoring": ("life_service", _l("Tutoring and online education")),
+    "travel_guide": ("life_service", _l("Travel guiding")),
+    "home_care": ("life_service", _l("Home and health care")),
+    "micro_film": ("knowledge_content", _l("Micro-film")),
+    "animation": ("knowledge_content", _l("Animation")),
+    "popular_science": ("knowledge_content", _l("Popular-science writing")),
+    "encyclopedia_qa": ("knowledge_content", _l("Encyclopedia Q&A")),
+    "translation": ("knowledge_content", _l("Translation")),
+}
+
+# code -> name. Prefecture-level divisions of Hubei, Wuhan's districts, and "other".
+CITIES = {
+    "wuhan": _l("Wuhan"),
+    "wuhan-jiangan": _l("Wuhan · Jiang'an"),
+    "wuhan-jianghan": _l("Wuhan · Jianghan"),
+    "wuhan-qiaokou": _l("Wuhan · Qiaokou"),
+    "wuhan-hanyang": _l("Wuhan · Hanyang"),
+    "wuhan-wuchang": _l("Wuhan · Wuchang"),
+    "wuhan-qingshan": _l("Wuhan · Qingshan"),
+    "wuhan-hongshan": _l("Wuhan · Hongshan"),
+    "wuhan-donghu": _l("Wuhan · East Lake High-tech Zone"),
+    "wuhan-caidian": _l("Wuhan · Caidian"),
+    "wuhan-jiangxia": _l("Wuhan · Jiangxia"),
+    "wuhan-huangpi": _l("Wuhan · Huangpi"),
+    "wuhan-xinzhou": _l("Wuhan · Xinzhou"),
+    "wuhan-dongxihu": _l("Wuhan · Dongxihu"),
+    "wuhan-hannan": _l("Wuhan · Hannan"),
+    "huangshi": _l("Huangshi"),
+    "shiyan": _l("Shiyan"),
+    "yichang": _l("Yichang"),
+    "xiangyang": _l("Xiangyang"),
+    "ezhou": _l("Ezhou"),
+    "jingmen": _l("Jingmen"),
+    "xiaogan": _l("Xiaogan"),
+    "jingzhou": _l("Jingzhou"),
+    "huanggang": _l("Huanggang"),
+    "xianning": _l("Xianning"),
+    "suizhou": _l("Suizhou"),
+    "enshi": _l("Enshi"),
+    "xiantao": _l("Xiantao"),
+    "qianjiang": _l("Qianjiang"),
+    "tianmen": _l("Tianmen"),
+    "shennongjia": _l("Shennongjia"),
+    "other": _l("Other (outside Hubei)"),
+}
+
+
+def city_of(code: str | None) -> str | None:
+    """The prefecture a city/district code belongs to ("wuhan-hongshan" -> "wuhan")."""
+    if not code:
+        return None
+    return code.split("-", 1)[0]
+
+
+def city_name(code: str | None) -> str:
+    return str(CITIES.get(code, "")) if code else ""
+
+
+def category_name(slug: str | None) -> str:
+    entry = CATEGORIES.get(slug)
+    return str(entry[1]) if entry else (slug or "")
+
+
+def city_choices(blank: bool = True):
+    choices = [(code, str(name)) for code, name in CITIES.items()]
+    return ([("", "—")] if blank else []) + choices
+
+
+def category_choices(blank: bool = True):
+    choices = [(slug, f"{FAMILIES[fam]} · {name}") for slug, (fam, name) in CATEGORIES.items()]
+    return ([("", "—")] if blank else []) + choices

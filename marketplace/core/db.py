@@ -1,0 +1,119 @@
+"""The commit boundary and shared model helpers.
+
+Services never commit. A web request commits once, after the view returns a response below 400
+(see `init_app`); a CLI command or job calls `commit()` itself. Side effects that must only happen
+when the data is really saved (emails, Stripe calls that follow a state change) are registered with
+`after_commit(fn)` and run after the commit succeeds; a rollback drops them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import g, has_app_context, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ..extensions import db
+from .errors import Conflict
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now; every stored time is naive UTC."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """ISO 8601 with offset for a stored naive-UTC time."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.timezone.utc).isoformat()
+
+
+def _pending() -> list:
+    if not has_app_context():
+        return []
+    if "_after_commit" not in g:
+        g._after_commit = []
+    return g._after_commit
+
+
+def after_commit(fn, *args, **kwargs) -> None:
+    """Run fn(*args, **kwargs) after the current unit of work commits."""
+    _pending().append((fn, args, kwargs))
+
+
+def commit() -> None:
+    """Commit the unit of work and run its after-commit callbacks.
+
+    An IntegrityError at commit time means a concurrent request won a race that the database
+    guards; it becomes a 409 Conflict.
+    """
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        _pending().clear()
+        log.info("commit refused by a constraint: %s", exc.orig)
+        raise Conflict() from exc
+    except OperationalError as exc:  # e.g. serialization failure / database locked
+        db.session.rollback()
+        _pending().clear()
+        log.warning("commit failed: %s", exc.orig)
+        raise Conflict() from exc
+    callbacks = list(_pending())
+    _pending().clear()
+    for fn, args, kwargs in callbacks:
+        try:
+            fn(*args, **kwargs)
+        except Exception:  # a failed email must not undo a committed change
+            log.exception("after-commit callback %r failed", fn)
+
+
+def rollback() -> None:
+    db.session.rollback()
+    _pending().clear()
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def lock_row(model, pk):
+    """Load one row with SELECT ... FOR UPDATE (a no-op lock on SQLite, where writers serialise)."""
+    return db.session.execute(
+        db.select(model).where(model.id == pk).with_for_update()
+    ).scalar_one_or_none()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    # WAL + busy timeout make the embedded database usable by the web server and the
+    # timer sweeper at once; foreign keys are off by default in SQLite.
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=15000")
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except Exception:  # in-memory databases have no WAL
+        pass
+    cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn):
+    # BEGIN IMMEDIATE takes the write lock up front, so two writers never deadlock halfway
+    # through a transaction; on SQLite this serialises every unit of work.
+    # Reads of a GET request take no write lock.
+    if conn.dialect.name == "sqlite":
+        if has_request_context() and request.method in ("GET", "HEAD"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")

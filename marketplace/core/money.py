@@ -1,0 +1,107 @@
+"""Money: integer minor units (分) with a currency. Never floats.
+
+`parse_amount` turns user input ("1,234.56" or 123456 from JSON) into minor units with a field-named
+error; `format_money` renders per locale (¥1,234.56 in zh_CN); `fee_for` and `split_largest_remainder`
+are the two rounding rules of the platform.
+"""
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+
+from babel.numbers import format_currency
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from .errors import ValidationFailed
+
+MAX_AMOUNT = 10**12  # 100 億元 in 分: far above any real task, far below int64 overflow
+MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2}
+SUPPORTED_CURRENCIES = tuple(MINOR_UNITS)
+
+
+def _bad(field, message):
+    return ValidationFailed(errors={field: [message]})
+
+
+def parse_amount(value, field: str = "amount", *, minor: bool = False, allow_zero: bool = False,
+                 maximum: int = MAX_AMOUNT) -> int:
+    """Parse an amount into minor units.
+
+    minor=True: the input is already in minor units (the JSON API) and must be an integer.
+    minor=False: the input is a decimal in major units with at most two decimals (the forms).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise _bad(field, _l("Enter an amount."))
+    if isinstance(value, bool):
+        raise _bad(field, _l("The amount must be a number."))
+    if minor:
+        if isinstance(value, int):
+            result = value
+        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            result = int(value.strip())
+        else:
+            raise _bad(field, _l("The amount must be a whole number of minor units (分)."))
+    else:
+        try:
+            d = Decimal(str(value).replace(",", "").replace("¥", "").strip())
+        except InvalidOperation:
+            raise _bad(field, _l("The amount must be a number.")) from None
+        if not d.is_finite():
+            raise _bad(field, _l("The amount must be a number."))
+        if d != d.quantize(Decimal("0.01")):
+            raise _bad(field, _l("Use at most two decimal places."))
+        result = int((d * 100).to_integral_value())
+    if result < 0 or (result == 0 and not allow_zero):
+        raise _bad(field, _l("The amount must be greater than zero."))
+    if result > maximum:
+        raise _bad(field, _l("The amount is too large."))
+    return result
+
+
+def check_currency(currency: str, field: str = "currency") -> str:
+    if currency not in SUPPORTED_CURRENCIES:
+        raise _bad(field, _l("Unsupported currency."))
+    return currency
+
+
+def to_decimal(amount: int, currency: str = "CNY") -> Decimal:
+    return (Decimal(amount) / (10 ** MINOR_UNITS.get(currency, 2))).quantize(Decimal("0.01"))
+
+
+def format_money(amount: int | None, currency: str = "CNY", locale=None) -> str:
+    if amount is None:
+        return ""
+    locale = locale or str(get_locale() or "zh_CN")
+    return format_currency(to_decimal(amount, currency), currency, locale=locale)
+
+
+def format_plain(amount: int) -> str:
+    """1234.56 style, for pre-filling form inputs."""
+    return str(to_decimal(amount))
+
+
+def fee_for(amount: int, bps: int) -> int:
+    """Platform fee in basis points of an amount, rounded down to 1 minor unit."""
+    if amount < 0 or not 0 <= bps <= 10000:
+        raise ValueError("amount must be >= 0 and bps within 0..10000")
+    return int((Decimal(amount) * bps / 10000).to_integral_value(rounding=ROUND_DOWN))
+
+
+def split_largest_remainder(total: int, weights: list[int]) -> list[int]:
+    """Split total in proportion to weights so the parts always sum to total.
+
+    Each part gets the floor of its exact share; the leftover units go to the parts with the
+    largest remainders (ties to the earlier part).
+    """
+    if total < 0:
+        raise ValueError("total must be >= 0")
+    if not weights or any(w < 0 for w in weights) or sum(weights) == 0:
+        raise ValueError("weights must be non-negative and not all zero")
+    wsum = sum(weights)
+    floors = [total * w // wsum for w in weights]
+    remainders = [total * w % wsum for w in weights]
+    left = total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors

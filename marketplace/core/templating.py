@@ -1,0 +1,42 @@
+"""Jinja filters and globals shared by every template."""
+from __future__ import annotations
+
+from flask import current_app, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.routing import BuildError
+
+from .catalogue import category_name, city_name
+from .money import format_money
+
+
+def nav_url(endpoint: str, **values) -> str | None:
+    """url_for that returns None for an endpoint this build does not have."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def init_templating(app):
+    app.jinja_env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency)
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["city"] = city_name
+    app.jinja_env.filters["category"] = category_name
+    app.jinja_env.globals["nav_url"] = nav_url
+
+    @app.context_processor
+    def globals_():
+        unread = 0
+        if current_user and current_user.is_authenticated:
+            from ..notifications.service import unread_count
+            unread = unread_count(current_user.id)
+        return {
+            "current_locale": "zh_CN" if get_locale().language == "zh" else "en",
+            "unread_notifications": unread,
+            "languages": current_app.config["LANGUAGES"],
+            "request_path": request.full_path.rstrip("?") if request else "/",
+            "nl2br": lambda s: Markup("<br>".join(Markup.escape(s or "").split("\n"))),
+        }

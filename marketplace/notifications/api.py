@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from ..api import api_route, api_user, listing, page_params
+from ..core.db import iso
+from . import service
+
+
+def serialize(note) -> dict:
+    return {"id": note.id, "kind": note.kind, "text": service.render(note.kind, note.params),
+            "params": note.params, "link": note.link, "created_at": iso(note.created_at),
+            "read": note.read_at is not None}
+
+
+@api_route("/notifications", summary="My notifications, newest first", tags=["notifications"],
+           query={"limit": "integer", "cursor": "string"})
+def list_notifications():
+    user = api_user()
+    limit, cursor = page_params()
+    items = service.list_for(user.id, limit=limit + 1, before_id=(cursor or {}).get("before"))
+    from ..api import encode_cursor
+    next_cursor = encode_cursor({"before": items[limit - 1].id}) if len(items) > limit else None
+    return listing([serialize(n) for n in items[:limit]], next_cursor)
+
+
+@api_route("/notifications/read", methods=["POST"], summary="Mark all my notifications read",
+           tags=["notifications"])
+def read_notifications():
+    user = api_user()
+    count = service.mark_all_read(user.id)
+    from flask import jsonify
+    return jsonify({"marked": count})
