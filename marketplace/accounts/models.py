@@ -5,8 +5,8 @@ import hashlib
 
 from flask_login import UserMixin
 
-from ..extensions import db
 from ..core.db import utcnow
+from ..extensions import db
 
 ROLES = ("member", "operator", "admin")
 ACCOUNT_TYPES = ("individual", "organization")

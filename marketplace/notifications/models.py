@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ..extensions import db
 from ..core.db import utcnow
+from ..extensions import db
 
 
 class Notification(db.Model):

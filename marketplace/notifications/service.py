@@ -16,10 +16,9 @@ from email.message import EmailMessage
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
 from ..core.db import after_commit, utcnow
+from ..extensions import db
 from .models import Notification, OutboxMail
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,13 @@
 """Check digits per GB 11643-1999 (resident ID) and GB 32100-2015 (USCC), with published examples."""
 import pytest
 
-from marketplace.core.ids import is_valid_resident_id, is_valid_uscc, mask, resident_id_check_char, uscc_check_char
+from marketplace.core.ids import (
+    is_valid_resident_id,
+    is_valid_uscc,
+    mask,
+    resident_id_check_char,
+    uscc_check_char,
+)
 
 # The two examples printed in GB 11643-1999 itself, plus the X check character case.
 VALID_IDS = ["11010519491231002X", "440524188001010014"]
