@@ -22,6 +22,7 @@ DOMAINS = (
     "core",
     "notifications",
     "accounts",
+    "jobs",
 )
 
 log = logging.getLogger(__name__)
