@@ -52,3 +52,17 @@ def login(client, user: User) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = str(user.id)
         sess["_fresh"] = True
+
+
+def make_admin(**kwargs) -> User:
+    return make_user(role="admin", **kwargs)
+
+
+def png_bytes(size: int = 4) -> bytes:
+    """A real, small PNG image."""
+    import io
+
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     display_name = db.Column(db.String(80), nullable=False)
     account_type = db.Column(db.String(20), nullable=False, default="individual")
+    # The organisation named at registration; the organisations domain owns the real record.
+    org_name = db.Column(db.String(200), nullable=True)
     role = db.Column(db.String(20), nullable=False, default="member")
     bio = db.Column(db.Text, nullable=False, default="")
     city = db.Column(db.String(16), nullable=True)  # a code from core.cities
@@ -58,9 +60,10 @@ class User(UserMixin, db.Model):
 class ApiToken(db.Model):
     """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
     __tablename__ = "api_tokens"
+    __table_args__ = (db.Index("ix_api_tokens_user_active", "user_id", "revoked_at"),)
 
     id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     name = db.Column(db.String(80), nullable=False, default="")
     token_hash = db.Column(db.String(64), nullable=False, unique=True)
     prefix = db.Column(db.String(12), nullable=False)  # shown in the settings list

@@ -1,0 +1,109 @@
+"""Accounts on the JSON API: register, tokens, /me."""
+from __future__ import annotations
+
+from flask import jsonify
+from flask_babel import lazy_gettext as _l
+
+from ..api import api_route, api_user, json_body, json_form
+from ..core.db import commit, iso
+from ..core.errors import NotFound, ValidationFailed
+from ..extensions import limiter
+from . import service
+from .forms import ProfileForm, RegisterForm, TokenLoginForm
+from .routes import login_limit
+from .service import AccountSuspended, LoginRefused
+
+
+class RegisterBody(RegisterForm):
+    """The registration form without the repeated password, which only a page needs."""
+    confirm = None
+
+
+def _token_json(row) -> dict:
+    return {"id": row.id, "name": row.name, "prefix": row.prefix, "created_at": iso(row.created_at),
+            "last_used_at": iso(row.last_used_at), "revoked_at": iso(row.revoked_at)}
+
+
+@api_route("/users", methods=["POST"], auth=False, status=201, tags=["accounts"],
+           summary="Register a new account",
+           body={"email": "string!", "password": "string!", "display_name": "string!",
+                 "account_type": "string", "org_name": "string"})
+def accounts_register_user():
+    form = json_form(RegisterBody)
+    user = service.register(email=form.email.data, password=form.password.data,
+                            display_name=form.display_name.data, account_type=form.account_type.data,
+                            org_name=form.org_name.data)
+    return jsonify(service.me_payload(user)), 201
+
+
+@api_route("/tokens", methods=["POST"], auth=False, status=201, tags=["accounts"],
+           summary="Exchange email and password for a bearer token (shown once)",
+           body={"email": "string!", "password": "string!", "name": "string"})
+@limiter.limit(login_limit, methods=["POST"])
+def accounts_create_token():
+    form = json_form(TokenLoginForm)
+    try:
+        user = service.authenticate(form.email.data, form.password.data, via="api")
+    except (LoginRefused, AccountSuspended):
+        commit()  # keep the audit row of the refused attempt; the error handler answers
+        raise
+    service.record_login(user, via="api")
+    row, token = service.create_token(user, form.name.data or "API")
+    return jsonify({"token": token, **_token_json(row)}), 201
+
+
+@api_route("/tokens", methods=["GET"], tags=["accounts"], summary="My API tokens (never the tokens themselves)")
+def accounts_list_tokens():
+    return jsonify({"items": [_token_json(row) for row in service.tokens_of(api_user())],
+                    "next_cursor": None})
+
+
+@api_route("/tokens/<int:token_id>", methods=["DELETE"], status=204, tags=["accounts"],
+           summary="Revoke one of my tokens")
+def accounts_revoke_token(token_id):
+    service.revoke_token(api_user(), token_id)
+    return "", 204
+
+
+@api_route("/me", methods=["GET"], tags=["accounts"], summary="My profile, roles, verification and organisations")
+def accounts_me():
+    return jsonify(service.me_payload(api_user()))
+
+
+_PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale")
+
+
+@api_route("/me", methods=["PATCH"], tags=["accounts"], summary="Edit my profile (fields not sent stay as they are)",
+           body={"display_name": "string", "bio": "string", "city": "string", "skills": "array",
+                 "locale": "string"})
+def accounts_update_me():
+    user = api_user()
+    body = json_body()
+    data = {"display_name": user.display_name, "bio": user.bio or "", "city": user.city or "",
+            "skills": list(user.skills or []), "locale": user.locale or ""}
+    for key in _PROFILE_KEYS:
+        if key in body:
+            data[key] = "" if body[key] is None and key != "display_name" else body[key]
+    skills = data["skills"]
+    if isinstance(skills, list):
+        if not all(isinstance(s, str) for s in skills):
+            raise ValidationFailed(errors={"skills": [_l("Skills must be a list of text tags.")]})
+    elif not isinstance(skills, str):
+        raise ValidationFailed(errors={"skills": [_l("Skills must be a list of text tags.")]})
+    for key in ("display_name", "bio", "city", "locale"):
+        if data[key] is not None and not isinstance(data[key], str):
+            raise ValidationFailed(errors={key: [_l("This field must be text.")]})
+    form_data = {**data, "skills": skills if isinstance(skills, str) else ", ".join(skills)}
+    form = json_form(ProfileForm, data=form_data)
+    service.update_profile(user, display_name=form.display_name.data, bio=form.bio.data,
+                           city=form.city.data or None, skills=skills, locale=form.locale.data)
+    return jsonify(service.me_payload(user))
+
+
+@api_route("/users/<int:user_id>", methods=["GET"], auth=False, tags=["accounts"],
+           summary="A user's public profile")
+def accounts_public_user(user_id):
+    user = service.get_user(user_id)
+    if user.suspended_at is not None:
+        raise NotFound()
+    return jsonify(service.public_payload(user))

@@ -1,0 +1,212 @@
+"""Account pages: register, login/logout, password reset and change, profile, tokens."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..core.db import commit
+from ..core.errors import ValidationFailed
+from ..core.files import absolute_path
+from ..extensions import limiter
+from . import service
+from .forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    TokenForm,
+)
+from .service import AccountSuspended, LoginRefused, ResetLinkInvalid
+
+bp = Blueprint("accounts", __name__)
+
+
+def login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def safe_next(target: str | None) -> str | None:
+    """A same-site path to go to after login, or None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def _with_form_errors(form, exc: ValidationFailed, template: str, **ctx):
+    from ..core.forms import apply_errors
+    apply_errors(form, exc)
+    return render_template(template, form=form, **ctx), 422
+
+
+# --- register, login, logout ----------------------------------------------------------------------
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.profile"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = service.register(email=form.email.data, password=form.password.data,
+                                    display_name=form.display_name.data,
+                                    account_type=form.account_type.data, org_name=form.org_name.data)
+        except ValidationFailed as exc:
+            return _with_form_errors(form, exc, "accounts/register.html")
+        login_user(user)
+        flash(_("Welcome to Huizhong, %(name)s!", name=user.display_name), "info")
+        return redirect(url_for("accounts.profile"), code=303)
+    return render_template("accounts/register.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def login():
+    target = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(target or url_for("core.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except (LoginRefused, AccountSuspended) as exc:
+            # A refused login is a security event: keep its audit row although we answer 422.
+            commit()
+            return _with_form_errors(form, exc, "accounts/login.html")
+        login_user(user, remember=bool(form.remember.data))
+        service.record_login(user)
+        return redirect(target or url_for("core.home"), code=303)
+    return render_template("accounts/login.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("core.home"), code=303)
+
+
+# --- passwords ------------------------------------------------------------------------------------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        flash(_("If an account uses this address, we have sent it a link to reset the password."), "info")
+        return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/forgot_password.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    try:
+        user = service.user_for_reset_token(token)
+    except ResetLinkInvalid as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("accounts.forgot_password"), code=303)
+    form = ResetPasswordForm(email=user.email)
+    if form.validate_on_submit():
+        try:
+            service.reset_password(token, form.password.data)
+        except ValidationFailed as exc:
+            return _with_form_errors(form, exc, "accounts/reset_password.html")
+        logout_user()
+        flash(_("Your password has been changed. Please log in with the new password."), "info")
+        return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/reset_password.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/password/change", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm(email=current_user.email)
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current_password.data, form.password.data)
+        except ValidationFailed as exc:
+            return _with_form_errors(form, exc, "accounts/change_password.html")
+        flash(_("Your password has been changed."), "info")
+        return redirect(url_for("accounts.profile"), code=303)
+    return render_template("accounts/change_password.html", form=form), 422 if form.is_submitted() else 200
+
+
+# --- profile --------------------------------------------------------------------------------------
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user
+    form = ProfileForm(data={"display_name": user.display_name, "bio": user.bio,
+                             "skills": ", ".join(user.skills or []), "city": user.city or "",
+                             "locale": user.locale or ""})
+    if form.validate_on_submit():
+        try:
+            service.update_profile(user, display_name=form.display_name.data, bio=form.bio.data,
+                                   city=form.city.data, skills=form.skills.data,
+                                   locale=form.locale.data, avatar=form.avatar.data)
+        except ValidationFailed as exc:
+            return _with_form_errors(form, exc, "accounts/profile.html", user=user)
+        flash(_("Your profile has been saved."), "info")
+        return redirect(url_for("accounts.profile"), code=303)
+    return (render_template("accounts/profile.html", form=form, user=user),
+            422 if form.is_submitted() else 200)
+
+
+@bp.get("/users/<int:user_id>")
+def public_profile(user_id):
+    user = service.get_user(user_id)
+    if user.suspended_at is not None and not (current_user.is_authenticated and current_user.is_operator):
+        abort(404)
+    sections = [section for section in (fn(user) for fn in service.PROFILE_SECTIONS) if section]
+    return render_template("accounts/public_profile.html", user=user, sections=sections,
+                           avatar_url=service.avatar_url(user))
+
+
+@bp.get("/users/<int:user_id>/avatar")
+def avatar(user_id):
+    user = service.get_user(user_id)
+    if not user.avatar_path:
+        abort(404)
+    try:
+        path = absolute_path(user.avatar_path)
+    except ValueError:
+        abort(404)
+    response = send_file(path, max_age=86400)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form = TokenForm()
+    new_token = None
+    status = 200
+    if form.validate_on_submit():
+        _row, new_token = service.create_token(current_user, form.name.data)
+        form = TokenForm(formdata=None)
+    elif form.is_submitted():
+        status = 422
+    response = current_app.make_response((render_template(
+        "accounts/tokens.html", form=form, tokens=service.tokens_of(current_user),
+        new_token=new_token), status))
+    response.headers["Cache-Control"] = "no-store"  # the new token is shown exactly once
+    return response
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id):
+    row = service.revoke_token(current_user, token_id)
+    flash(_("Token %(prefix)s… has been revoked.", prefix=row.prefix), "info")
+    return redirect(url_for("accounts.tokens"), code=303)
