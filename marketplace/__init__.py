@@ -22,6 +22,11 @@ DOMAINS = (
     "core",
     "notifications",
     "accounts",
+    "organisations",
+    "verification",
+    "operator",
+    "moderation",
+    "tasks",
     "jobs",
 )
 

@@ -1,0 +1,222 @@
+"""Tasks: the thing a poster publishes, in one of three modes (tender, claim, bounty), with its
+attachments, invitations (邀标), public questions and the search index (TaskTerm)."""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import event
+
+from ..core.db import utcnow
+from ..extensions import db
+
+MODES = ("tender", "claim", "bounty")
+STATUSES = ("draft", "open", "awarded", "in_progress", "selecting", "review", "completed",
+            "cancelled", "expired", "refunded")
+VISIBILITIES = ("public", "invite")
+IP_TERMS = ("solver_keeps", "license", "transfer")
+PRIZE_STRUCTURES = ("single", "ranked", "piece")
+ELIGIBILITIES = ("anyone", "verified", "invited")
+
+# Statuses in which a task is still looking for solvers (shown first in lists and searches).
+OPEN_STATUSES = ("open",)
+# Statuses after which nothing more happens to the task.
+FINAL_STATUSES = ("completed", "cancelled", "expired", "refunded")
+
+
+def _in(column: str, values) -> str:
+    return f"{column} in ({', '.join(repr(v) for v in values)})"
+
+
+def _null_or(column: str, condition: str) -> str:
+    return f"{column} IS NULL OR {condition}"
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        db.CheckConstraint(_in("mode", MODES), name="mode_known"),
+        db.CheckConstraint(_in("status", STATUSES), name="status_known"),
+        db.CheckConstraint(_in("visibility", VISIBILITIES), name="visibility_known"),
+        db.CheckConstraint(_in("ip_terms", IP_TERMS), name="ip_terms_known"),
+        db.CheckConstraint(_null_or("prize_structure", _in("prize_structure", PRIZE_STRUCTURES)),
+                           name="prize_structure_known"),
+        db.CheckConstraint(_null_or("eligibility", _in("eligibility", ELIGIBILITIES)),
+                           name="eligibility_known"),
+        db.CheckConstraint(_null_or("budget_min", "budget_min > 0"), name="budget_min_positive"),
+        db.CheckConstraint(_null_or("budget_max", "budget_max > 0"), name="budget_max_positive"),
+        db.CheckConstraint("budget_min IS NULL OR budget_max IS NULL OR budget_min <= budget_max",
+                           name="budget_range_ordered"),
+        db.CheckConstraint(_null_or("price", "price > 0"), name="price_positive"),
+        db.CheckConstraint(_null_or("unit_price", "unit_price > 0"), name="unit_price_positive"),
+        db.CheckConstraint(_null_or("max_pieces", "max_pieces > 0"), name="max_pieces_positive"),
+        db.CheckConstraint(_null_or("selection_days", "selection_days > 0"), name="selection_days_positive"),
+        db.CheckConstraint("escrow_amount >= 0", name="escrow_amount_not_negative"),
+        db.CheckConstraint("window_start IS NULL OR window_end IS NULL OR window_end > window_start",
+                           name="window_ordered"),
+        db.Index("ix_tasks_status_mode", "status", "mode"),
+        db.Index("ix_tasks_status_listed_amount", "status", "listed_amount"),
+        db.Index("ix_tasks_status_listed_deadline", "status", "listed_deadline"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    mode = db.Column(db.String(10), nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="draft")
+    title = db.Column(db.String(200), nullable=False)
+    description = db.Column(db.Text, nullable=False, default="")  # Markdown source
+    category = db.Column(db.String(40), nullable=False, index=True)  # slug from core.catalogue
+    skills = db.Column(db.JSON, nullable=False, default=list)  # list of tag strings
+    city = db.Column(db.String(16), nullable=True, index=True)  # code from core.catalogue
+    visibility = db.Column(db.String(10), nullable=False, default="public")
+    ip_terms = db.Column(db.String(16), nullable=False, default="solver_keeps")
+    # The organisation the task is posted on behalf of (its managers may act on it).
+    org_id = db.Column(db.Integer, db.ForeignKey("organisations.id"), nullable=True, index=True)
+    poster_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    currency = db.Column(db.String(3), nullable=False, default="CNY")
+    escrow_funded = db.Column(db.Boolean, nullable=False, default=False)
+    escrow_amount = db.Column(db.BigInteger, nullable=False, default=0)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    published_at = db.Column(db.DateTime, nullable=True)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    cancelled_at = db.Column(db.DateTime, nullable=True)
+    # Set by an operator; a hidden task is shown only to its poster and operators.
+    hidden_at = db.Column(db.DateTime, nullable=True)
+    hidden_reason = db.Column(db.Text, nullable=True)
+
+    # tender
+    budget_min = db.Column(db.BigInteger, nullable=True)
+    budget_max = db.Column(db.BigInteger, nullable=True)
+    bid_deadline = db.Column(db.DateTime, nullable=True)
+
+    # claim
+    price = db.Column(db.BigInteger, nullable=True)
+    address = db.Column(db.String(300), nullable=True)  # shown to the poster and the claimant only
+    district = db.Column(db.String(16), nullable=True)  # code from core.catalogue
+    window_start = db.Column(db.DateTime, nullable=True)
+    window_end = db.Column(db.DateTime, nullable=True)
+    claimant_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True, index=True)
+
+    # bounty
+    prize_structure = db.Column(db.String(10), nullable=True)
+    prizes = db.Column(db.JSON, nullable=True)  # list of amounts (single: one; ranked: 1st..nth)
+    unit_price = db.Column(db.BigInteger, nullable=True)
+    max_pieces = db.Column(db.Integer, nullable=True)
+    submission_deadline = db.Column(db.DateTime, nullable=True)
+    selection_days = db.Column(db.Integer, nullable=True)
+    eligibility = db.Column(db.String(10), nullable=True)
+
+    # Derived on every write (see _derive_listing): the amount and deadline lists sort and
+    # filter on, whatever the mode.
+    listed_amount = db.Column(db.BigInteger, nullable=True)
+    listed_deadline = db.Column(db.DateTime, nullable=True)
+
+    poster = db.relationship("User", foreign_keys=[poster_id], lazy="raise")
+    claimant = db.relationship("User", foreign_keys=[claimant_id], lazy="raise")
+    attachments = db.relationship("TaskAttachment", back_populates="task", lazy="raise",
+                                  order_by="TaskAttachment.id", cascade="all, delete-orphan")
+    invites = db.relationship("TaskInvite", back_populates="task", lazy="raise",
+                              order_by="TaskInvite.id", cascade="all, delete-orphan")
+    questions = db.relationship("TaskQuestion", back_populates="task", lazy="raise",
+                                order_by="TaskQuestion.id", cascade="all, delete-orphan")
+
+    @property
+    def reward_total(self) -> int | None:
+        """What the task pays in total when fully used: the claim price, the bounty's prizes
+        (sum of prizes, or unit price × max pieces); for a tender the top of the budget."""
+        if self.mode == "claim":
+            return self.price
+        if self.mode == "bounty":
+            if self.prize_structure == "piece":
+                if self.unit_price and self.max_pieces:
+                    return self.unit_price * self.max_pieces
+                return None
+            prizes = [int(p) for p in (self.prizes or []) if isinstance(p, int) and not isinstance(p, bool)]
+            return sum(prizes) if prizes else None
+        return self.budget_max
+
+    @property
+    def deadline(self):
+        if self.mode == "tender":
+            return self.bid_deadline
+        if self.mode == "claim":
+            return self.window_start
+        return self.submission_deadline
+
+    @property
+    def needs_escrow(self) -> bool:
+        """Claims and bounties open only once their whole reward is in escrow."""
+        return self.mode in ("claim", "bounty")
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} {self.mode} {self.status}>"
+
+
+@event.listens_for(Task, "before_insert")
+@event.listens_for(Task, "before_update")
+def _derive_listing(mapper, connection, task: Task) -> None:
+    task.listed_amount = task.reward_total
+    task.listed_deadline = task.deadline
+
+
+class TaskAttachment(db.Model):
+    """A file attached to a task by its poster (stored by core.files.store_upload)."""
+    __tablename__ = "task_attachments"
+
+    id = db.Column(db.Integer, primary_key=True)
+    # Opaque id for download URLs, so attachments of invite-only tasks cannot be enumerated.
+    public_id = db.Column(db.String(32), nullable=False, unique=True,
+                          default=lambda: secrets.token_urlsafe(16))
+    task_id = db.Column(db.Integer, db.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False, index=True)
+    path = db.Column(db.String(255), nullable=False)  # relative to UPLOAD_DIR
+    name = db.Column(db.String(200), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    mime = db.Column(db.String(80), nullable=False)
+    uploaded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    task = db.relationship("Task", back_populates="attachments", lazy="raise")
+
+
+class TaskInvite(db.Model):
+    """A poster's invitation of one solver (邀标); invite-only tasks are visible to invitees."""
+    __tablename__ = "task_invites"
+    __table_args__ = (db.UniqueConstraint("task_id", "solver_id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    task_id = db.Column(db.Integer, db.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False)
+    solver_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    invited_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    task = db.relationship("Task", back_populates="invites", lazy="raise")
+    solver = db.relationship("User", foreign_keys=[solver_id], lazy="raise")
+
+
+class TaskQuestion(db.Model):
+    """A public question on a task and the poster's answer."""
+    __tablename__ = "task_questions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    task_id = db.Column(db.Integer, db.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False, index=True)
+    asker_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    text = db.Column(db.Text, nullable=False)
+    answer = db.Column(db.Text, nullable=True)
+    answered_at = db.Column(db.DateTime, nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    task = db.relationship("Task", back_populates="questions", lazy="raise")
+    asker = db.relationship("User", lazy="raise")
+
+
+class TaskTerm(db.Model):
+    """Search index: CJK unigrams and bigrams and lower-cased Latin words of a task's text,
+    rebuilt whenever the task is created or edited (works the same on SQLite and PostgreSQL)."""
+    __tablename__ = "task_terms"
+
+    task_id = db.Column(db.Integer, db.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    term = db.Column(db.String(64), primary_key=True)
+
+    __table_args__ = (db.Index("ix_task_terms_term", "term", "task_id"),)
