@@ -25,6 +25,7 @@ DOMAINS = (
     "organisations",
     "verification",
     "operator",
+    "ledger",
     "moderation",
     "tasks",
     "jobs",
