@@ -96,6 +96,13 @@ def _configure_engine(app: Flask) -> None:
 def _register_commit_boundary(app: Flask) -> None:
     from .core import db as unit
 
+    @app.before_request
+    def begin_unit_of_work():
+        # g belongs to the app context, which a test shares across its requests: start each
+        # request without the previous one's refusal to commit or its cached API caller.
+        g.pop("no_commit", None)
+        g.pop("api_user", None)
+
     @app.after_request
     def commit_unit_of_work(response):
         if response.status_code >= 400 or g.get("no_commit"):
