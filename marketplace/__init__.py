@@ -96,12 +96,13 @@ def _configure_engine(app: Flask) -> None:
 def _register_commit_boundary(app: Flask) -> None:
     from .core import db as unit
 
-    @app.before_request
     def begin_unit_of_work():
         # g belongs to the app context, which a test shares across its requests: start each
-        # request without the previous one's refusal to commit or its cached API caller.
-        g.pop("no_commit", None)
-        g.pop("api_user", None)
+        # request without the previous one's refusal to commit or its cached (API) user.
+        for key in ("no_commit", "api_user", "_login_user"):
+            g.pop(key, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, begin_unit_of_work)
 
     @app.after_request
     def commit_unit_of_work(response):
