@@ -1,0 +1,345 @@
+"""Verification: submit, approve, reject; and the status other domains ask about.
+
+    is_verified(user) -> bool            identity approved
+    is_org_verified(org) -> bool         organisation approved
+    verified_user_ids(ids) -> set[int]   one query for a list page
+    user_verification(user) -> {"status": none|pending|approved|rejected, "masked_number": str|None}
+
+Only the masked number and a keyed digest (numbers.digest) are stored, never the number itself,
+and the number is never logged.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from ..core import audit
+from ..core.db import utcnow
+from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
+from ..core.files import DOCUMENT_KINDS, detect_kind, store_upload
+from ..extensions import db
+from ..notifications.service import notify, register_kind
+from . import numbers
+from .models import VerificationRequest
+
+register_kind("verification.approved", _l("Your verification (%(name)s) was approved."))
+register_kind("verification.rejected", _l("Your verification (%(name)s) was rejected: %(reason)s"))
+
+STATUS_NAMES = {"none": _l("Not verified"), "pending": _l("Verification pending"),
+                "approved": _l("Verified"), "rejected": _l("Verification rejected")}
+
+_LIVE = ("pending", "approved")
+
+
+def status_name(status: str) -> str:
+    return str(STATUS_NAMES.get(status, status))
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def latest_for_user(user) -> VerificationRequest | None:
+    """The user's latest identity (individual) request."""
+    if user is None or not getattr(user, "id", None):
+        return None
+    return db.session.scalar(
+        db.select(VerificationRequest)
+        .where(VerificationRequest.user_id == user.id, VerificationRequest.subject == "individual")
+        .order_by(VerificationRequest.id.desc()).limit(1))
+
+
+def latest_for_org(org) -> VerificationRequest | None:
+    if org is None:
+        return None
+    return db.session.scalar(
+        db.select(VerificationRequest)
+        .where(VerificationRequest.org_id == org.id, VerificationRequest.subject == "organisation")
+        .order_by(VerificationRequest.id.desc()).limit(1))
+
+
+def _summary(req) -> dict:
+    if req is None:
+        return {"status": "none", "masked_number": None}
+    return {"status": req.status, "masked_number": req.masked_number}
+
+
+def user_verification(user) -> dict:
+    return _summary(latest_for_user(user))
+
+
+def org_verification(org) -> dict:
+    return _summary(latest_for_org(org))
+
+
+def is_verified(user) -> bool:
+    if user is None or not getattr(user, "id", None):
+        return False
+    return bool(verified_user_ids([user.id]))
+
+
+def verified_user_ids(user_ids) -> set[int]:
+    """Which of these users have an approved identity verification (one query)."""
+    ids = {int(i) for i in user_ids if i is not None}
+    if not ids:
+        return set()
+    return set(db.session.scalars(
+        db.select(VerificationRequest.user_id).distinct()
+        .where(VerificationRequest.user_id.in_(ids), VerificationRequest.subject == "individual",
+               VerificationRequest.status == "approved")))
+
+
+def is_org_verified(org) -> bool:
+    if org is None:
+        return False
+    return bool(verified_org_ids([org.id]))
+
+
+def verified_org_ids(org_ids) -> set[int]:
+    ids = {int(i) for i in org_ids if i is not None}
+    if not ids:
+        return set()
+    return set(db.session.scalars(
+        db.select(VerificationRequest.org_id).distinct()
+        .where(VerificationRequest.org_id.in_(ids), VerificationRequest.subject == "organisation",
+               VerificationRequest.status == "approved")))
+
+
+def get_request(request_id) -> VerificationRequest:
+    req = db.session.get(VerificationRequest, request_id)
+    if req is None:
+        raise NotFound()
+    return req
+
+
+def pending(limit: int = 50) -> list[VerificationRequest]:
+    return list(db.session.scalars(
+        db.select(VerificationRequest).where(VerificationRequest.status == "pending")
+        .order_by(VerificationRequest.id).limit(limit)))
+
+
+def history_for_user(user) -> list[VerificationRequest]:
+    return list(db.session.scalars(
+        db.select(VerificationRequest)
+        .where(VerificationRequest.user_id == user.id, VerificationRequest.subject == "individual")
+        .order_by(VerificationRequest.id.desc())))
+
+
+def licence_by_token(token: str) -> VerificationRequest:
+    req = db.session.scalar(db.select(VerificationRequest).where(VerificationRequest.licence_token == token))
+    if req is None or not req.licence_path:
+        raise NotFound()
+    return req
+
+
+def can_see_licence(user, req) -> bool:
+    from ..organisations.policies import can_act_for
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(getattr(user, "is_operator", False) or (req.org is not None and can_act_for(user, req.org)))
+
+
+# --- submitting -----------------------------------------------------------------------------------
+
+def _number_in_use(subject: str, digest: str, *, user_id=None, org_id=None) -> bool:
+    """The same number is pending or approved for another person / organisation."""
+    q = db.select(VerificationRequest.id).where(
+        VerificationRequest.subject == subject, VerificationRequest.number_digest == digest,
+        VerificationRequest.status.in_(_LIVE))
+    if subject == "individual":
+        q = q.where(VerificationRequest.user_id != user_id)
+    else:
+        q = q.where(VerificationRequest.org_id != org_id)
+    return db.session.scalar(q.limit(1)) is not None
+
+
+def _require_no_live(latest) -> None:
+    if latest is None:
+        return
+    if latest.status == "pending":
+        raise WrongState(_l("A verification request is already waiting for review."))
+    if latest.status == "approved":
+        raise WrongState(_l("This account is already verified."))
+
+
+def _insert(req: VerificationRequest) -> VerificationRequest:
+    """Insert under a savepoint: the partial unique index refuses a second pending request
+    that a concurrent submission slipped in."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(req)
+    except IntegrityError:
+        raise WrongState(_l("A verification request is already waiting for review.")) from None
+    return req
+
+
+def submit_individual(user, *, real_name: str, id_number: str) -> VerificationRequest:
+    """Identity verification: real name + resident ID number (checked per GB 11643)."""
+    real_name = (real_name or "").strip()
+    errors = {}
+    if not real_name:
+        errors["real_name"] = [_l("Enter your name as on your ID card.")]
+    elif len(real_name) > 50:
+        errors["real_name"] = [_l("At most 50 characters.")]
+    problem = numbers.resident_id_problem(id_number)
+    if problem:
+        errors["id_number"] = [problem]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    _require_no_live(latest_for_user(user))
+    digest = numbers.digest("resident_id", id_number)
+    if _number_in_use("individual", digest, user_id=user.id):
+        raise field_error("id_number", _l("This ID number is already used by another account."))
+    return _insert(VerificationRequest(subject="individual", user_id=user.id, name=real_name,
+                                       masked_number=numbers.masked(id_number), number_digest=digest,
+                                       status="pending"))
+
+
+def _licence_problem(file):
+    """The error store_upload would give, without writing anything (used when other fields
+    already failed, so every bad field is named at once and nothing reaches the disk)."""
+    if file is None or not getattr(file, "filename", ""):
+        return _l("Choose a file.")
+    max_bytes = current_app.config["LICENCE_MAX_BYTES"]
+    data = file.read(max_bytes + 1)
+    file.seek(0)
+    if not data:
+        return _l("The file is empty.")
+    if len(data) > max_bytes:
+        return _l("The file is larger than %(size)s MB.", size=round(max_bytes / 1024 / 1024, 1))
+    if detect_kind(data[:512], DOCUMENT_KINDS) is None:
+        return _l("This file type is not accepted (allowed: %(types)s).",
+                  types=", ".join(k.upper() for k in DOCUMENT_KINDS))
+    return None
+
+
+def submit_org(user, org, *, org_name: str, uscc: str, licence) -> VerificationRequest:
+    """Organisation verification: registered name + USCC (GB 32100) + business licence file."""
+    from ..organisations.policies import can_act_for
+    if org is None:
+        raise field_error("org_id", _l("Choose an organisation."))
+    if not can_act_for(user, org):
+        raise Forbidden(_l("Only owners and managers can verify an organisation."))
+    org_name = (org_name or "").strip()
+    errors = {}
+    if not org_name:
+        errors["org_name"] = [_l("Enter the registered name of the organisation.")]
+    elif len(org_name) > 200:
+        errors["org_name"] = [_l("At most 200 characters.")]
+    problem = numbers.uscc_problem(uscc)
+    if problem:
+        errors["uscc"] = [problem]
+    if errors:
+        file_problem = _licence_problem(licence)
+        if file_problem:
+            errors["licence"] = [file_problem]
+        raise ValidationFailed(errors=errors)
+    _require_no_live(latest_for_org(org))
+    digest = numbers.digest("uscc", uscc)
+    if _number_in_use("organisation", digest, org_id=org.id):
+        raise field_error("uscc", _l("This credit code is already used by another organisation."))
+    kinds_check = _licence_problem(licence)
+    if kinds_check:
+        raise field_error("licence", kinds_check)
+    stored = store_upload(licence, field="licence", kinds=DOCUMENT_KINDS,
+                          max_bytes=current_app.config["LICENCE_MAX_BYTES"], subdir="licences")
+    return _insert(VerificationRequest(
+        subject="organisation", user_id=user.id, org_id=org.id, name=org_name,
+        masked_number=numbers.masked(uscc), number_digest=digest, status="pending",
+        licence_token=secrets.token_urlsafe(24), licence_path=stored.path, licence_name=stored.name,
+        licence_mime=stored.mime, licence_size=stored.size, licence_sha256=stored.sha256))
+
+
+# --- deciding (operators) -------------------------------------------------------------------------
+
+def _decide(req, status: str, operator, reason=None) -> VerificationRequest:
+    now = utcnow()
+    result = db.session.execute(
+        db.update(VerificationRequest)
+        .where(VerificationRequest.id == req.id, VerificationRequest.status == "pending")
+        .values(status=status, decided_at=now, decided_by_id=operator.id, reason=reason)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise WrongState(_l("This request has already been decided."))
+    db.session.refresh(req)
+    return req
+
+
+def _link_for(req) -> str:
+    if req.subject == "organisation" and req.org_id:
+        return url_for("organisations.show", org_id=req.org_id)
+    return url_for("verification.index")
+
+
+def approve(operator, req) -> VerificationRequest:
+    if req.status != "pending":
+        raise WrongState(_l("This request has already been decided."))
+    taken = db.session.scalar(
+        db.select(VerificationRequest.id).where(
+            VerificationRequest.subject == req.subject, VerificationRequest.number_digest == req.number_digest,
+            VerificationRequest.status == "approved", VerificationRequest.id != req.id).limit(1))
+    if taken is not None:
+        raise Conflict(_l("This number is already verified for another account."))
+    try:
+        with db.session.begin_nested():
+            _decide(req, "approved", operator)
+    except IntegrityError:
+        raise Conflict(_l("This number is already verified for another account.")) from None
+    audit.record("verification.approve", actor=operator, target=req, subject=req.subject,
+                 user_id=req.user_id, org_id=req.org_id, masked_number=req.masked_number)
+    notify(req.user, "verification.approved", link=_link_for(req), name=req.name)
+    return req
+
+
+def reject(operator, req, reason: str) -> VerificationRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise field_error("reason", _l("Give the reason for the rejection."))
+    if len(reason) > 1000:
+        raise field_error("reason", _l("At most 1000 characters."))
+    if req.status != "pending":
+        raise WrongState(_l("This request has already been decided."))
+    _decide(req, "rejected", operator, reason)
+    audit.record("verification.reject", actor=operator, target=req, subject=req.subject,
+                 user_id=req.user_id, org_id=req.org_id, reason=reason)
+    notify(req.user, "verification.rejected", link=_link_for(req), name=req.name, reason=reason)
+    return req
+
+
+# --- hooks for accounts -------------------------------------------------------------------------
+
+def account_verification(user) -> dict:
+    """The verification shown for an account: identity for individuals; for organisation
+    accounts, the organisation they own (when they have not verified an identity themselves)."""
+    summary = user_verification(user)
+    if summary["status"] == "none" and getattr(user, "account_type", None) == "organization":
+        from ..organisations.service import orgs_for_user
+        owned = [org for org, role in orgs_for_user(user) if role == "owner"]
+        if owned:
+            summary = org_verification(owned[0])
+    return summary
+
+
+def me_verification(user) -> dict:
+    """ME_EXTENSIONS entry for /api/v1/me."""
+    return {"verification": account_verification(user)}
+
+
+def profile_section(user):
+    """PROFILE_SECTIONS entry: the verification badge on the public profile."""
+    summary = account_verification(user)
+    return "verification/_profile_badge.html", {"verification": summary,
+                                                "verification_label": status_name(summary["status"])}
+
+
+def serialize(req, *, with_licence: bool = False) -> dict:
+    from ..core.db import iso
+    data = {"id": req.id, "subject": req.subject, "user_id": req.user_id, "org_id": req.org_id,
+            "name": req.name, "masked_number": req.masked_number, "status": req.status,
+            "reason": req.reason, "created_at": iso(req.created_at), "decided_at": iso(req.decided_at)}
+    if with_licence and req.licence_token:
+        data["licence"] = {"name": req.licence_name, "size": req.licence_size, "mime": req.licence_mime,
+                           "sha256": req.licence_sha256,
+                           "url": url_for("verification.licence", token=req.licence_token)}
+    return data
