@@ -28,6 +28,9 @@ DOMAINS = (
     "ledger",
     "moderation",
     "tasks",
+    "bids",
+    "contracts",
+    "dashboard",
     "jobs",
 )
 

@@ -1,0 +1,140 @@
+"""/api/v1 bids: place, list, withdraw, shortlist, reject, award."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from ..api import api_route, api_user, json_body
+from ..core.db import iso
+from ..core.errors import ValidationFailed
+from ..tasks.service import get_visible_task
+from . import service
+
+
+def serialize_bid(bid) -> dict:
+    return {
+        "id": bid.id, "task_id": bid.task_id, "solver_id": bid.solver_id,
+        "amount": bid.amount, "currency": bid.currency, "days": bid.days,
+        "proposal": bid.proposal, "status": bid.status,
+        "created_at": iso(bid.created_at), "updated_at": iso(bid.updated_at),
+        "attachments": [{"id": a.public_id, "name": a.name, "size": a.size, "sha256": a.sha256}
+                        for a in bid.attachments],
+    }
+
+
+def whole_number(data: dict, field: str, errors: dict, message: str):
+    """An integer from JSON or a form field; records a field error otherwise."""
+    value = data.get(field)
+    if isinstance(value, bool):
+        errors[field] = [message]
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    errors[field] = [message]
+    return None
+
+
+def bid_input(data: dict) -> tuple[int, int, str]:
+    errors: dict = {}
+    amount = whole_number(data, "amount", errors, "The amount must be a whole number of minor units (分).")
+    days = whole_number(data, "days", errors, "days must be a whole number.")
+    proposal = data.get("proposal")
+    if not isinstance(proposal, str):
+        proposal = ""
+    more = service.validate_bid_fields(amount if amount is not None else 1, days if days is not None else 1,
+                                       proposal)
+    errors.update({k: v for k, v in more.items() if k not in errors})
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return amount, days, proposal
+
+
+@api_route("/tasks/<int:task_id>/bids", methods=["POST"], summary="Place a bid on a tender",
+           body={"amount": "integer!", "days": "integer!", "proposal": "string!", "files": "file"},
+           multipart=True, tags=["bids"], status=201)
+def place_bid(task_id):
+    user = api_user()
+    task = get_visible_task(user, task_id)
+    amount, days, proposal = bid_input(json_body())
+    bid = service.place_bid(user, task, amount, days, proposal, request.files.getlist("files"))
+    return jsonify(serialize_bid(bid)), 201
+
+
+@api_route("/tasks/<int:task_id>/bids", summary="Bids on a task (the poster sees all; a bidder only its own)",
+           tags=["bids"])
+def list_bids(task_id):
+    user = api_user()
+    task = get_visible_task(user, task_id)
+    return jsonify({"items": [serialize_bid(b) for b in service.bids_visible_to(user, task)],
+                    "next_cursor": None})
+
+
+@api_route("/bids/<int:bid_id>", summary="One bid (its bidder and the poster side)", tags=["bids"])
+def get_bid(bid_id):
+    user = api_user()
+    bid = service.load_bid(bid_id)
+    from . import policies
+    policies.require_can_see_bid(user, bid, service.task_of(bid))
+    return jsonify(serialize_bid(bid))
+
+
+@api_route("/bids/<int:bid_id>", methods=["PATCH"], summary="Change my bid (until the bid deadline)",
+           body={"amount": "integer!", "days": "integer!", "proposal": "string!"}, tags=["bids"])
+def update_bid(bid_id):
+    user = api_user()
+    bid = _own_or_visible(user, bid_id)
+    amount, days, proposal = bid_input(json_body())
+    service.update_bid(user, bid, amount, days, proposal, request.files.getlist("files"))
+    return jsonify(serialize_bid(bid))
+
+
+def _own_or_visible(user, bid_id):
+    from . import policies
+    bid = service.load_bid(bid_id)
+    policies.require_can_see_bid(user, bid, service.task_of(bid))
+    return bid
+
+
+@api_route("/bids/<int:bid_id>/withdraw", methods=["POST"], summary="Withdraw my bid", tags=["bids"])
+def withdraw_bid(bid_id):
+    user = api_user()
+    bid = _own_or_visible(user, bid_id)
+    return jsonify(serialize_bid(service.withdraw_bid(user, bid)))
+
+
+@api_route("/bids/<int:bid_id>/shortlist", methods=["POST"], summary="Shortlist a bid (poster side)",
+           tags=["bids"])
+def shortlist_bid(bid_id):
+    user = api_user()
+    bid = _own_or_visible(user, bid_id)
+    return jsonify(serialize_bid(service.shortlist_bid(user, bid)))
+
+
+@api_route("/bids/<int:bid_id>/reject", methods=["POST"], summary="Reject a bid (poster side)",
+           body={"reason": "string"}, tags=["bids"])
+def reject_bid(bid_id):
+    user = api_user()
+    bid = _own_or_visible(user, bid_id)
+    reason = json_body().get("reason") or ""
+    if not isinstance(reason, str):
+        raise ValidationFailed(errors={"reason": ["The reason must be text."]})
+    return jsonify(serialize_bid(service.reject_bid(user, bid, reason)))
+
+
+@api_route("/bids/<int:bid_id>/award", methods=["POST"],
+           summary="Award a bid: a proposed contract with milestones summing to the bid",
+           description="milestones: [{title, amount}] in minor units; default one milestone for the whole bid. "
+                       "The contract stays `proposed` until the solver accepts it.",
+           body={"milestones": "array"}, tags=["bids", "contracts"], status=201)
+def award_bid(bid_id):
+    from ..contracts import service as contracts
+    from ..contracts.api import serialize_contract
+    user = api_user()
+    bid = _own_or_visible(user, bid_id)
+    data = json_body()
+    milestones = data.get("milestones")
+    if milestones is not None and not isinstance(milestones, list):
+        raise ValidationFailed(errors={"milestones": ["milestones must be a list of {title, amount}."]})
+    contract = contracts.award_bid(user, bid, milestones)
+    return jsonify(serialize_contract(contracts.load_contract(contract.id), user)), 201

@@ -1,0 +1,17 @@
+"""Contracts after an award or a claim: milestones funded through payments, deliveries, acceptance
+(release), revisions, mutual cancel; the claim (抢单) flow; private messages; their timers."""
+
+
+def init_app(app):
+    from . import models  # noqa: F401
+    from .routes import bp
+    app.register_blueprint(bp)
+    from ..jobs.service import register_handler
+    from ..payments import fundables
+    from . import (
+        api,  # noqa: F401
+        service,
+    )
+    register_handler(service.AUTO_ACCEPT_TIMER, service.auto_accept)
+    register_handler(service.AUTO_CONFIRM_TIMER, service.auto_accept)
+    fundables.register("milestone", service.load_fundable)

@@ -1,0 +1,201 @@
+"""Pages: a contract with its milestones and the actions of each side; claim; abandon; the private
+message thread of a task and one solver; delivery file downloads."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..core.errors import ValidationFailed
+from ..core.files import absolute_path
+from ..core.forms import apply_errors
+from ..extensions import db
+from ..tasks.service import get_visible_task
+from . import service
+from .forms import AbandonForm, DeliverForm, FundForm, MessageForm, RevisionForm
+from .models import DeliveryFile
+
+bp = Blueprint("contracts", __name__)
+
+
+def _render_contract(contract, status=200, **forms):
+    task = service._task(contract)
+    milestones = service.milestones_of(contract)
+    deliveries = {m.id: service.deliveries_of(m) for m in milestones}
+    context = dict(contract=contract, task=task, milestones=milestones, deliveries=deliveries,
+                   poster_side=service.is_poster_side(current_user, contract),
+                   solver_side=current_user.id == contract.solver_id,
+                   poster=service._user(contract.poster_id), solver=service._user(contract.solver_id),
+                   fund_form=FundForm(), deliver_form=DeliverForm(), revision_form=RevisionForm(),
+                   abandon_form=AbandonForm(), error_milestone=None)
+    context.update(forms)
+    return render_template("contracts/detail.html", **context), status
+
+
+def _contract(contract_id):
+    contract = service.load_contract(contract_id)
+    service.require_party(current_user, contract)
+    return contract
+
+
+def _milestone(milestone_id):
+    milestone = service.load_milestone(milestone_id)
+    contract = service.contract_of(milestone)
+    service.require_party(current_user, contract)
+    return milestone, contract
+
+
+def _back(contract):
+    return redirect(url_for("contracts.detail", contract_id=contract.id), code=303)
+
+
+@bp.get("/contracts/<int:contract_id>")
+@login_required
+def detail(contract_id):
+    return _render_contract(_contract(contract_id))
+
+
+@bp.post("/contracts/<int:contract_id>/accept")
+@login_required
+def accept(contract_id):
+    contract = _contract(contract_id)
+    service.accept_contract(current_user, contract)
+    flash(_("You accepted the contract."), "success")
+    return _back(contract)
+
+
+@bp.post("/contracts/<int:contract_id>/cancel")
+@login_required
+def cancel(contract_id):
+    contract = _contract(contract_id)
+    contract = service.cancel_contract(current_user, contract)
+    if contract.status == "cancelled":
+        flash(_("The contract was cancelled."), "success")
+    else:
+        flash(_("Your cancellation request was sent; the contract is cancelled when the other side agrees."), "info")
+    return _back(contract)
+
+
+@bp.post("/contracts/<int:contract_id>/abandon")
+@login_required
+def abandon(contract_id):
+    contract = _contract(contract_id)
+    form = AbandonForm()
+    if not form.validate_on_submit():
+        return _render_contract(contract, 422, abandon_form=form)
+    service.abandon_claim(current_user, contract, form.reason.data or "")
+    flash(_("You gave the task up; it is open for claims again."), "success")
+    return _back(contract)
+
+
+@bp.post("/milestones/<int:milestone_id>/fund")
+@login_required
+def fund(milestone_id):
+    milestone, contract = _milestone(milestone_id)
+    form = FundForm()
+    if not form.validate_on_submit():
+        return _render_contract(contract, 422, fund_form=form, error_milestone=milestone.id)
+    funding = service.fund_milestone(current_user, milestone, form.method.data)
+    target = _funding_page(funding)
+    if target:
+        return redirect(target, code=303)
+    if getattr(funding, "status", None) == "succeeded":
+        flash(_("The milestone is funded."), "success")
+    elif getattr(funding, "reference", None):
+        flash(_("Transfer the amount with reference %(ref)s; the milestone is funded when an operator confirms receipt.",
+                ref=funding.reference), "info")
+    return _back(contract)
+
+
+def _funding_page(funding):
+    from ..core.templating import nav_url
+    for endpoint in ("payments.funding", "payments.funding_detail"):
+        href = nav_url(endpoint, funding_id=funding.id)
+        if href:
+            return href
+    return None
+
+
+@bp.post("/milestones/<int:milestone_id>/deliver")
+@login_required
+def deliver(milestone_id):
+    milestone, contract = _milestone(milestone_id)
+    form = DeliverForm()
+    if not form.validate_on_submit():
+        return _render_contract(contract, 422, deliver_form=form, error_milestone=milestone.id)
+    try:
+        service.deliver_milestone(current_user, milestone, form.note.data, request.files.getlist("files"))
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _render_contract(contract, 422, deliver_form=form, error_milestone=milestone.id)
+    flash(_("Delivered. The poster has been told."), "success")
+    return _back(contract)
+
+
+@bp.post("/milestones/<int:milestone_id>/accept")
+@login_required
+def accept_milestone(milestone_id):
+    milestone, contract = _milestone(milestone_id)
+    service.accept_milestone(current_user, milestone)
+    flash(_("Accepted; the money was released to the solver."), "success")
+    return _back(contract)
+
+
+@bp.post("/milestones/<int:milestone_id>/request-revision")
+@login_required
+def request_revision(milestone_id):
+    milestone, contract = _milestone(milestone_id)
+    form = RevisionForm()
+    if not form.validate_on_submit():
+        return _render_contract(contract, 422, revision_form=form, error_milestone=milestone.id)
+    try:
+        service.request_revision(current_user, milestone, form.reason.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _render_contract(contract, 422, revision_form=form, error_milestone=milestone.id)
+    flash(_("A revision was requested."), "success")
+    return _back(contract)
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+def claim(task_id):
+    task = get_visible_task(current_user, task_id)
+    contract = service.claim_task(current_user, task)
+    flash(_("The task is yours. The address is shown below."), "success")
+    return _back(contract)
+
+
+@bp.route("/tasks/<int:task_id>/messages/<int:solver_id>", methods=["GET", "POST"])
+@login_required
+def messages(task_id, solver_id):
+    task = get_visible_task(current_user, task_id)
+    form = MessageForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                service.send_message(current_user, task, solver_id, form.body.data)
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+                status = 422
+            else:
+                return redirect(url_for("contracts.messages", task_id=task.id, solver_id=solver_id), code=303)
+        else:
+            status = 422
+    items = service.thread(current_user, task, solver_id)
+    return render_template("contracts/messages.html", task=task, items=items, form=form,
+                           solver=service._user(solver_id)), status
+
+
+@bp.get("/deliveries/files/<public_id>")
+@login_required
+def delivery_file(public_id):
+    row = db.session.execute(db.select(DeliveryFile).where(DeliveryFile.public_id == public_id)).scalar_one_or_none()
+    if row is None:
+        abort(404)
+    from .models import Delivery
+    delivery = db.session.get(Delivery, row.delivery_id)
+    milestone = service.load_milestone(delivery.milestone_id)
+    service.require_party(current_user, service.contract_of(milestone))
+    return send_file(absolute_path(row.path), mimetype=row.mime, as_attachment=True, download_name=row.name)
