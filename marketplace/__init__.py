@@ -26,6 +26,7 @@ DOMAINS = (
     "verification",
     "operator",
     "ledger",
+    "payments",
     "moderation",
     "tasks",
     "bids",

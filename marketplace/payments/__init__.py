@@ -1,0 +1,115 @@
+"""Payments: money coming in (Stripe card payments confirmed by signed webhooks, corporate bank
+transfers confirmed by an operator, wallet balance) for any registered fundable subject, refunds
+back to the card, and payouts out of wallets. The only module that imports `stripe`; money rows
+are written only through the ledger."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+NOTIFICATION_KINDS = {
+    "payments.funding_succeeded": _l("Your payment of %(amount)s for “%(title)s” was received."),
+    "payments.funding_to_wallet": _l("A payment of %(amount)s for “%(title)s” arrived after it was "
+                                     "already funded; the money was added to your wallet."),
+    "payments.funding_failed": _l("Your card payment for “%(title)s” failed: %(message)s"),
+    "payments.funding_canceled": _l("The card payment for “%(title)s” was canceled."),
+    "payments.bank_transfer_started": _l("Transfer %(amount)s with reference %(reference)s to pay for "
+                                         "“%(title)s”."),
+    "payments.bank_transfer_mismatch": _l("We received %(received)s for transfer %(reference)s but "
+                                          "expected %(amount)s, so “%(title)s” was not funded. An "
+                                          "operator will contact you."),
+    "payments.card_refund_sent": _l("%(amount)s for “%(title)s” was refunded to your card."),
+    "payments.payout_requested": _l("Your payout request of %(amount)s is waiting for approval."),
+    "payments.payout_paid": _l("Your payout of %(amount)s was sent (reference %(reference)s)."),
+    "payments.payout_rejected": _l("Your payout of %(amount)s was rejected: %(reason)s. The money is "
+                                   "back in your wallet."),
+    "payments.payout_failed": _l("Your payout of %(amount)s could not be sent; the money is back in "
+                                 "your wallet."),
+}
+
+
+class WalletTopUp:
+    """The fundable "wallet": a user adds money to their own wallet (by card or bank transfer)."""
+    target = "wallet"
+    amount = None  # chosen by the payer
+
+    def __init__(self, user):
+        self.user = user
+        self.payer = user
+        self.payer_user = user
+        self.escrow_ref = f"wallet:user:{user.id}"
+        self.title = _l("Wallet top-up")
+
+    @property
+    def currency(self) -> str:
+        from flask import current_app
+        return current_app.config.get("DEFAULT_CURRENCY", "CNY")
+
+    def can_fund(self, user) -> bool:
+        return user is not None and getattr(user, "id", None) == self.user.id
+
+    def on_funded(self, funding) -> None:
+        """The ledger credited the wallet; nothing else changes."""
+
+
+def load_wallet_topup(subject_id):
+    from ..accounts.models import User
+    from ..extensions import db
+    try:
+        user = db.session.get(User, int(subject_id))
+    except (TypeError, ValueError):
+        return None
+    return WalletTopUp(user) if user is not None else None
+
+
+def init_app(app):
+    from ..api import idempotency  # noqa: F401  (its model)
+    from ..extensions import csrf
+    from . import models  # noqa: F401
+    from .routes import bp
+    from .webhooks import bp as webhooks_bp
+    app.register_blueprint(bp)
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)
+    from . import (
+        api,  # noqa: F401
+        fundables,
+    )
+    fundables.register("wallet", load_wallet_topup)
+    _register_hooks()
+
+
+def _register_hooks():
+    from ..notifications.service import register_kind
+    from . import service
+    for kind, template in NOTIFICATION_KINDS.items():
+        register_kind(kind, template)
+    try:
+        from ..accounts import service as accounts
+    except ImportError:
+        accounts = None
+    if accounts is not None and hasattr(accounts, "ME_EXTENSIONS") \
+            and service.me_wallet not in accounts.ME_EXTENSIONS:
+        accounts.ME_EXTENSIONS.append(service.me_wallet)
+    try:
+        from ..jobs import service as jobs
+        jobs.register_handler(service.REFUND_TIMER, service._refund_timer)
+    except ImportError:
+        pass
+    try:
+        from ..ledger import verify
+    except ImportError:
+        verify = None
+    if verify is not None and hasattr(verify, "register_check"):
+        verify.register_check("payments: one funding transaction per succeeded card payment",
+                              service.check_card_fundings)
+    try:
+        from ..operator.queue import register_section
+    except ImportError:
+        return
+    from .api import serialize_bank_transfer, serialize_payout
+    register_section("bank_transfers", title=_l("Bank transfers to confirm"),
+                     loader=service.pending_bank_transfers,
+                     template="payments/_queue_bank_transfers.html",
+                     api_serializer=serialize_bank_transfer)
+    register_section("payouts", title=_l("Payouts to approve"), loader=service.pending_payouts,
+                     template="payments/_queue_payouts.html", api_serializer=serialize_payout)

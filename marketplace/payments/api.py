@@ -1,0 +1,195 @@
+"""Payments JSON API: fundings, wallet, payouts, and the operator's bank transfer and payout
+decisions. Money POSTs honour Idempotency-Key. Amounts are integers in minor units."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+
+from ..api import api_route, api_user, decode_cursor, encode_cursor, json_body
+from ..api.idempotency import idempotent
+from ..core.db import iso
+from ..core.errors import ValidationFailed
+from . import service
+
+
+def bank_details() -> dict:
+    cfg = current_app.config
+    return {"account_name": cfg.get("BANK_ACCOUNT_NAME"), "account_number": cfg.get("BANK_ACCOUNT_NUMBER"),
+            "bank_name": cfg.get("BANK_NAME")}
+
+
+def serialize_funding(funding, *, client_secret: str | None = None) -> dict:
+    data = {
+        "id": funding.id, "kind": funding.subject_kind, "subject_id": funding.subject_id,
+        "object": funding.subject_ref, "title": funding.title, "method": funding.method,
+        "status": funding.status, "amount": funding.amount, "currency": funding.currency,
+        "payer_id": funding.payer_user_id, "user_id": funding.payer_user_id,
+        "created_at": iso(funding.created_at), "funded_at": iso(funding.funded_at),
+    }
+    if funding.method == "bank_transfer":
+        data["reference"] = funding.reference
+        data["bank_account"] = bank_details()
+        data["received_amount"] = funding.received_amount
+    if funding.method == "card":
+        data["payment_intent_id"] = funding.payment_intent_id
+        secret = client_secret or funding.client_secret
+        if secret:
+            data["client_secret"] = secret
+            data["publishable_key"] = current_app.config.get("STRIPE_PUBLISHABLE_KEY") or None
+    if funding.failure_message:
+        data["failure_message"] = funding.failure_message
+    return data
+
+
+def serialize_bank_transfer(funding) -> dict:
+    """An item of the operator queue's `bank_transfers`."""
+    return {"id": funding.id, "reference": funding.reference, "amount": funding.amount,
+            "currency": funding.currency, "object": funding.subject_ref, "title": funding.title,
+            "user_id": funding.payer_user_id, "status": funding.status,
+            "received_amount": funding.received_amount, "created_at": iso(funding.created_at)}
+
+
+def serialize_payout(payout) -> dict:
+    return {"id": payout.id, "user_id": payout.user_id, "amount": payout.amount,
+            "currency": payout.currency, "status": payout.status, "channel": payout.channel,
+            "reference": payout.reference, "reason": payout.reason,
+            "created_at": iso(payout.created_at), "decided_at": iso(payout.decided_at),
+            "paid_at": iso(payout.paid_at)}
+
+
+def serialize_line(line) -> dict:
+    return {"id": line.id, "at": iso(line.at), "kind": line.kind, "amount": line.amount,
+            "balance_after": line.balance_after, "ref": line.ref}
+
+
+def _amount_from(body: dict, field: str = "amount") -> int:
+    if field not in body or body[field] is None:
+        raise ValidationFailed(errors={field: ["Enter an amount."]})
+    return service.check_amount(body[field], field)
+
+
+def _string(body: dict, field: str, *, required: bool = True) -> str | None:
+    value = body.get(field)
+    if value is None or value == "":
+        if required:
+            raise ValidationFailed(errors={field: ["This field is required."]})
+        return None
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ValidationFailed(errors={field: ["Not a valid value."]})
+    return str(value)
+
+
+@api_route("/fundings", methods=["POST"], summary="Start funding a fundable subject",
+           body={"kind": "string!", "subject_id": "string!", "method": "string!", "amount": "integer"},
+           tags=["payments"], idempotent=True, status=201,
+           description="method: card | bank_transfer | wallet. card returns client_secret (confirm it "
+                       "with Stripe.js); bank_transfer returns the reference and the account to pay; "
+                       "wallet is funded at once. amount only for subjects without a fixed amount.")
+@idempotent
+def create_funding():
+    user = api_user()
+    body = json_body()
+    errors = {}
+    kind = subject_id = method = None
+    for field in ("kind", "subject_id", "method"):
+        try:
+            value = _string(body, field)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+            continue
+        if field == "kind":
+            kind = value
+        elif field == "subject_id":
+            subject_id = value
+        else:
+            method = value
+    if errors:
+        raise ValidationFailed(errors=errors)
+    amount = _amount_from(body) if body.get("amount") is not None else None
+    funding = service.start_funding(user, kind, subject_id, method, amount=amount)
+    return jsonify(serialize_funding(funding)), 201
+
+
+@api_route("/fundings/<int:funding_id>", summary="A funding (payer or operator)", tags=["payments"])
+def get_funding(funding_id):
+    user = api_user()
+    funding = service.get_funding(user, funding_id)
+    return jsonify(serialize_funding(funding))
+
+
+@api_route("/wallet", summary="My wallet: balances and ledger lines with running balance",
+           query={"limit": "integer", "cursor": "string"}, tags=["payments"])
+def get_wallet():
+    user = api_user()
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ValidationFailed(errors={"limit": ["limit must be between 1 and 100."]})
+    cursor = request.args.get("cursor")
+    before = decode_cursor(cursor).get("before") if cursor else None
+    data = service.wallet(user, limit=int(raw), before_id=before)
+    lines = data.pop("lines")
+    data["lines"] = [serialize_line(line) for line in lines]
+    data["next_cursor"] = encode_cursor({"before": lines[-1].id}) if len(lines) == int(raw) else None
+    return jsonify(data)
+
+
+@api_route("/payouts", methods=["POST"], summary="Request a payout of available balance",
+           body={"amount": "integer!", "currency": "string"}, tags=["payments"], idempotent=True,
+           status=201)
+@idempotent
+def create_payout():
+    user = api_user()
+    body = json_body()
+    amount = _amount_from(body)
+    currency = _string(body, "currency", required=False)
+    payout = service.request_payout(user, amount, currency)
+    return jsonify(serialize_payout(payout)), 201
+
+
+@api_route("/payouts", summary="My payouts, newest first", tags=["payments"])
+def list_payouts():
+    user = api_user()
+    return jsonify({"items": [serialize_payout(p) for p in service.payouts_of(user, limit=100)],
+                    "next_cursor": None})
+
+
+@api_route("/wallet/connected-account", methods=["PUT"], summary="Send my payouts to a Stripe account",
+           body={"account_id": "string!"}, tags=["payments"])
+def put_connected_account():
+    user = api_user()
+    body = json_body()
+    account = service.set_connected_account(user, _string(body, "account_id") or "")
+    return jsonify({"account_id": account.stripe_account_id})
+
+
+@api_route("/operator/bank-transfers/<int:transfer_id>/confirm", methods=["POST"], operator=True,
+           summary="Record the amount received for a bank transfer (exact amount funds; else mismatch)",
+           body={"amount": "integer!"}, tags=["operator", "payments"], idempotent=True)
+@idempotent
+def confirm_bank_transfer(transfer_id):
+    user = api_user()
+    amount = _amount_from(json_body())
+    funding = service.confirm_bank_transfer(user, transfer_id, amount)
+    return jsonify(serialize_funding(funding))
+
+
+@api_route("/operator/payouts/<int:payout_id>/approve", methods=["POST"], operator=True,
+           summary="Approve and send a payout", body={"reference": "string"},
+           tags=["operator", "payments"], idempotent=True)
+@idempotent
+def approve_payout(payout_id):
+    user = api_user()
+    reference = _string(json_body(), "reference", required=False)
+    payout = service.approve_payout(user, payout_id, reference)
+    return jsonify(serialize_payout(payout))
+
+
+@api_route("/operator/payouts/<int:payout_id>/reject", methods=["POST"], operator=True,
+           summary="Reject a payout (the money returns to the wallet)", body={"reason": "string!"},
+           tags=["operator", "payments"], idempotent=True)
+@idempotent
+def reject_payout(payout_id):
+    user = api_user()
+    reason = _string(json_body(), "reason") or ""
+    payout = service.reject_payout(user, payout_id, reason)
+    return jsonify(serialize_payout(payout))
+

@@ -1,0 +1,61 @@
+"""The registry of things that can be funded ("fundable subjects").
+
+A domain registers a loader for its kind once, at init:
+
+    fundables.register("milestone", load_milestone_fundable)
+
+`loader(subject_id)` returns None when there is no such subject, or an object providing:
+
+    escrow_ref: str            the ledger escrow reference, e.g. "milestone:12"
+    amount: int                minor units to fund
+    currency: str              e.g. "CNY"
+    payer                      the User or Organisation whose money it is
+    payer_user                 the User acting for the payer (notified, shown)
+    title: str                 for pages and notifications
+    can_fund(user) -> bool     may this user fund it now (False once funded)
+    on_funded(funding)         called in the same unit of work as the ledger posting, so the
+                               subject can flip its own state (e.g. escrow funded, task opens)
+
+and optionally `link: str` (the page to go back to after funding) and `target: str`:
+"escrow" (default) or "wallet" (a wallet top-up, for kind "wallet").
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_babel import lazy_gettext as _l
+
+from ..core.errors import NotFound
+
+_LOADERS: dict[str, Callable] = {}
+
+
+def register(kind: str, loader: Callable) -> None:
+    """Register the loader of a fundable kind (once per kind; re-registering the same is a no-op)."""
+    current = _LOADERS.get(kind)
+    if current is not None and current is not loader:
+        raise ValueError(f"a different loader is already registered for fundable kind {kind!r}")
+    _LOADERS[kind] = loader
+
+
+def unregister(kind: str) -> None:
+    _LOADERS.pop(kind, None)
+
+
+def kinds() -> list[str]:
+    return sorted(_LOADERS)
+
+
+def load(kind: str, subject_id) -> object:
+    """The fundable subject, or NotFound when the kind or the subject does not exist."""
+    loader = _LOADERS.get(kind)
+    if loader is None:
+        raise NotFound(_l("There is nothing of this kind to fund."))
+    subject = loader(subject_id)
+    if subject is None:
+        raise NotFound(_l("There is nothing of this kind to fund."))
+    return subject
+
+
+def target_of(subject) -> str:
+    return getattr(subject, "target", "escrow")

@@ -1,0 +1,170 @@
+"""Payments rows: fundings (card, bank transfer, wallet), card refunds, payouts, the Stripe
+connected account of a payee, and every external event received (unique on its id)."""
+from __future__ import annotations
+
+from ..core.db import utcnow
+from ..extensions import db
+
+FUNDING_METHODS = ("card", "bank_transfer", "wallet")
+FUNDING_STATUSES = ("pending", "succeeded", "failed", "canceled", "mismatch")
+REFUND_STATUSES = ("pending", "succeeded", "failed")
+PAYOUT_STATUSES = ("requested", "approved", "paid", "rejected", "failed")
+
+
+class Funding(db.Model):
+    """Money coming in for one fundable subject ("milestone:12") by one method.
+
+    Card: `payment_intent_id` is the Stripe PaymentIntent; it is funded only when a verified
+    `payment_intent.succeeded` webhook arrives. Bank transfer: `reference` is the code the payer
+    writes on the transfer; it is funded when an operator confirms the exact amount. Wallet: funded
+    at once from the payer's available balance.
+    """
+    __tablename__ = "fundings"
+    __table_args__ = (
+        db.CheckConstraint("amount > 0", name="amount_positive"),
+        db.CheckConstraint("method in ('card', 'bank_transfer', 'wallet')", name="method_known"),
+        db.CheckConstraint("status in ('pending', 'succeeded', 'failed', 'canceled', 'mismatch')",
+                           name="status_known"),
+        db.CheckConstraint("refunded_amount >= 0 and refunded_amount <= amount",
+                           name="refunded_within_amount"),
+        db.CheckConstraint("method <> 'bank_transfer' or reference is not null",
+                           name="bank_transfer_has_reference"),
+        db.Index("ix_fundings_subject", "subject_kind", "subject_id"),
+        db.Index("ix_fundings_method_status", "method", "status"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    subject_kind = db.Column(db.String(32), nullable=False)
+    subject_id = db.Column(db.String(64), nullable=False)
+    escrow_ref = db.Column(db.String(80), nullable=False, index=True)
+    title = db.Column(db.String(200), nullable=False, default="")
+    payer_user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    # The organisation paying, when the payer is one (the ledger keys its wallet by owner type/id).
+    payer_org_id = db.Column(db.Integer, nullable=True)
+    amount = db.Column(db.BigInteger, nullable=False)
+    currency = db.Column(db.String(3), nullable=False)
+    method = db.Column(db.String(16), nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="pending")
+    reference = db.Column(db.String(16), nullable=True, unique=True)
+    payment_intent_id = db.Column(db.String(255), nullable=True, unique=True)
+    # A random part of the Stripe idempotency key: SQLite may hand out an id again after a
+    # rollback, and Stripe remembers keys for a day.
+    key_nonce = db.Column(db.String(16), nullable=False)
+    received_amount = db.Column(db.BigInteger, nullable=True)
+    confirmed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
+    failure_message = db.Column(db.String(500), nullable=True)
+    flagged = db.Column(db.Boolean, nullable=False, default=False)
+    flag_reason = db.Column(db.String(500), nullable=True)
+    refunded_amount = db.Column(db.BigInteger, nullable=False, default=0)
+    # The ledger transaction that recorded the money (fund_escrow or fund_wallet).
+    ledger_transaction_id = db.Column(db.Integer, db.ForeignKey("ledger_transactions.id"),
+                                      nullable=True, unique=True)
+    funded_at = db.Column(db.DateTime, nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    payer = db.relationship("User", foreign_keys=[payer_user_id], lazy="joined")
+
+    # Set on the instance returned by start_funding for card payments; never stored.
+    client_secret = None
+
+    @property
+    def subject_ref(self) -> str:
+        return f"{self.subject_kind}:{self.subject_id}"
+
+    @property
+    def stripe_idempotency_key(self) -> str:
+        return f"fund:{self.id}:{self.key_nonce}"
+
+    def __repr__(self) -> str:
+        return f"<Funding {self.id} {self.method} {self.status} {self.amount} {self.currency}>"
+
+
+class CardRefund(db.Model):
+    """Money going back to the card of a card funding; sent to Stripe after the commit."""
+    __tablename__ = "card_refunds"
+    __table_args__ = (
+        db.CheckConstraint("amount > 0", name="amount_positive"),
+        db.CheckConstraint("status in ('pending', 'succeeded', 'failed')", name="status_known"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    funding_id = db.Column(db.Integer, db.ForeignKey("fundings.id"), nullable=False, index=True)
+    amount = db.Column(db.BigInteger, nullable=False)
+    currency = db.Column(db.String(3), nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="pending", index=True)
+    stripe_refund_id = db.Column(db.String(255), nullable=True, unique=True)
+    key_nonce = db.Column(db.String(16), nullable=False)
+    # The ledger refund that moved the money out of escrow: one card refund per such transaction.
+    ledger_transaction_id = db.Column(db.Integer, db.ForeignKey("ledger_transactions.id"),
+                                      nullable=False, unique=True)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    last_error = db.Column(db.String(500), nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    funding = db.relationship("Funding", lazy="joined")
+
+    @property
+    def stripe_idempotency_key(self) -> str:
+        return f"refund:{self.id}:{self.key_nonce}"
+
+
+class Payout(db.Model):
+    """A payee takes available balance out: requested -> approved -> paid | failed, or rejected."""
+    __tablename__ = "payouts"
+    __table_args__ = (
+        db.CheckConstraint("amount > 0", name="amount_positive"),
+        db.CheckConstraint("status in ('requested', 'approved', 'paid', 'rejected', 'failed')",
+                           name="status_known"),
+        db.CheckConstraint("channel is null or channel in ('stripe', 'bank')", name="channel_known"),
+        db.Index("ix_payouts_user_created", "user_id", "created_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    amount = db.Column(db.BigInteger, nullable=False)
+    currency = db.Column(db.String(3), nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="requested", index=True)
+    channel = db.Column(db.String(16), nullable=True)
+    reference = db.Column(db.String(255), nullable=True)  # bank reference or Stripe transfer id
+    stripe_transfer_id = db.Column(db.String(255), nullable=True, unique=True)
+    key_nonce = db.Column(db.String(16), nullable=False)
+    reason = db.Column(db.String(500), nullable=True)  # why rejected or failed
+    decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
+    decided_at = db.Column(db.DateTime, nullable=True)
+    paid_at = db.Column(db.DateTime, nullable=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    user = db.relationship("User", foreign_keys=[user_id], lazy="joined")
+
+    @property
+    def stripe_idempotency_key(self) -> str:
+        return f"payout:{self.id}:{self.key_nonce}"
+
+
+class ConnectedAccount(db.Model):
+    """The Stripe connected account a payee's payouts are transferred to."""
+    __tablename__ = "stripe_connected_accounts"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, unique=True)
+    stripe_account_id = db.Column(db.String(255), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class ExternalEvent(db.Model):
+    """Every event received from a payment provider, stored once: (source, external_id) is unique,
+    so a replayed or duplicated webhook is recognised and changes nothing."""
+    __tablename__ = "external_events"
+    __table_args__ = (db.UniqueConstraint("source", "external_id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    source = db.Column(db.String(20), nullable=False)
+    external_id = db.Column(db.String(255), nullable=False)
+    type = db.Column(db.String(100), nullable=False)
+    object_id = db.Column(db.String(255), nullable=True, index=True)
+    payload = db.Column(db.JSON, nullable=False)
+    outcome = db.Column(db.String(40), nullable=True)  # what processing did (applied, ignored, ...)
+    received_at = db.Column(db.DateTime, nullable=False, default=utcnow)

@@ -1,0 +1,194 @@
+"""Payments pages: the wallet, funding a subject, a funding's status, and the operator's forms
+for bank transfers and payouts."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..accounts.policies import operator_required
+from ..core.errors import ValidationFailed
+from ..core.forms import apply_errors
+from . import fundables, service
+from .api import bank_details
+from .forms import (
+    ApprovePayoutForm,
+    ConfirmBankTransferForm,
+    ConnectedAccountForm,
+    FundingForm,
+    PayoutRequestForm,
+    RejectPayoutForm,
+)
+
+bp = Blueprint("payments", __name__)
+
+KIND_LABELS = {
+    "fund_escrow": _l("Escrow funded"), "fund_wallet": _l("Money added"),
+    "release": _l("Payment received"), "refund": _l("Refund"), "split": _l("Dispute decision"),
+    "payout_request": _l("Payout requested"), "payout_complete": _l("Payout sent"),
+    "payout_fail": _l("Payout returned"),
+}
+
+
+def _wallet_page(payout_form=None, account_form=None, status=200):
+    data = service.wallet(current_user, limit=50, before_id=request.args.get("before", type=int))
+    lines = data["lines"]
+    next_url = url_for("payments.wallet", before=lines[-1].id) if len(lines) == 50 else None
+    return render_template(
+        "payments/wallet.html", wallet=data, lines=lines, next_url=next_url,
+        payouts=service.payouts_of(current_user),
+        payout_form=payout_form or PayoutRequestForm(formdata=None),
+        account_form=account_form or ConnectedAccountForm(formdata=None),
+        connected=service.connected_account_of(current_user),
+        card_enabled=service.card_enabled(), kind_labels=KIND_LABELS,
+        verified=service.is_verified(current_user),
+        minimum=current_app.config.get("PAYOUT_MIN_AMOUNT")), status
+
+
+@bp.get("/wallet")
+@login_required
+def wallet():
+    return _wallet_page()
+
+
+@bp.post("/wallet/payouts")
+@login_required
+def request_payout():
+    form = PayoutRequestForm()
+    if not form.validate():
+        return _wallet_page(payout_form=form, status=422)
+    try:
+        service.request_payout(current_user, form.amount.minor)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _wallet_page(payout_form=form, status=422)
+    flash(_("Your payout request was sent to an operator."), "success")
+    return redirect(url_for("payments.wallet"), code=303)
+
+
+@bp.post("/wallet/connected-account")
+@login_required
+def connected_account():
+    form = ConnectedAccountForm()
+    if not form.validate():
+        return _wallet_page(account_form=form, status=422)
+    try:
+        service.set_connected_account(current_user, form.account_id.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _wallet_page(account_form=form, status=422)
+    flash(_("Payouts will be transferred to your Stripe account."), "success")
+    return redirect(url_for("payments.wallet"), code=303)
+
+
+def _fund_page(kind, subject_id, subject, form, status=200):
+    return render_template("payments/fund.html", kind=kind, subject_id=subject_id, subject=subject,
+                           form=form, card_enabled=service.card_enabled()), status
+
+
+@bp.route("/fund/<kind>/<subject_id>", methods=["GET", "POST"])
+@login_required
+def fund(kind, subject_id):
+    subject = fundables.load(kind, subject_id)
+    form = FundingForm(methods=service.available_methods() if fundables.target_of(subject) == "escrow"
+                       else [m for m in service.available_methods() if m != "wallet"])
+    if request.method == "GET":
+        if form.method.choices:
+            form.method.data = form.method.choices[0][0]
+        return _fund_page(kind, subject_id, subject, form)
+    if not form.validate():
+        return _fund_page(kind, subject_id, subject, form, 422)
+    try:
+        funding = service.start_funding(current_user, kind, subject_id, form.method.data,
+                                        amount=form.amount.minor)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _fund_page(kind, subject_id, subject, form, 422)
+    if funding.status == "succeeded":
+        flash(_("Paid from your wallet."), "success")
+    return redirect(url_for("payments.funding_detail", funding_id=funding.id), code=303)
+
+
+@bp.get("/fundings/<int:funding_id>")
+@login_required
+def funding_detail(funding_id):
+    funding = service.get_funding(current_user, funding_id)
+    client_secret = None
+    publishable = current_app.config.get("STRIPE_PUBLISHABLE_KEY") or ""
+    if funding.method == "card" and publishable:
+        client_secret = service.client_secret_for(current_user, funding)
+    return render_template("payments/funding.html", funding=funding, bank=bank_details(),
+                           client_secret=client_secret, publishable_key=publishable)
+
+
+# --- operator -----------------------------------------------------------------------------------
+
+@bp.route("/operator/bank-transfers/<int:transfer_id>", methods=["GET", "POST"])
+@operator_required
+def confirm_bank_transfer(transfer_id):
+    funding = service.get_bank_transfer(transfer_id)
+    form = ConfirmBankTransferForm()
+    if request.method == "GET":
+        return render_template("payments/operator_bank_transfer.html", funding=funding, form=form)
+    if not form.validate():
+        return render_template("payments/operator_bank_transfer.html", funding=funding, form=form), 422
+    try:
+        funding = service.confirm_bank_transfer(current_user, transfer_id, form.amount.minor)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return render_template("payments/operator_bank_transfer.html", funding=funding, form=form), 422
+    if funding.status == "mismatch":
+        flash(_("The amount does not match: recorded as a mismatch and not funded."), "warning")
+    else:
+        flash(_("Transfer %(reference)s confirmed and funded.", reference=funding.reference), "success")
+    return redirect(url_for("operator.queue"), code=303)
+
+
+@bp.route("/operator/payouts/<int:payout_id>", methods=["GET"])
+@operator_required
+def payout_detail(payout_id):
+    return _payout_page(payout_id)
+
+
+def _payout_page(payout_id, approve_form=None, reject_form=None, status=200):
+    payout = service.get_payout(payout_id)
+    return render_template(
+        "payments/operator_payout.html", payout=payout,
+        approve_form=approve_form or ApprovePayoutForm(formdata=None),
+        reject_form=reject_form or RejectPayoutForm(formdata=None),
+        connected=service.connected_account_of(payout.user),
+        available=service.available_balance(payout.user, payout.currency)), status
+
+
+@bp.post("/operator/payouts/<int:payout_id>/approve")
+@operator_required
+def approve_payout(payout_id):
+    form = ApprovePayoutForm()
+    if not form.validate():
+        return _payout_page(payout_id, approve_form=form, status=422)
+    try:
+        payout = service.approve_payout(current_user, payout_id, form.reference.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _payout_page(payout_id, approve_form=form, status=422)
+    if payout.status == "paid":
+        flash(_("Payout paid (%(reference)s).", reference=payout.reference), "success")
+    else:
+        flash(_("The payout could not be sent: %(reason)s", reason=payout.reason), "error")
+    return redirect(url_for("operator.queue"), code=303)
+
+
+@bp.post("/operator/payouts/<int:payout_id>/reject")
+@operator_required
+def reject_payout(payout_id):
+    form = RejectPayoutForm()
+    if not form.validate():
+        return _payout_page(payout_id, reject_form=form, status=422)
+    try:
+        service.reject_payout(current_user, payout_id, form.reason.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _payout_page(payout_id, reject_form=form, status=422)
+    flash(_("Payout rejected; the money is back in the user's wallet."), "success")
+    return redirect(url_for("operator.queue"), code=303)
