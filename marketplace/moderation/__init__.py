@@ -2,4 +2,8 @@
 
 
 def init_app(app):
-    from . import models  # noqa: F401
+    from . import api, models  # noqa: F401
+    from .queue import register_queue_section
+    from .routes import bp
+    app.register_blueprint(bp)
+    register_queue_section()

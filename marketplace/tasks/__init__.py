@@ -1,7 +1,28 @@
 """Tasks: posting (tender, claim, bounty), the negative-list check on publish, browsing and
 search, recommendations, invitations (邀标), public Q&A and the task side of escrow funding."""
+from flask_babel import lazy_gettext as _l
+
+STATUS_NAMES = {
+    "draft": _l("Draft"), "open": _l("Open"), "awarded": _l("Awarded"), "in_progress": _l("In progress"),
+    "selecting": _l("Selecting winners"), "review": _l("Operator review"), "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"), "expired": _l("Expired"), "refunded": _l("Refunded"),
+}
 
 
 def init_app(app):
     from ..organisations import models as _org_models  # noqa: F401  (tasks.org_id references it)
-    from . import models  # noqa: F401
+    from . import api, models  # noqa: F401
+    from .routes import bp
+    app.register_blueprint(bp)
+
+    from ..core.routes import HOME_SECTIONS
+    from .home import home_section
+    if home_section not in HOME_SECTIONS:
+        HOME_SECTIONS.append(home_section)
+
+    from . import funding
+    funding.register()
+
+    @app.context_processor
+    def task_globals():
+        return {"task_status_names": STATUS_NAMES}

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.catalogue import CATEGORIES, CITIES, city_of
 from ..core.db import lock_row, utcnow
-from ..core.errors import Forbidden, NotFound, ValidationFailed, WrongState
+from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from ..extensions import db
 from ..notifications.service import notify, register_kind
@@ -31,8 +31,10 @@ from .models import (
     Task,
     TaskAttachment,
     TaskInvite,
+    TaskQuestion,
     TaskTerm,
 )
+from .recommend import recommended_for, suggested_solvers  # noqa: F401  (part of this module's API)
 from .terms import index_terms
 
 register_kind("task.invited", _l("You are invited to “%(task)s”."))
@@ -62,18 +64,18 @@ ADDRESS_MAX = 300
 SKILL_MAX = 40
 SKILLS_MAX_COUNT = 15
 RANKED_PRIZES_MAX = 10
-MAX_PIECES = 10_000
+MAX_PIECES = 1_000
 SELECTION_DAYS_MAX = 60
 ATTACHMENTS_MAX = 10
 
 # Other domains react to task events without this module importing them:
 #   on_published(fn)  fn(task) after a task opens (e.g. schedule its deadline timers)
 #   on_cancelled(fn)  fn(task) after a task is cancelled (e.g. reject open bids)
+#   on_cancel_check(fn) fn(task) before a cancel; raise WrongState to refuse (e.g. a bounty
+#                     that already has submissions)
 _PUBLISHED_HOOKS: list[Callable] = []
 _CANCELLED_HOOKS: list[Callable] = []
-# Cancelling a funded task refunds its escrow; payments/ledger register the refund function:
-#   fn(task) -> None, raising DomainError when the refund is not possible.
-_REFUNDER: list[Callable] = []
+_CANCEL_CHECKS: list[Callable] = []
 
 
 def on_published(fn: Callable) -> Callable:
@@ -88,8 +90,10 @@ def on_cancelled(fn: Callable) -> Callable:
     return fn
 
 
-def set_escrow_refunder(fn: Callable) -> None:
-    _REFUNDER[:] = [fn]
+def on_cancel_check(fn: Callable) -> Callable:
+    if fn not in _CANCEL_CHECKS:
+        _CANCEL_CHECKS.append(fn)
+    return fn
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -365,11 +369,10 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
                                    errors={k: [_l("This cannot change once the task is open.")] for k in frozen})
     elif task.status != "draft":
         raise WrongState(_l("This task can no longer be edited."))
-    if task.escrow_funded:
-        frozen = [k for k in changed if k in MONEY_FIELDS]
-        if frozen:
-            raise ValidationFailed(errors={k: [_l("This cannot change once the escrow is funded.")]
-                                           for k in frozen})
+    frozen = [k for k in changed if k in MONEY_FIELDS]
+    if frozen and (task.escrow_funded or _payment_under_way(task)):
+        raise ValidationFailed(errors={k: [_l("This cannot change once the escrow is funded or a payment "
+                                              "for it is under way.")] for k in frozen})
     merged = _current_values(task)
     merged.update(values)
     # A deadline that is not being changed may have passed on a draft; it is checked at publish.
@@ -387,6 +390,13 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
     task.updated_at = now
     reindex(task)
     return task
+
+
+def _payment_under_way(task: Task) -> bool:
+    from ..payments.models import Funding
+    from .funding import escrow_ref
+    return db.session.scalar(db.select(Funding.id).where(
+        Funding.escrow_ref == escrow_ref(task), Funding.status == "pending").limit(1)) is not None
 
 
 def _differs(current, new) -> bool:
@@ -491,7 +501,7 @@ def _notify_invitees(task: Task, invites) -> None:
 
 def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     """Cancel a draft or an open task nobody has been awarded. A funded claim or bounty has its
-    escrow refunded to the poster through payments (409 while no refund path is available)."""
+    escrow refunded to its payer through payments (to the card it came from, else the wallet)."""
     policies.require_manage(actor, task)
     now = now or utcnow()
     task = get_task(task.id, lock=True)
@@ -499,11 +509,13 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
         raise WrongState(_l("Only a draft or an open task without an award can be cancelled."))
     if task.mode == "claim" and task.claimant_id is not None:
         raise WrongState(_l("This task has been claimed; cancel the contract instead."))
+    for check in _CANCEL_CHECKS:
+        check(task)
     if task.escrow_funded:
-        if not _REFUNDER:
-            raise WrongState(_l("A funded task cannot be cancelled yet; contact an operator for a refund."))
-        _REFUNDER[0](task)
+        from .funding import refund_task_escrow
+        refund_task_escrow(task, actor)
         task.escrow_funded = False
+        task.escrow_amount = 0
     task.status = "cancelled"
     task.cancelled_at = now
     task.updated_at = now
@@ -564,3 +576,77 @@ def get_attachment(user, public_id: str) -> TaskAttachment:
         raise NotFound()
     policies.require_view(user, get_task(attachment.task_id))
     return attachment
+
+
+# --- invitations (邀标) ----------------------------------------------------------------------
+
+def invite_solver(actor, task: Task, solver, *, now: dt.datetime | None = None) -> TaskInvite:
+    """Invite a solver to a draft or open task; the solver is told now (or when it opens)."""
+    policies.require_manage(actor, task)
+    if task.status not in ("draft", "open"):
+        raise WrongState(_l("Solvers can only be invited to a draft or an open task."))
+    if solver is None or not solver.is_active:
+        raise ValidationFailed(errors={"solver_id": [_l("No such user.")]})
+    if solver.id == task.poster_id or policies.can_manage(solver, task):
+        raise ValidationFailed(errors={"solver_id": [_l("You cannot invite the task's own poster.")]})
+    exists = db.session.scalar(db.select(TaskInvite.id).where(TaskInvite.task_id == task.id,
+                                                              TaskInvite.solver_id == solver.id))
+    if exists is not None:
+        raise Conflict(_l("This solver is already invited."))
+    invite = TaskInvite(task_id=task.id, solver_id=solver.id, invited_by_id=actor.id, created_at=now or utcnow())
+    db.session.add(invite)
+    if task.status == "open":
+        notify(solver, "task.invited", link=task_link(task), task=task.title)
+    return invite
+
+
+def invites_of(task: Task) -> list[TaskInvite]:
+    from sqlalchemy.orm import selectinload
+    return list(db.session.scalars(db.select(TaskInvite).where(TaskInvite.task_id == task.id)
+                                   .options(selectinload(TaskInvite.solver)).order_by(TaskInvite.id)))
+
+
+# --- public questions and answers -------------------------------------------------------------
+
+QUESTION_MAX = 2000
+
+
+def _text(field: str, value, *, maximum: int = QUESTION_MAX) -> str:
+    value = (value or "").strip() if isinstance(value, (str, type(None))) else ""
+    if not value:
+        raise ValidationFailed(errors={field: [_l("Enter some text.")]})
+    if len(value) > maximum:
+        raise ValidationFailed(errors={field: [_l("At most %(max)s characters.", max=maximum)]})
+    return value
+
+
+def ask_question(asker, task: Task, text: str, *, now: dt.datetime | None = None) -> TaskQuestion:
+    """A solver asks a public question on an open task; the poster is told."""
+    policies.require_view(asker, task)
+    if policies.can_manage(asker, task):
+        raise Forbidden(_l("Posters answer questions; they do not ask them on their own task."))
+    if task.status != "open":
+        raise WrongState(_l("Questions can only be asked while the task is open."))
+    question = TaskQuestion(task_id=task.id, asker_id=asker.id, text=_text("text", text), created_at=now or utcnow())
+    db.session.add(question)
+    from ..accounts.models import User
+    notify(db.session.get(User, task.poster_id), "task.question", link=task_link(task), task=task.title)
+    return question
+
+
+def answer_question(actor, task: Task, question_id, answer: str, *, now: dt.datetime | None = None) -> TaskQuestion:
+    policies.require_manage(actor, task)
+    question = db.session.get(TaskQuestion, question_id) if str(question_id).isdigit() else None
+    if question is None or question.task_id != task.id:
+        raise NotFound()
+    question.answer = _text("answer", answer)
+    question.answered_at = now or utcnow()
+    from ..accounts.models import User
+    notify(db.session.get(User, question.asker_id), "task.answered", link=task_link(task), task=task.title)
+    return question
+
+
+def questions_of(task: Task) -> list[TaskQuestion]:
+    from sqlalchemy.orm import selectinload
+    return list(db.session.scalars(db.select(TaskQuestion).where(TaskQuestion.task_id == task.id)
+                                   .options(selectinload(TaskQuestion.asker)).order_by(TaskQuestion.id)))

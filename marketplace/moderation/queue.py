@@ -1,0 +1,25 @@
+"""The "reports" section of the operator queue."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..core.db import iso
+from . import service
+
+
+def serialize_report(report) -> dict:
+    """A report in the queue: its own id and the subject's user_id (the reported user, or the
+    poster of the reported task)."""
+    user_id = report.user_id if report.subject_type == "user" else report.task.poster_id
+    return {"id": report.id, "user_id": user_id, "subject": report.subject_type, "task_id": report.task_id,
+            "reporter_id": report.reporter_id, "reason": report.reason, "status": report.status,
+            "created_at": iso(report.created_at)}
+
+
+def register_queue_section() -> None:
+    try:
+        from ..operator.queue import register_section
+    except ModuleNotFoundError:  # a build without the operator console
+        return
+    register_section("reports", title=_l("Reports from users"), loader=service.open_reports,
+                     template="moderation/_queue_section.html", api_serializer=serialize_report)

@@ -1,0 +1,245 @@
+"""/api/v1/tasks: the same services as the task pages."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from ..api import api_route, api_user, json_body, json_form, listing, page_params
+from ..core.errors import ValidationFailed
+from ..extensions import db
+from . import policies, service
+from .forms import SearchForm, TaskForm
+from .search import TaskFilters, listing_page, search_tasks
+from .serializers import (
+    Viewer,
+    serialize_attachment,
+    serialize_invite,
+    serialize_question,
+    serialize_suggestion,
+    serialize_task,
+)
+
+TASK_BODY = {
+    "mode": "string", "title": "string", "description": "string", "category": "string", "skills": "array",
+    "city": "string", "visibility": "string", "ip_terms": "string", "org_id": "integer", "currency": "string",
+    "budget_min": "integer", "budget_max": "integer", "bid_deadline": "string",
+    "price": "integer", "address": "string", "district": "string", "window_start": "string",
+    "window_end": "string", "prize_structure": "string", "prizes": "array", "unit_price": "integer",
+    "max_pieces": "integer", "submission_deadline": "string", "selection_days": "integer",
+    "eligibility": "string",
+}
+SEARCH_QUERY = {"q": "string", "mode": "string", "category": "string", "city": "string", "status": "string",
+                "min_amount": "integer", "max_amount": "integer", "sort": "string", "limit": "integer",
+                "cursor": "string"}
+
+
+def _one(task, user):
+    return jsonify(serialize_task(task, Viewer.of(user)))
+
+
+def filters_from(form: SearchForm, *, mine: bool = False) -> TaskFilters:
+    return TaskFilters(q=(form.q.data or "").strip() or None, mode=form.mode.data or None,
+                       category=form.category.data or None, city=form.city.data or None,
+                       status=form.status.data or "open", min_amount=form.min_amount.data,
+                       max_amount=form.max_amount.data, sort=form.sort.data or "newest", mine=mine)
+
+
+def _search_form() -> SearchForm:
+    form = SearchForm(formdata=request.args, api=True, meta={"csrf": False})
+    if not form.validate():
+        raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in form.errors.items()})
+    return form
+
+
+@api_route("/tasks", summary="Search tasks (keywords work for Chinese)", auth=False, query=SEARCH_QUERY,
+           tags=["tasks"], description="status defaults to open; status=all lists every task you may see. "
+                                       "Amounts are minor units.")
+def list_tasks():
+    user = api_user(required=False)
+    limit, cursor = page_params()
+    form = _search_form()
+    tasks, next_cursor = search_tasks(user, filters_from(form, mine=request.args.get("mine") in ("1", "true")),
+                                      limit=limit, cursor=cursor)
+    from ..api import encode_cursor
+    page = listing_page(tasks)
+    viewer = Viewer.of(user)
+    return listing([serialize_task(t, viewer, page) for t in tasks],
+                   encode_cursor(next_cursor) if next_cursor else None)
+
+
+@api_route("/tasks", methods=["POST"], summary="Create a draft task", body={**TASK_BODY, "mode": "string!",
+           "title": "string!", "category": "string!"}, tags=["tasks"], status=201)
+def create_task():
+    user = api_user()
+    form = json_form(TaskForm, api=True)
+    mode = form.mode.data
+    if mode not in service.MODE_FIELDS:
+        raise ValidationFailed(errors={"mode": [_l("Choose tender, claim or bounty.")]})
+    task = service.create_task(user, mode, **form.values(mode))
+    db.session.flush()
+    response = _one(task, user)
+    response.status_code = 201
+    return response
+
+
+@api_route("/tasks/<int:task_id>", summary="A task", auth=False, tags=["tasks"])
+def get_task(task_id):
+    user = api_user(required=False)
+    task = service.get_visible_task(user, task_id)
+    data = serialize_task(task, Viewer.of(user))
+    data["attachments"] = [serialize_attachment(a) for a in service.attachments_of(task)]
+    data["questions"] = [serialize_question(q) for q in service.questions_of(task)]
+    return jsonify(data)
+
+
+@api_route("/tasks/<int:task_id>", methods=["PATCH"], summary="Edit a task (a draft: any field; open: "
+           "title, description, skills)", body=TASK_BODY, tags=["tasks"])
+def edit_task(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    policies.require_manage(user, task)
+    body = json_body()
+    if "mode" in body and body["mode"] != task.mode:
+        raise ValidationFailed(errors={"mode": [_l("The mode of a task cannot change.")]})
+    form = json_form(TaskForm, data=body, api=True)
+    service.update_task(user, task, **form.values(task.mode, partial=True))
+    return _one(task, user)
+
+
+@api_route("/tasks/<int:task_id>/publish", methods=["POST"], summary="Publish a draft (claim and bounty: "
+           "409 until the escrow is funded)", tags=["tasks"])
+def publish_task(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    task = service.publish_task(user, task)
+    return _one(task, user)
+
+
+@api_route("/tasks/<int:task_id>/cancel", methods=["POST"], summary="Cancel a draft or an open task "
+           "(a funded escrow is refunded)", tags=["tasks"])
+def cancel_task(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    task = service.cancel_task(user, task)
+    return _one(task, user)
+
+
+@api_route("/tasks/<int:task_id>/funding", methods=["POST"], summary="Fund a claim's or bounty's escrow",
+           body={"method": "string!"}, tags=["tasks", "payments"], idempotent=True)
+def fund_task(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    policies.require_manage(user, task)
+    method = json_body().get("method")
+    from ..payments.service import start_funding
+    funding = start_funding(user, "task", task.id, method)
+    return jsonify(serialize_funding(funding))
+
+
+def serialize_funding(funding) -> dict:
+    try:
+        from ..payments.api import serialize_funding as payments_serializer
+    except ImportError:
+        payments_serializer = None
+    if payments_serializer is not None:
+        return payments_serializer(funding)
+    data = {"id": funding.id, "method": funding.method, "status": funding.status, "amount": funding.amount,
+            "currency": funding.currency}
+    if funding.reference:
+        data["reference"] = funding.reference
+    secret = getattr(funding, "client_secret", None)
+    if secret:
+        data["client_secret"] = secret
+    return data
+
+
+@api_route("/tasks/<int:task_id>/recommended-solvers", summary="Solvers worth inviting (poster only)",
+           query={"limit": "integer"}, tags=["tasks"])
+def task_recommended_solvers(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    policies.require_manage(user, task)
+    limit = request.args.get("limit", 8, type=int)
+    if not 1 <= limit <= 50:
+        raise ValidationFailed(errors={"limit": [_l("limit must be between 1 and 50.")]})
+    return jsonify({"items": [serialize_suggestion(s) for s in service.suggested_solvers(task, limit)]})
+
+
+@api_route("/tasks/<int:task_id>/invites", methods=["POST"], summary="Invite a solver (邀标)",
+           body={"solver_id": "integer!"}, tags=["tasks"], status=201)
+def invite_to_task(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    policies.require_manage(user, task)
+    raw = json_body().get("solver_id")
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
+        raise ValidationFailed(errors={"solver_id": [_l("Give the id of the solver to invite.")]})
+    from ..accounts.models import User
+    solver = db.session.get(User, int(raw))
+    invite = service.invite_solver(user, task, solver)
+    db.session.flush()
+    response = jsonify(serialize_invite(invite))
+    response.status_code = 201
+    return response
+
+
+@api_route("/tasks/<int:task_id>/invites", summary="Invited solvers (poster only)", tags=["tasks"])
+def list_task_invites(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    policies.require_manage(user, task)
+    return jsonify({"items": [serialize_invite(i) for i in service.invites_of(task)]})
+
+
+@api_route("/tasks/<int:task_id>/questions", summary="Public questions and answers", auth=False, tags=["tasks"])
+def list_task_questions(task_id):
+    task = service.get_visible_task(api_user(required=False), task_id)
+    return jsonify({"items": [serialize_question(q) for q in service.questions_of(task)]})
+
+
+@api_route("/tasks/<int:task_id>/questions", methods=["POST"], summary="Ask a public question",
+           body={"text": "string!"}, tags=["tasks"], status=201)
+def ask_task_question(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    question = service.ask_question(user, task, json_body().get("text"))
+    db.session.flush()
+    response = jsonify(serialize_question(question))
+    response.status_code = 201
+    return response
+
+
+@api_route("/tasks/<int:task_id>/questions/<int:question_id>/answer", methods=["POST"],
+           summary="Answer a question (poster)", body={"answer": "string!"}, tags=["tasks"])
+def answer_task_question(task_id, question_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    question = service.answer_question(user, task, question_id, json_body().get("answer"))
+    return jsonify(serialize_question(question))
+
+
+@api_route("/tasks/<int:task_id>/attachments", methods=["POST"], summary="Attach files (multipart `files`)",
+           body={"files": "file!"}, multipart=True, tags=["tasks"], status=201)
+def attach_task_files(task_id):
+    user = api_user()
+    task = service.get_visible_task(user, task_id)
+    files = request.files.getlist("files")
+    if not files:
+        raise ValidationFailed(errors={"files": [_l("Choose a file.")]})
+    added = [service.add_attachment(user, task, f) for f in files]
+    db.session.flush()
+    response = jsonify({"items": [serialize_attachment(a) for a in added]})
+    response.status_code = 201
+    return response
+
+
+@api_route("/tasks/recommended", summary="Open tasks that fit my skills and city", query={"limit": "integer"},
+           tags=["tasks"])
+def recommended_tasks():
+    user = api_user()
+    limit = request.args.get("limit", 6, type=int)
+    if not 1 <= limit <= 50:
+        raise ValidationFailed(errors={"limit": [_l("limit must be between 1 and 50.")]})
+    tasks = service.recommended_for(user, limit)
+    page, viewer = listing_page(tasks), Viewer.of(user)
+    return jsonify({"items": [serialize_task(t, viewer, page) for t in tasks]})

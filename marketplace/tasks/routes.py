@@ -1,0 +1,240 @@
+"""Task pages: browse and search, post and edit, the task page with its actions."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..api import decode_cursor, encode_cursor
+from ..core.errors import DomainError, ValidationFailed
+from ..core.files import absolute_path
+from ..core.forms import apply_errors
+from ..core.templating import nav_url
+from ..extensions import db
+from . import page_sections, policies, service
+from .forms import (
+    AnswerForm,
+    FundingForm,
+    HideForm,
+    InviteForm,
+    QuestionForm,
+    ReportForm,
+    SearchForm,
+    TaskForm,
+)
+from .markdown import render_markdown
+from .search import TaskFilters, listing_page, search_tasks
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+PAGE_SIZE = 20
+
+
+def _managed_orgs():
+    from ..organisations.service import orgs_managed_by
+    return orgs_managed_by(current_user)
+
+
+def _filters(form: SearchForm, mine: bool = False) -> TaskFilters:
+    return TaskFilters(q=(form.q.data or "").strip() or None, mode=form.mode.data or None,
+                       category=form.category.data or None, city=form.city.data or None,
+                       status=form.status.data or ("all" if mine else "open"),
+                       min_amount=form.min_amount.data, max_amount=form.max_amount.data,
+                       sort=form.sort.data or "newest", mine=mine)
+
+
+def _list(template: str, *, mine: bool):
+    form = SearchForm(formdata=request.args)
+    if mine and not request.args.get("status"):
+        form.status.data = "all"
+    tasks, next_cursor, status = [], None, 200
+    if form.validate():
+        try:
+            cursor = decode_cursor(request.args["cursor"]) if request.args.get("cursor") else None
+            tasks, next_cursor = search_tasks(current_user, _filters(form, mine), limit=PAGE_SIZE, cursor=cursor)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+            status = 422
+    else:
+        status = 422
+    next_url = None
+    if next_cursor:
+        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        next_url = url_for(request.endpoint, **args, cursor=encode_cursor(next_cursor))
+    return render_template(template, form=form, page=listing_page(tasks), next_url=next_url,
+                           first_url=url_for(request.endpoint, **{k: v for k, v in request.args.items()
+                                                                  if k != "cursor"})
+                           if request.args.get("cursor") else None), status
+
+
+@bp.get("/")
+def index():
+    return _list("tasks/index.html", mine=False)
+
+
+@bp.get("/mine")
+@login_required
+def mine():
+    return _list("tasks/mine.html", mine=True)
+
+
+def _attach_uploads(task) -> None:
+    for file in request.files.getlist("files"):
+        if file and file.filename:
+            service.add_attachment(current_user, task, file)
+
+
+def _form_page(form, task):
+    attachments = service.attachments_of(task) if task is not None else []
+    return render_template("tasks/form.html", form=form, task=task, attachments=attachments)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = TaskForm(orgs=_managed_orgs())
+    if request.method == "GET" and request.args.get("mode") in service.MODE_FIELDS:
+        form.mode.data = request.args["mode"]
+    if form.validate_on_submit():
+        mode = form.mode.data
+        try:
+            task = service.create_task(current_user, mode, **form.values(mode))
+            _attach_uploads(task)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+            return _form_page(form, None), 422
+        db.session.flush()
+        flash(_("Draft saved. Check it, then publish it."), "success")
+        return redirect(url_for("tasks.show", task_id=task.id), code=303)
+    return _form_page(form, None), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:task_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(task_id):
+    task = service.get_visible_task(current_user, task_id)
+    policies.require_manage(current_user, task)
+    form = TaskForm.for_task(task, orgs=_managed_orgs()) if request.method == "GET" else TaskForm(orgs=_managed_orgs())
+    if request.method == "POST":
+        form.mode.data = task.mode
+    if form.validate_on_submit():
+        values = form.values(task.mode)
+        if task.status != "draft":  # an open task only changes its text
+            values = {k: v for k, v in values.items() if k in service.OPEN_EDITABLE_FIELDS}
+        try:
+            service.update_task(current_user, task, **values)
+            _attach_uploads(task)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+            return _form_page(form, task), 422
+        flash(_("Saved."), "success")
+        return redirect(url_for("tasks.show", task_id=task.id), code=303)
+    return _form_page(form, task), (422 if request.method == "POST" else 200)
+
+
+@bp.get("/<int:task_id>")
+def show(task_id):
+    user = current_user if current_user.is_authenticated else None
+    task = service.get_visible_task(user, task_id)
+    manages = policies.can_manage(user, task)
+    page = listing_page([task])
+    context = {
+        "task": task, "page": page, "manages": manages, "description_html": render_markdown(task.description),
+        "show_address": policies.can_see_address(user, task),
+        "attachments": service.attachments_of(task), "questions": service.questions_of(task),
+        "question_form": QuestionForm(), "answer_form": AnswerForm(), "report_form": ReportForm(),
+        "hide_form": HideForm(), "funding_form": FundingForm(), "invite_form": InviteForm(),
+        "suggestions": service.suggested_solvers(task, 6) if manages and task.status in ("draft", "open") else [],
+        "invites": service.invites_of(task) if manages else [],
+        "sections": page_sections.render_all(task, user),
+        "poster": page_sections.poster_of(task),
+        "can_ask": user is not None and not manages and task.status == "open",
+        "is_operator": user is not None and user.is_operator,
+        "report_url": nav_url("moderation.report_task", task_id=task.id),
+        "hide_url": nav_url("moderation.hide_task_page", task_id=task.id),
+    }
+    return render_template("tasks/show.html", **context)
+
+
+@bp.post("/<int:task_id>/publish")
+@login_required
+def publish(task_id):
+    task = service.get_visible_task(current_user, task_id)
+    service.publish_task(current_user, task)
+    flash(_("The task is open."), "success")
+    return redirect(url_for("tasks.show", task_id=task.id), code=303)
+
+
+@bp.post("/<int:task_id>/cancel")
+@login_required
+def cancel(task_id):
+    task = service.get_visible_task(current_user, task_id)
+    service.cancel_task(current_user, task)
+    flash(_("The task is cancelled."), "success")
+    return redirect(url_for("tasks.show", task_id=task.id), code=303)
+
+
+@bp.post("/<int:task_id>/funding")
+@login_required
+def fund(task_id):
+    task = service.get_visible_task(current_user, task_id)
+    policies.require_manage(current_user, task)
+    form = FundingForm()
+    from ..payments.service import start_funding
+    funding = start_funding(current_user, "task", task.id, form.method.data)
+    target = nav_url("payments.funding_detail", funding_id=funding.id)
+    if funding.status == "succeeded":
+        flash(_("The escrow is funded. You can publish the task now."), "success")
+        return redirect(url_for("tasks.show", task_id=task.id), code=303)
+    return redirect(target or url_for("tasks.show", task_id=task.id), code=303)
+
+
+@bp.post("/<int:task_id>/invites")
+@login_required
+def invite(task_id):
+    task = service.get_visible_task(current_user, task_id)
+    form = InviteForm()
+    from ..accounts.models import User
+    solver = db.session.get(User, form.solver_id.data) if form.solver_id.data else None
+    service.invite_solver(current_user, task, solver)
+    flash(_("Invitation sent."), "success")
+    return redirect(url_for("tasks.show", task_id=task.id), code=303)
+
+
+@bp.post("/<int:task_id>/questions")
+@login_required
+def ask(task_id):
+    task = service.get_visible_task(current_user, task_id)
+    form = QuestionForm()
+    service.ask_question(current_user, task, form.text.data)
+    flash(_("Your question is posted."), "success")
+    return redirect(url_for("tasks.show", task_id=task.id, _anchor="questions"), code=303)
+
+
+@bp.post("/<int:task_id>/questions/<int:question_id>/answer")
+@login_required
+def answer(task_id, question_id):
+    task = service.get_visible_task(current_user, task_id)
+    form = AnswerForm()
+    service.answer_question(current_user, task, question_id, form.answer.data)
+    flash(_("Answer posted."), "success")
+    return redirect(url_for("tasks.show", task_id=task.id, _anchor="questions"), code=303)
+
+
+@bp.post("/<int:task_id>/attachments/<public_id>/delete")
+@login_required
+def delete_attachment(task_id, public_id):
+    task = service.get_visible_task(current_user, task_id)
+    service.remove_attachment(current_user, task, public_id)
+    return redirect(url_for("tasks.edit", task_id=task.id), code=303)
+
+
+@bp.get("/attachments/<public_id>")
+def download(public_id):
+    user = current_user if current_user.is_authenticated else None
+    try:
+        attachment = service.get_attachment(user, public_id)
+        path = absolute_path(attachment.path)
+    except (DomainError, ValueError):
+        abort(404)
+    return send_file(path, mimetype=attachment.mime, as_attachment=True, download_name=attachment.name)
