@@ -19,12 +19,12 @@ $(VENV)/.installed: requirements.txt | $(BIN)/activate
 install: $(VENV)/.installed
 
 compile-translations: install
-	$(BIN)/pybabel compile -q -d marketplace/translations
+	$(BIN)/pybabel -q compile -d marketplace/translations
 
 translations: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o marketplace/translations/messages.pot .
-	$(BIN)/pybabel update -q -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
-	$(BIN)/pybabel compile -q -d marketplace/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --project=Huizhong --copyright-holder="Huizhong contributors" -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel -q update -i marketplace/translations/messages.pot -d marketplace/translations --no-fuzzy-matching
+	$(BIN)/pybabel -q compile -d marketplace/translations
 
 run: compile-translations
 	mkdir -p instance

@@ -37,6 +37,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "marketplace" / "translations")
 
     # Money
     DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "CNY")

@@ -118,7 +118,7 @@ def _register_commit_boundary(app: Flask) -> None:
         except Exception as exc:  # a race lost at commit time
             from .core.errors import DomainError
             if isinstance(exc, DomainError):
-                return _render_domain_error(exc)
+                return app.make_response(_render_domain_error(exc))
             raise
         return response
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from config import TestingConfig
@@ -32,6 +34,7 @@ def app(tmp_path_factory):
     upload_dir = tmp_path_factory.mktemp("uploads")
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=str(upload_dir),
                      SERVER_NAME=None)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -66,6 +69,27 @@ def _empty_tables():
             for t in tables:
                 conn.execute(t.delete())
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets a fresh `g`.
+
+    Requests reuse the test's app context (so they share its database session), and with it
+    Flask's `g`, where per-request state lives: the chosen locale, the logged-in and API user,
+    the no-commit flag, after-commit callbacks. Without this, a second request in one test would
+    see the first request's state."""
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():
+            return super().open(*args, **kwargs)
+        state = g._get_current_object().__dict__
+        saved = dict(state)
+        state.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            state.clear()
+            state.update(saved)
 
 
 @pytest.fixture
