@@ -18,7 +18,7 @@ import os
 import re
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -313,6 +313,8 @@ def avatar_url(user: User) -> str | None:
     if not user.avatar_path:
         return None
     version = hashlib.sha256(user.avatar_path.encode()).hexdigest()[:8]
+    if not has_request_context():  # jobs and the command line have no URL adapter
+        return f"/users/{user.id}/avatar?v={version}"
     return url_for("accounts.avatar", user_id=user.id, v=version)
 
 
