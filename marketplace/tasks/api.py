@@ -8,7 +8,7 @@ from ..api import api_route, api_user, json_body, json_form, listing, page_param
 from ..core.errors import ValidationFailed
 from ..extensions import db
 from . import policies, service
-from .forms import SearchForm, TaskForm
+from .forms import DeferredTaskForm, SearchForm
 from .search import TaskFilters, listing_page, search_tasks
 from .serializers import (
     Viewer,
@@ -71,11 +71,9 @@ def list_tasks():
            "title": "string!", "category": "string!"}, tags=["tasks"], status=201)
 def create_task():
     user = api_user()
-    form = json_form(TaskForm, api=True)
-    mode = form.mode.data
-    if mode not in service.MODE_FIELDS:
-        raise ValidationFailed(errors={"mode": [_l("Choose tender, claim or bounty.")]})
-    task = service.create_task(user, mode, **form.values(mode))
+    form = json_form(DeferredTaskForm, api=True)
+    values = form.checked_values()
+    task = service.create_task(user, form.mode.data, **values)
     db.session.flush()
     response = _one(task, user)
     response.status_code = 201
@@ -101,8 +99,8 @@ def edit_task(task_id):
     body = json_body()
     if "mode" in body and body["mode"] != task.mode:
         raise ValidationFailed(errors={"mode": [_l("The mode of a task cannot change.")]})
-    form = json_form(TaskForm, data=body, api=True)
-    service.update_task(user, task, **form.values(task.mode, partial=True))
+    form = json_form(DeferredTaskForm, data=body, api=True)
+    service.update_task(user, task, **form.checked_values(task.mode, partial=True))
     return _one(task, user)
 
 

@@ -218,12 +218,41 @@ class TaskForm(FlaskForm):
             result[name] = value
         return result
 
+    def checked_values(self, mode: str | None = None, *, partial: bool = False) -> dict:
+        """The typed values after `validate()`, or ValidationFailed naming every bad field: the
+        input that could not be parsed and (for a whole task) every rule the rest breaks."""
+        errors = {k: [str(m) for m in v] for k, v in self.errors.items() if not isinstance(v, dict)}
+        mode = mode or self.mode.data
+        if mode not in MODE_FIELDS:
+            errors["mode"] = [str(_l("Choose tender, claim or bounty."))]
+            raise ValidationFailed(errors=errors)
+        errors.pop("mode", None)
+        values = self.values(mode, partial=partial)
+        if errors and not partial:
+            from ..core.db import utcnow
+            from .service import validate_fields
+            try:
+                validate_fields(mode, {k: v for k, v in values.items() if k not in errors}, now=utcnow())
+            except ValidationFailed as exc:
+                for name, messages in exc.errors.items():
+                    errors.setdefault(name, messages)
+        if errors:
+            raise ValidationFailed(errors=errors)
+        return values
+
     @classmethod
     def for_task(cls, task, **kwargs):
         """The edit form of an existing task."""
         data = {name: getattr(task, name) for name in COMMON_FIELDS + MODE_FIELDS[task.mode]}
         data["mode"] = task.mode
         return cls(data=data, **kwargs)
+
+
+class DeferredTaskForm(TaskForm):
+    """For the API: validation collects errors but lets `checked_values` report them all."""
+    def validate(self, extra_validators=None):
+        super().validate(extra_validators)
+        return True
 
 
 class QuestionForm(FlaskForm):

@@ -84,6 +84,13 @@ def _attach_uploads(task) -> None:
             service.add_attachment(current_user, task, file)
 
 
+def _show_errors(form, exc: ValidationFailed) -> None:
+    """Put the service's (complete) field errors on the form, replacing the parse errors."""
+    for field in form:
+        field.errors = []
+    apply_errors(form, exc)
+
+
 def _form_page(form, task):
     attachments = service.attachments_of(task) if task is not None else []
     return render_template("tasks/form.html", form=form, task=task, attachments=attachments)
@@ -95,18 +102,18 @@ def new():
     form = TaskForm(orgs=_managed_orgs())
     if request.method == "GET" and request.args.get("mode") in service.MODE_FIELDS:
         form.mode.data = request.args["mode"]
-    if form.validate_on_submit():
-        mode = form.mode.data
+    if request.method == "POST":
+        form.validate()
         try:
-            task = service.create_task(current_user, mode, **form.values(mode))
+            task = service.create_task(current_user, form.mode.data, **form.checked_values())
             _attach_uploads(task)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            _show_errors(form, exc)
             return _form_page(form, None), 422
         db.session.flush()
         flash(_("Draft saved. Check it, then publish it."), "success")
         return redirect(url_for("tasks.show", task_id=task.id), code=303)
-    return _form_page(form, None), (422 if request.method == "POST" else 200)
+    return _form_page(form, None)
 
 
 @bp.route("/<int:task_id>/edit", methods=["GET", "POST"])
@@ -117,19 +124,22 @@ def edit(task_id):
     form = TaskForm.for_task(task, orgs=_managed_orgs()) if request.method == "GET" else TaskForm(orgs=_managed_orgs())
     if request.method == "POST":
         form.mode.data = task.mode
-    if form.validate_on_submit():
-        values = form.values(task.mode)
-        if task.status != "draft":  # an open task only changes its text
-            values = {k: v for k, v in values.items() if k in service.OPEN_EDITABLE_FIELDS}
+    if request.method == "POST":
+        form.validate()
         try:
+            if task.status == "draft":
+                values = form.checked_values(task.mode)
+            else:  # an open task only changes its text
+                values = {k: v for k, v in form.checked_values(task.mode, partial=True).items()
+                          if k in service.OPEN_EDITABLE_FIELDS}
             service.update_task(current_user, task, **values)
             _attach_uploads(task)
         except ValidationFailed as exc:
-            apply_errors(form, exc)
+            _show_errors(form, exc)
             return _form_page(form, task), 422
         flash(_("Saved."), "success")
         return redirect(url_for("tasks.show", task_id=task.id), code=303)
-    return _form_page(form, task), (422 if request.method == "POST" else 200)
+    return _form_page(form, task)
 
 
 @bp.get("/<int:task_id>")
