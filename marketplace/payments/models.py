@@ -63,7 +63,7 @@ class Funding(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
-    payer = db.relationship("User", foreign_keys=[payer_user_id], lazy="joined")
+    payer = db.relationship("User", foreign_keys=[payer_user_id], lazy="select")
 
     # Set on the instance returned by start_funding for card payments; never stored.
     client_secret = None
@@ -103,7 +103,7 @@ class CardRefund(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
-    funding = db.relationship("Funding", lazy="joined")
+    funding = db.relationship("Funding", lazy="select")
 
     @property
     def stripe_idempotency_key(self) -> str:
@@ -137,7 +137,7 @@ class Payout(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
-    user = db.relationship("User", foreign_keys=[user_id], lazy="joined")
+    user = db.relationship("User", foreign_keys=[user_id], lazy="select")
 
     @property
     def stripe_idempotency_key(self) -> str:

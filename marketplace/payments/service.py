@@ -23,6 +23,7 @@ import secrets
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..core import audit
 from ..core.db import after_commit, lock_row, utcnow
@@ -283,6 +284,7 @@ def client_secret_for(actor, funding: Funding) -> str | None:
 def pending_bank_transfers(limit: int = 50) -> list[Funding]:
     return list(db.session.scalars(
         db.select(Funding).where(Funding.method == "bank_transfer", Funding.status == "pending")
+        .options(selectinload(Funding.payer))
         .order_by(Funding.created_at, Funding.id).limit(limit)))
 
 
@@ -557,7 +559,7 @@ def _refund_timer(subject_ref: str, now) -> None:
 
 def pending_payouts(limit: int = 50) -> list[Payout]:
     return list(db.session.scalars(
-        db.select(Payout).where(Payout.status == "requested")
+        db.select(Payout).where(Payout.status == "requested").options(selectinload(Payout.user))
         .order_by(Payout.created_at, Payout.id).limit(limit)))
 
 
