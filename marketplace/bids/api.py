@@ -17,7 +17,7 @@ def serialize_bid(bid) -> dict:
         "proposal": bid.proposal, "status": bid.status,
         "created_at": iso(bid.created_at), "updated_at": iso(bid.updated_at),
         "attachments": [{"id": a.public_id, "name": a.name, "size": a.size, "sha256": a.sha256}
-                        for a in bid.attachments],
+                        for a in service.attachments_of(bid)],
     }
 
 

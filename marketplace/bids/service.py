@@ -146,6 +146,9 @@ def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid
     for s in stored:
         db.session.add(BidAttachment(bid_id=bid.id, path=s.path, name=s.name, size=s.size,
                                      sha256=s.sha256, mime=s.mime))
+    if stored:
+        db.session.flush()
+        db.session.expire(bid, ["attachments"])
     notify(_poster(task), "bid.updated", link=task_link(task), solver=actor.display_name,
            task=task.title)
     return bid
@@ -221,6 +224,15 @@ def bids_visible_to(viewer, task) -> list[Bid]:
             or getattr(viewer, "is_operator", False)):
         query = query.where(Bid.solver_id == viewer.id)
     return list(db.session.scalars(query.order_by(Bid.id)))
+
+
+def attachments_of(bid) -> list[BidAttachment]:
+    """The bid's files: the loaded collection when a list query eager-loaded it, else one query."""
+    from sqlalchemy import inspect
+    if "attachments" not in inspect(bid).unloaded:
+        return list(bid.attachments)
+    return list(db.session.scalars(db.select(BidAttachment).where(BidAttachment.bid_id == bid.id)
+                                   .order_by(BidAttachment.id)))
 
 
 def load_bid(bid_id: int) -> Bid:

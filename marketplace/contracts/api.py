@@ -50,13 +50,8 @@ def serialize_contract(contract, viewer=None, *, deliveries: bool = True) -> dic
 
 
 def serialize_funding(funding) -> dict:
-    data = {"id": funding.id, "method": funding.method, "status": funding.status, "amount": funding.amount,
-            "currency": getattr(funding, "currency", "CNY")}
-    for extra in ("reference", "client_secret"):
-        value = getattr(funding, extra, None)
-        if value:
-            data[extra] = value
-    return data
+    from ..payments.api import serialize_funding as payments_serializer
+    return payments_serializer(funding)
 
 
 def _contract(user, contract_id):
@@ -123,7 +118,7 @@ def abandon_claim(contract_id):
 
 @api_route("/milestones/<int:milestone_id>/fund", methods=["POST"],
            summary="Fund a milestone through payments", body={"method": "string!"},
-           tags=["contracts", "payments"], idempotent=True, status=201)
+           tags=["contracts", "payments"], idempotent=True)
 @idempotent
 def fund_milestone(milestone_id):
     user = api_user()
@@ -132,7 +127,7 @@ def fund_milestone(milestone_id):
     if method not in ("card", "bank_transfer", "wallet"):
         raise ValidationFailed(errors={"method": ["Choose card, bank_transfer or wallet."]})
     funding = service.fund_milestone(user, milestone, method)
-    return jsonify(serialize_funding(funding)), 201
+    return jsonify(serialize_funding(funding))
 
 
 @api_route("/milestones/<int:milestone_id>/deliver", methods=["POST"],
