@@ -4,13 +4,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from ..core.db import iso
+from ..extensions import db
 from . import service
 
 
 def serialize_report(report) -> dict:
     """A report in the queue: its own id and the subject's user_id (the reported user, or the
     poster of the reported task)."""
-    user_id = report.user_id if report.subject_type == "user" else report.task.poster_id
+    if report.subject_type == "user":
+        user_id = report.user_id
+    else:  # the queue loader has the task in the identity map already
+        from ..tasks.models import Task
+        user_id = db.session.get(Task, report.task_id).poster_id
     return {"id": report.id, "user_id": user_id, "subject": report.subject_type, "task_id": report.task_id,
             "reporter_id": report.reporter_id, "reason": report.reason, "status": report.status,
             "created_at": iso(report.created_at)}

@@ -5,6 +5,7 @@ from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body, json_form, listing, page_params
+from ..api.idempotency import idempotent
 from ..core.errors import ValidationFailed
 from ..extensions import db
 from . import policies, service
@@ -124,6 +125,7 @@ def cancel_task(task_id):
 
 @api_route("/tasks/<int:task_id>/funding", methods=["POST"], summary="Fund a claim's or bounty's escrow",
            body={"method": "string!"}, tags=["tasks", "payments"], idempotent=True)
+@idempotent
 def fund_task(task_id):
     user = api_user()
     task = service.get_visible_task(user, task_id)

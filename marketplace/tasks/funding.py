@@ -86,7 +86,8 @@ def load_fundable(subject_id) -> TaskFundable | None:
         task = db.session.get(Task, int(subject_id))
     except (TypeError, ValueError):
         return None
-    return TaskFundable(task) if task is not None else None
+    # Tenders are paid milestone by milestone through their contract, never as a task.
+    return TaskFundable(task) if task is not None and task.needs_escrow else None
 
 
 def refund_task_escrow(task: Task, actor=None) -> None:
