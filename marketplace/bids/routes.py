@@ -153,6 +153,11 @@ def _apply_award_errors(form, exc, plan):
             form.form_errors.extend(messages)
 
 
+def _solver_of(bid):
+    from ..accounts.models import User
+    return db.session.get(User, bid.solver_id)
+
+
 @bp.route("/bids/<int:bid_id>/award", methods=["GET", "POST"])
 @login_required
 def award(bid_id):
@@ -161,17 +166,17 @@ def award(bid_id):
     policies.require_poster_side(current_user, task)
     if request.method == "GET":
         form = AwardForm(data={"milestones": [{"title": task.title, "amount": format_plain(bid.amount)}]})
-        return render_template("bids/award.html", bid=bid, task=task, form=form)
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid))
     form = AwardForm()
     if not form.validate_on_submit():
-        return render_template("bids/award.html", bid=bid, task=task, form=form), 422
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid)), 422
     plan = []
     try:
         plan = _award_plan(form)
         contract = contracts.award_bid(current_user, bid, [{"title": p["title"], "amount": p["amount"]} for p in plan])
     except ValidationFailed as exc:
         _apply_award_errors(form, exc, plan)
-        return render_template("bids/award.html", bid=bid, task=task, form=form), 422
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid)), 422
     flash(_("The bid was awarded. The solver is asked to accept the contract."), "success")
     return redirect(url_for("contracts.detail", contract_id=contract.id), code=303)
 

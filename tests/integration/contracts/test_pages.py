@@ -1,0 +1,134 @@
+"""The HTML pages: bid form, award form with milestones, contract page actions, claim, messages."""
+from __future__ import annotations
+
+from marketplace.bids.models import Bid
+from marketplace.contracts import service
+from marketplace.contracts.models import Contract, Milestone
+from marketplace.extensions import db
+from tests.factories import login, make_user
+from tests.factories_contracts import fund_claim_escrow, make_bid, make_contract, make_solver
+from tests.factories_ledger import fund_wallet
+from tests.factories_tasks import make_task
+
+from .helpers import wallet
+
+
+def _as(client, user):
+    client.set_cookie("lang", "en")
+    login(client, user)
+    return client
+
+
+def test_solver_places_a_bid_through_the_form(client):
+    task = make_task(title="Write firmware")
+    solver = make_solver()
+    _as(client, solver)
+    page = client.get(f"/tasks/{task.id}/bids")
+    assert page.status_code == 200 and 'data-testid="bid-form"' in page.get_data(as_text=True)
+    bad = client.post(f"/tasks/{task.id}/bids", data={"amount": "-3", "days": "5", "proposal": "Keep me"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "greater than zero" in html and "Keep me" in html
+    assert db.session.scalar(db.select(db.func.count(Bid.id))) == 0
+    ok = client.post(f"/tasks/{task.id}/bids", data={"amount": "1,234.50", "days": "5", "proposal": "Plan"})
+    assert ok.status_code == 303
+    bid = db.session.execute(db.select(Bid)).scalar_one()
+    assert bid.amount == 123_450
+    page = client.get(f"/tasks/{task.id}/bids").get_data(as_text=True)
+    assert 'data-testid="my-bid"' in page and 'data-testid="bid-form"' not in page
+
+
+def test_solver_does_not_see_other_bids_on_the_page(client):
+    task = make_task()
+    a, b = make_solver(display_name="Alice Solver"), make_solver(display_name="Bob Solver")
+    make_bid(task, a, proposal="Alice's secret plan")
+    make_bid(task, b, proposal="Bob's secret plan")
+    html = _as(client, a).get(f"/tasks/{task.id}/bids").get_data(as_text=True)
+    assert "Alice&#39;s secret plan" in html and "Bob" not in html
+
+
+def test_poster_awards_with_milestones_through_the_form(client):
+    poster = make_user()
+    task = make_task(poster=poster)
+    bid = make_bid(task, amount=100_000)
+    _as(client, poster)
+    html = client.get(f"/tasks/{task.id}/bids").get_data(as_text=True)
+    assert f'data-testid="award-{bid.id}"' in html
+    assert client.get(f"/bids/{bid.id}/award").status_code == 200
+    bad = client.post(f"/bids/{bid.id}/award", data={
+        "milestones-0-title": "Design", "milestones-0-amount": "300",
+        "milestones-1-title": "Build", "milestones-1-amount": "600"})
+    assert bad.status_code == 422 and "add up to the bid" in bad.get_data(as_text=True)
+    bad = client.post(f"/bids/{bid.id}/award", data={
+        "milestones-0-title": "Design", "milestones-0-amount": "abc"})
+    assert bad.status_code == 422
+    assert db.session.scalar(db.select(db.func.count(Contract.id))) == 0
+    ok = client.post(f"/bids/{bid.id}/award", data={
+        "milestones-0-title": "Design", "milestones-0-amount": "400",
+        "milestones-1-title": "Build", "milestones-1-amount": "600"})
+    assert ok.status_code == 303
+    contract = db.session.execute(db.select(Contract)).scalar_one()
+    assert [(m.title, m.amount) for m in service.milestones_of(contract)] == [("Design", 40_000), ("Build", 60_000)]
+
+
+def test_contract_page_from_acceptance_to_release(client, app):
+    poster, solver = make_user(), make_solver()
+    contract = make_contract(make_task(poster=poster), solver, amount=50_000, accept=False)
+    milestone = db.session.scalars(db.select(Milestone).where(Milestone.contract_id == contract.id)).one()
+    solver_client = _as(app.test_client(), solver)
+    poster_client = _as(client, poster)
+    html = solver_client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert 'data-testid="accept-contract"' in html
+    assert solver_client.post(f"/contracts/{contract.id}/accept").status_code == 303
+    fund_wallet(poster, 50_000)
+    r = poster_client.post(f"/milestones/{milestone.id}/fund", data={"method": "wallet"})
+    assert r.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Milestone, milestone.id).status == "funded"
+    r = solver_client.post(f"/milestones/{milestone.id}/deliver", data={"note": ""})
+    assert r.status_code == 422
+    r = solver_client.post(f"/milestones/{milestone.id}/deliver", data={"note": "All done"})
+    assert r.status_code == 303
+    html = poster_client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "All done" in html and 'data-testid="accept-milestone-1"' in html
+    assert poster_client.post(f"/milestones/{milestone.id}/accept").status_code == 303
+    assert wallet(solver) == 45_000
+    html = poster_client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "status-completed" in html
+
+
+def test_stale_accept_button_says_why(client):
+    poster, solver = make_user(), make_solver()
+    contract = make_contract(make_task(poster=poster), solver, amount=50_000)
+    milestone = db.session.scalars(db.select(Milestone).where(Milestone.contract_id == contract.id)).one()
+    _as(client, poster)
+    r = client.post(f"/milestones/{milestone.id}/accept", headers={"Referer": f"/contracts/{contract.id}"})
+    assert r.status_code == 303
+    html = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "not waiting for acceptance" in html
+
+
+def test_claim_through_the_page_shows_the_address_only_to_the_claimant(client, app):
+    poster = make_user()
+    task = make_task(poster=poster, mode="claim", address="武昌区中北路99号")
+    fund_claim_escrow(task, poster)
+    solver = make_solver()
+    _as(client, solver)
+    r = client.post(f"/tasks/{task.id}/claim")
+    assert r.status_code == 303
+    contract = db.session.execute(db.select(Contract)).scalar_one()
+    html = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert "武昌区中北路99号" in html
+    stranger = _as(app.test_client(), make_solver())
+    assert stranger.get(f"/contracts/{contract.id}").status_code == 404
+
+
+def test_messages_page(client):
+    poster = make_user()
+    task = make_task(poster=poster)
+    solver = make_solver()
+    make_bid(task, solver)
+    _as(client, solver)
+    r = client.post(f"/tasks/{task.id}/messages/{solver.id}", data={"body": "Hello poster"})
+    assert r.status_code == 303
+    assert "Hello poster" in client.get(f"/tasks/{task.id}/messages/{solver.id}").get_data(as_text=True)
+    assert client.post(f"/tasks/{task.id}/messages/{solver.id}", data={"body": ""}).status_code == 422
