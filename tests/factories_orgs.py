@@ -29,8 +29,11 @@ def make_org(owner=None, *, name: str | None = None, kind: str = "enterprise", c
     return org
 
 
-def resident_id(body17: str = "42010219900307123") -> str:
-    """A resident ID number with a correct GB 11643 check digit."""
+def resident_id(body17: str | None = None) -> str:
+    """A resident ID number with a correct GB 11643 check digit (a fresh one unless body17 is given)."""
+    if body17 is None:
+        n = next(_seq)
+        body17 = f"4201021990{n // 1000 % 12 + 1:02d}{n // 12000 % 28 + 1:02d}{n % 1000:03d}"
     return body17 + ids.resident_id_check_char(body17)
 
 
@@ -39,8 +42,10 @@ def wrong_check_digit(number: str) -> str:
     return number[:-1] + ("0" if last != "0" else "1")
 
 
-def uscc(body17: str = "91420100MA4K00001") -> str:
-    """A unified social credit code with a correct GB 32100 check character."""
+def uscc(body17: str | None = None) -> str:
+    """A unified social credit code with a correct GB 32100 check character (fresh unless given)."""
+    if body17 is None:
+        body17 = f"91420100MA4K{next(_seq):05d}"
     return body17 + ids.uscc_check_char(body17)
 
 

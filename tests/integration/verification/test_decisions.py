@@ -114,7 +114,8 @@ def test_org_verification_licence_access_and_badge(client, web):
                              "licence": (io.BytesIO(PDF_BYTES), "营业执照.pdf")})
     assert resp.status_code == 201
     url = resp.json["licence"]["url"]
-    assert str(resp.json["id"]) not in url.rsplit("/", 1)[-1]  # opaque, not the sequence id
+    token = url.rsplit("/", 1)[-1]
+    assert token != str(resp.json["id"]) and len(token) >= 24  # opaque, not the sequence id
     for user, expected in ((owner, 200), (manager, 200), (operator, 200), (member, 404), (outsider, 404)):
         login(web, user)
         got = web.get(url)

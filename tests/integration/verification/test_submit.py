@@ -16,6 +16,10 @@ GOOD_ID = resident_id("42010219900307123")
 GOOD_USCC = uscc("91420100MA4K00001")
 
 
+def en_headers(user) -> dict:
+    return {**api_headers(user), "Accept-Language": "en"}
+
+
 def uploaded_files() -> list[str]:
     root = current_app.config["UPLOAD_DIR"]
     found = []
@@ -67,18 +71,18 @@ def test_api_wrong_check_digit_names_the_field(client):
     user = make_user()
     bad = wrong_check_digit(GOOD_ID)
     resp = client.post("/api/v1/me/verification", json={"real_name": "李明", "id_number": bad},
-                       headers=api_headers(user))
+                       headers=en_headers(user))
     assert resp.status_code == 422
     assert list(resp.json["errors"]) == ["id_number"] and "GB 11643" in resp.json["errors"]["id_number"][0]
     assert_never_shown(resp, bad)
-    resp = client.post("/api/v1/me/verification", json={}, headers=api_headers(user))
+    resp = client.post("/api/v1/me/verification", json={}, headers=en_headers(user))
     assert resp.status_code == 422 and {"real_name", "id_number"} <= set(resp.json["errors"])
     assert count(VerificationRequest) == 0
 
 
 def test_api_submission_and_me(client):
     user = make_user()
-    h = api_headers(user)
+    h = en_headers(user)
     resp = client.post("/api/v1/me/verification", json={"real_name": "王芳", "id_number": GOOD_ID.lower()}, headers=h)
     assert resp.status_code == 201
     assert resp.json["status"] == "pending" and resp.json["masked_number"].endswith(GOOD_ID[-4:])
@@ -107,7 +111,7 @@ def test_same_number_used_by_another_account_is_refused(client, web):
     first, second = make_user(), make_user()
     make_verification(first, number=GOOD_ID, status="approved")
     resp = client.post("/api/v1/me/verification", json={"real_name": "李明", "id_number": GOOD_ID},
-                       headers=api_headers(second))
+                       headers=en_headers(second))
     assert resp.status_code == 422 and "another account" in resp.json["errors"]["id_number"][0]
     assert_never_shown(resp, GOOD_ID)
     login(web, second)
@@ -121,7 +125,7 @@ def test_resubmission_after_rejection_is_allowed(client):
     user = make_user()
     make_verification(user, number=GOOD_ID, status="rejected", reason="blurred")
     resp = client.post("/api/v1/me/verification", json={"real_name": "李明", "id_number": GOOD_ID},
-                       headers=api_headers(user))
+                       headers=en_headers(user))
     assert resp.status_code == 201
     assert count(VerificationRequest) == 2
 
@@ -129,7 +133,7 @@ def test_resubmission_after_rejection_is_allowed(client):
 # --- organisations --------------------------------------------------------------------------------
 
 def _org_post(client, user, org, *, code=GOOD_USCC, data=PDF_BYTES, filename="licence.pdf", name="楚光光纤科技有限公司"):
-    return client.post("/api/v1/me/verification", headers=api_headers(user), content_type="multipart/form-data",
+    return client.post("/api/v1/me/verification", headers=en_headers(user), content_type="multipart/form-data",
                        data={"org_id": str(org.id), "org_name": name, "uscc": code,
                              "licence": (io.BytesIO(data), filename)})
 
