@@ -62,13 +62,35 @@ def _empty_tables():
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            _empty_postgres_tables(conn, tables)
         else:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             for t in tables:
                 conn.execute(t.delete())
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+def _empty_postgres_tables(conn, tables):
+    """Delete the rows of the tables a test used and restart every sequence.
+
+    TRUNCATE of every table costs seconds per test (each one syncs new files to disk); DELETE of
+    the few used tables, with triggers and foreign-key checks off for this transaction (superuser
+    only), costs milliseconds."""
+    if not conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        return
+    probe = " UNION ALL ".join(
+        f"SELECT '{t.name}' FROM (SELECT 1 FROM \"{t.name}\" LIMIT 1) AS t{i}" for i, t in enumerate(tables))
+    used = [row[0] for row in conn.execute(text(probe))]
+    if used:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for name in used:
+            conn.execute(text(f'DELETE FROM "{name}"'))
+    conn.execute(text(
+        "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s "
+        "JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema()"))
 
 
 class IsolatedClient(FlaskClient):
