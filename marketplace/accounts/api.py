@@ -28,6 +28,7 @@ def _token_json(row) -> dict:
            summary="Register a new account",
            body={"email": "string!", "password": "string!", "display_name": "string!",
                  "account_type": "string", "org_name": "string"})
+@limiter.limit(login_limit, methods=["POST"])
 def accounts_register_user():
     form = json_form(RegisterBody)
     user = service.register(email=form.email.data, password=form.password.data,

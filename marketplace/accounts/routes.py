@@ -49,6 +49,7 @@ def _with_form_errors(form, exc: ValidationFailed, template: str, **ctx):
 # --- register, login, logout ----------------------------------------------------------------------
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.profile"))
@@ -96,6 +97,7 @@ def logout():
 # --- passwords ------------------------------------------------------------------------------------
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])  # each POST may send an email
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

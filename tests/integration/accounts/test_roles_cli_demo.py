@@ -66,21 +66,18 @@ def test_operator_required_page_decorator():
     def guarded():
         return "operator page"
     app.register_blueprint(bp)
-    try:
-        with app.app_context():
-            member, operator = make_user(), make_operator()
-            client = app.test_client()
-            anonymous = client.get("/guarded")
-            assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
-            login(client, member)
-            assert client.get("/guarded").status_code == 403
-            login(client, operator)
-            resp = client.get("/guarded")
-            assert resp.status_code == 200 and resp.get_data(as_text=True) == "operator page"
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        limiter.enabled = False
+    with app.app_context():
+        member, operator = make_user(), make_operator()
+        client = app.test_client()
+        anonymous = client.get("/guarded")
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+        login(client, member)
+        assert client.get("/guarded").status_code == 403
+        login(client, operator)
+        resp = client.get("/guarded")
+        assert resp.status_code == 200 and resp.get_data(as_text=True) == "operator page"
+        db.session.remove()
+        db.engine.dispose()
 
 
 # --- CLI ----------------------------------------------------------------------------------------------
@@ -140,6 +137,9 @@ def test_login_and_token_exchange_are_rate_limited(app):
             last = client.post("/api/v1/tokens", json={"email": "li@example.com", "password": PASSWORD})
             assert last.status_code == 429 and last.mimetype == "application/problem+json"
             assert len(audit_rows("login.failed")) == 6
+            mails = [client.post("/password/forgot", data={"email": "li@example.com"}).status_code
+                     for _ in range(4)]
+            assert mails == [303, 303, 303, 429]
             db.session.remove()
             db.engine.dispose()
     finally:
