@@ -210,6 +210,9 @@ def _account_ids(*specs: _Spec) -> list[int]:
         .where(LedgerAccount.code.in_(codes))
     ).all()
     found = {(code, cur): aid for aid, code, cur in rows if (code, cur) in wanted}
+    escrow_codes = {s.code for s in specs if s.kind == "escrow"}
+    if any(code in escrow_codes and (code, cur) not in wanted for _aid, code, cur in rows):
+        raise _bad("currency", _l("This escrow holds another currency."))
     missing = [s for s in dict.fromkeys(specs) if (s.code, s.currency) not in found]
     if missing:
         now = utcnow()
@@ -348,6 +351,25 @@ def _hold_for_resolution(hold_ref: str, kind: str = "escrow") -> tuple[Hold, Led
     return hold, account
 
 
+def _debit_wallet_check(owner, amount: int, currency: str, key: str, request_hash: str,
+                        message) -> LedgerTransaction | None:
+    """Lock the owner's wallet and make sure it holds `amount` (422 on amount otherwise).
+
+    Returns the transaction of a same-key twin that committed while we waited for the lock."""
+    spec = _wallet_spec(owner, currency)
+    wallet_id = db.session.execute(
+        select(LedgerAccount.id).where(LedgerAccount.code == spec.code, LedgerAccount.currency == currency)
+    ).scalar_one_or_none()
+    if wallet_id is not None:
+        _lock_account(wallet_id)
+        existing = _replay(key, request_hash)
+        if existing is not None:
+            return existing
+    if wallet_id is None or _sum(wallet_id) < amount:
+        raise _bad("amount", message)
+    return None
+
+
 def _refund_target(hold: Hold, to: str, currency: str) -> int:
     if to == "wallet":
         return hold.payer_account_id
@@ -396,20 +418,22 @@ def fund_escrow(ref: str, payer, amount: int, currency: str = "CNY", *, channel:
     existing = _replay(key, request_hash)
     if existing is not None:
         return existing
+    if channel == "wallet":
+        # Lock the wallet and check it before anything is written (wallet before escrow, always).
+        existing = _debit_wallet_check(payer, amount, currency, key, request_hash,
+                                       _l("The wallet balance is not enough."))
+        if existing is not None:
+            return existing
     source_spec = (_wallet_spec(payer, currency) if channel == "wallet"
                    else _cash_spec(channel, currency))
     escrow_id, wallet_id, source_id = _account_ids(
         _escrow_spec(ref, currency), _wallet_spec(payer, currency), source_spec)
-    if channel == "wallet":
-        _lock_account(wallet_id)
     escrow = _lock_account(escrow_id)
     existing = _replay(key, request_hash)  # a twin may have committed while we waited
     if existing is not None:
         return existing
     if escrow.status != "open":
         raise WrongState(_l("This escrow is closed."))
-    if channel == "wallet" and _sum(wallet_id) < amount:
-        raise _bad("amount", _l("The wallet balance is not enough."))
     now = utcnow()
 
     def add_holds(txn):
@@ -618,13 +642,11 @@ def request_payout(owner, amount: int, currency: str = "CNY", *, payout_ref: str
     existing = _replay(key, request_hash)
     if existing is not None:
         return existing
-    wallet_id, payout_id = _account_ids(_wallet_spec(owner, currency), _payout_spec(owner, currency))
-    _lock_account(wallet_id)
-    existing = _replay(key, request_hash)
+    existing = _debit_wallet_check(owner, amount, currency, key, request_hash,
+                                   _l("The amount is more than your available balance."))
     if existing is not None:
         return existing
-    if _sum(wallet_id) < amount:
-        raise _bad("amount", _l("The amount is more than your available balance."))
+    wallet_id, payout_id = _account_ids(_wallet_spec(owner, currency), _payout_spec(owner, currency))
     now = utcnow()
 
     def add_hold(txn):
