@@ -15,3 +15,6 @@ def init_app(app):
     register_handler(service.AUTO_ACCEPT_TIMER, service.auto_accept)
     register_handler(service.AUTO_CONFIRM_TIMER, service.auto_accept)
     fundables.register("milestone", service.load_fundable)
+    from ..tasks import page_sections
+    from .sections import task_section
+    page_sections.register(task_section)

@@ -132,3 +132,19 @@ def test_messages_page(client):
     assert r.status_code == 303
     assert "Hello poster" in client.get(f"/tasks/{task.id}/messages/{solver.id}").get_data(as_text=True)
     assert client.post(f"/tasks/{task.id}/messages/{solver.id}", data={"body": ""}).status_code == 422
+
+
+def test_task_page_shows_bid_and_claim_sections(client, app):
+    poster = make_user()
+    tender = make_task(poster=poster)
+    claim = make_task(poster=poster, mode="claim")
+    solver = make_solver()
+    _as(client, solver)
+    html = client.get(f"/tasks/{tender.id}").get_data(as_text=True)
+    assert 'data-testid="place-bid"' in html
+    html = client.get(f"/tasks/{claim.id}").get_data(as_text=True)
+    assert 'data-testid="claim-button"' in html
+    poster_client = _as(app.test_client(), poster)
+    make_bid(tender)
+    html = poster_client.get(f"/tasks/{tender.id}").get_data(as_text=True)
+    assert 'data-testid="review-bids"' in html and "1 live bid(s)." in html
