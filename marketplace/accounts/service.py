@@ -28,6 +28,7 @@ from ..core.db import after_commit, utcnow
 from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from ..core.files import IMAGE_KINDS, absolute_path, store_upload
 from ..extensions import db
+from ..notifications.service import notify, register_kind
 from .models import ACCOUNT_TYPES, ROLES, ApiToken, User
 from .passwords import check_password, hash_password, password_problems
 
@@ -40,6 +41,10 @@ MAX_SKILLS = 20
 MAX_SKILL_LENGTH = 30
 _SKILL_SEPARATORS = re.compile(r"[,，、;；\n\r]+")
 _RESET_SALT = "huizhong.password-reset"
+
+register_kind("account.password_changed",
+              _l("The password of your account was changed. If it was not you, reset it now and contact us."))
+register_kind("account.role_changed", _l("Your role on Huizhong is now: %(role)s."))
 
 
 class LoginRefused(NotAuthenticated):
@@ -212,6 +217,11 @@ def request_password_reset(email: str) -> None:
     audit.record("password.reset_requested", actor=None, target=user)
 
 
+def _path(endpoint: str, fallback: str) -> str:
+    """A page path for a notification link; jobs and the command line have no URL adapter."""
+    return url_for(endpoint) if has_request_context() else fallback
+
+
 def _set_password(user: User, new_password: str, field: str = "password") -> None:
     problems = password_problems(new_password, user.email)
     if problems:
@@ -223,6 +233,7 @@ def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     _set_password(user, new_password)
     audit.record("password.reset_completed", actor=user, target=user)
+    notify(user, "account.password_changed", link=_path("accounts.forgot_password", "/password/forgot"))
     return user
 
 
@@ -233,6 +244,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ValidationFailed(errors={"password": [_l("Choose a password different from the current one.")]})
     _set_password(user, new_password)
     audit.record("password.changed", actor=user, target=user)
+    notify(user, "account.password_changed", link=_path("accounts.forgot_password", "/password/forgot"))
 
 
 # --- profile --------------------------------------------------------------------------------------
@@ -361,6 +373,7 @@ def set_role(actor: User | None, user: User, role: str, *, system: bool = False)
         user.role = role
         audit.record("user.role_changed", actor=actor, target=user, previous=previous, role=role,
                      via="cli" if system else "web")
+        notify(user, "account.role_changed", email=False, role=role)
     return user
 
 

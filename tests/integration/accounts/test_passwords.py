@@ -126,3 +126,14 @@ def test_change_password_applies_the_policy(client):
 
 def test_change_password_needs_login(client):
     assert client.get("/password/change").status_code == 302
+
+
+def test_password_change_notifies_the_user_by_mail(client):
+    from marketplace.notifications.models import Notification
+    user = make_user("li@example.com")
+    login(client, user)
+    client.post("/password/change", data={"current_password": PASSWORD, "password": NEW, "confirm": NEW})
+    notes = list(db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)))
+    assert [n.kind for n in notes] == ["account.password_changed"]
+    mail = db.session.scalars(db.select(OutboxMail)).one()
+    assert mail.to == "li@example.com" and NEW not in mail.body
