@@ -61,13 +61,16 @@ def place_bid(task_id):
     return jsonify(serialize_bid(bid)), 201
 
 
-@api_route("/tasks/<int:task_id>/bids", summary="Bids on a task (the poster sees all; a bidder only its own)",
-           tags=["bids"])
+@api_route("/tasks/<int:task_id>/bids", summary="Bids on a task, newest first (the poster sees all; a bidder only its own)",
+           query={"limit": "integer", "cursor": "string"}, tags=["bids"])
 def list_bids(task_id):
+    from ..api import keyset_page, listing, page_params
+    from .models import Bid
     user = api_user()
     task = get_visible_task(user, task_id)
-    return jsonify({"items": [serialize_bid(b) for b in service.bids_visible_to(user, task)],
-                    "next_cursor": None})
+    limit, cursor = page_params()
+    rows, next_cursor = keyset_page(service.bids_query(user, task), Bid, limit, cursor)
+    return listing([serialize_bid(b) for b in rows], next_cursor)
 
 
 @api_route("/bids/<int:bid_id>", summary="One bid (its bidder and the poster side)", tags=["bids"])

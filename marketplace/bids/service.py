@@ -216,14 +216,19 @@ def reject_other_bids(task, keep_bid_id: int | None, *, now=None) -> int:
 
 # --- reading -----------------------------------------------------------------------------------
 
-def bids_visible_to(viewer, task) -> list[Bid]:
-    """The poster side sees every bid; anyone else only its own."""
+def bids_query(viewer, task):
+    """The poster side (and members of the task's organisation) see every bid; anyone else only
+    its own."""
     query = (db.select(Bid).options(selectinload(Bid.solver), selectinload(Bid.attachments))
              .where(Bid.task_id == task.id))
     if not (policies.acts_for_poster(viewer, task) or policies.is_org_member(viewer, task)
             or getattr(viewer, "is_operator", False)):
         query = query.where(Bid.solver_id == viewer.id)
-    return list(db.session.scalars(query.order_by(Bid.id)))
+    return query
+
+
+def bids_visible_to(viewer, task) -> list[Bid]:
+    return list(db.session.scalars(bids_query(viewer, task).order_by(Bid.id)))
 
 
 def attachments_of(bid) -> list[BidAttachment]:

@@ -266,3 +266,15 @@ def test_milestone_accept_with_idempotency_key_replays(client):
     assert first.status_code == again.status_code == 200
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert wallet(solver) == 90_000
+
+
+def test_bid_list_is_paged(client):
+    poster = make_user()
+    task = make_task(poster=poster)
+    ids = [make_bid(task).id for _ in range(5)]
+    headers = api_headers(poster)
+    first = client.get(f"/api/v1/tasks/{task.id}/bids?limit=3", headers=headers).json
+    assert [b["id"] for b in first["items"]] == ids[::-1][:3] and first["next_cursor"]
+    second = client.get(f"/api/v1/tasks/{task.id}/bids?limit=3&cursor={first['next_cursor']}", headers=headers).json
+    assert [b["id"] for b in second["items"]] == ids[::-1][3:] and second["next_cursor"] is None
+    assert client.get(f"/api/v1/tasks/{task.id}/bids?limit=500", headers=headers).status_code == 422
