@@ -1,4 +1,6 @@
 """Users: registration, login, password reset, profile, roles, API tokens."""
+import hmac
+
 from ..extensions import db, login_manager
 
 
@@ -8,13 +10,20 @@ def init_app(app):
     from .routes import bp
 
     @login_manager.user_loader
-    def load_user(user_id):
+    def load_user(session_id):
+        # "id:fingerprint" (see User.get_id); a bare id is accepted for sessions made directly.
+        raw_id, _sep, fingerprint = str(session_id).partition(":")
         try:
-            user = db.session.get(models.User, int(user_id))
+            user = db.session.get(models.User, int(raw_id))
         except (TypeError, ValueError):
             return None
-        # A suspended user's session ends with the suspension.
-        return user if user is not None and user.suspended_at is None else None
+        # A suspended user's session ends with the suspension, and a password change ends the
+        # sessions opened with the old password.
+        if user is None or user.suspended_at is not None:
+            return None
+        if fingerprint and not hmac.compare_digest(fingerprint, user.session_fingerprint):
+            return None
+        return user
 
     app.register_blueprint(bp)
     from . import api  # noqa: F401  (attaches routes to the API blueprint)

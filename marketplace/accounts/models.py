@@ -36,6 +36,14 @@ class User(UserMixin, db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime, nullable=True)
 
+    def get_id(self) -> str:
+        # The login session names the password too, so changing it ends every other session.
+        return f"{self.id}:{self.session_fingerprint}"
+
+    @property
+    def session_fingerprint(self) -> str:
+        return hashlib.sha256(b"session:" + self.password_hash.encode()).hexdigest()[:16]
+
     @property
     def is_operator(self) -> bool:
         return self.role in ("operator", "admin")

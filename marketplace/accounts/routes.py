@@ -135,6 +135,8 @@ def change_password():
             service.change_password(current_user, form.current_password.data, form.password.data)
         except ValidationFailed as exc:
             return _with_form_errors(form, exc, "accounts/change_password.html")
+        # Other sessions end with the old password; this one carries on under the new one.
+        login_user(current_user._get_current_object())
         flash(_("Your password has been changed."), "info")
         return redirect(url_for("accounts.profile"), code=303)
     return render_template("accounts/change_password.html", form=form), 422 if form.is_submitted() else 200

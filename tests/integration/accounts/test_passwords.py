@@ -137,3 +137,15 @@ def test_password_change_notifies_the_user_by_mail(client):
     assert [n.kind for n in notes] == ["account.password_changed"]
     mail = db.session.scalars(db.select(OutboxMail)).one()
     assert mail.to == "li@example.com" and NEW not in mail.body
+
+
+def test_changing_the_password_ends_other_sessions_but_not_this_one(app):
+    make_user("li@example.com")
+    here, elsewhere = app.test_client(), app.test_client()
+    for client in (here, elsewhere):
+        assert client.post("/login", data={"email": "li@example.com", "password": PASSWORD}).status_code == 303
+        assert client.get("/me").status_code == 200
+    resp = here.post("/password/change", data={"current_password": PASSWORD, "password": NEW, "confirm": NEW})
+    assert resp.status_code == 303
+    assert here.get("/me").status_code == 200
+    assert elsewhere.get("/me").status_code == 302
