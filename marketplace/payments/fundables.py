@@ -16,8 +16,11 @@ A domain registers a loader for its kind once, at init:
     on_funded(funding)         called in the same unit of work as the ledger posting, so the
                                subject can flip its own state (e.g. escrow funded, task opens)
 
-and optionally `link: str` (the page to go back to after funding) and `target: str`:
-"escrow" (default) or "wallet" (a wallet top-up, for kind "wallet").
+and optionally: `target: str`, "escrow" (default) or "wallet" (a wallet top-up, kind "wallet");
+`holds: list[(hold_ref, amount)]` to split the escrow into purposes (bounty prizes), passed to
+`ledger.fund_escrow`; `accepts_funding() -> bool`, False when a payment arriving late (a card
+succeeding after the subject was cancelled) must not go into the escrow: the money then goes to
+the payer's wallet and the funding is flagged.
 """
 from __future__ import annotations
 

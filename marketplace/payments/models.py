@@ -166,5 +166,5 @@ class ExternalEvent(db.Model):
     type = db.Column(db.String(100), nullable=False)
     object_id = db.Column(db.String(255), nullable=True, index=True)
     payload = db.Column(db.JSON, nullable=False)
-    outcome = db.Column(db.String(40), nullable=True)  # what processing did (applied, ignored, ...)
+    outcome = db.Column(db.String(200), nullable=True)  # what processing did (applied, ignored, ...)
     received_at = db.Column(db.DateTime, nullable=False, default=utcnow)

@@ -8,6 +8,7 @@ Public functions other domains call:
     confirm_bank_transfer(operator, transfer_id, amount) -> Funding
     refund(hold_ref, *, idempotency_key, actor=None) -> LedgerTransaction
     refund_escrow(escrow_ref, *, idempotency_key, actor=None) -> list[LedgerTransaction]
+    split(hold_ref, solver, solver_percent=None, *, idempotency_key, actor=None, **options)
     handle_stripe_event(event: dict) -> str
     request_payout(user, amount) -> Payout
     approve_payout(operator, payout_id, reference=None) -> Payout
@@ -31,6 +32,7 @@ from ..core.errors import Conflict, DomainError, Forbidden, NotFound, Validation
 from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES, format_money
 from ..extensions import db
 from ..ledger import service as ledger
+from ..ledger.models import LedgerAccount, LedgerEntry
 from ..notifications.service import notify
 from . import fundables, gateway
 from .models import FUNDING_METHODS, CardRefund, ConnectedAccount, ExternalEvent, Funding, Payout
@@ -215,21 +217,26 @@ def _funding_link(funding: Funding) -> str | None:
 def _record_funded(funding: Funding, subject, *, actor=None, flag: str | None = None) -> None:
     """Post the money to the ledger and mark the funding succeeded, in the caller's unit of work.
 
-    If the subject was meanwhile funded by another payment (two methods raced), money that came
-    from outside goes to the payer's wallet instead and the funding is flagged.
+    Money that came from outside (card, bank) for a subject that was meanwhile funded by another
+    payment, or that no longer exists, goes to the payer's wallet instead and the funding is
+    flagged for an operator.
     """
     channel = CHANNELS[funding.method]
     key = f"funding:{funding.id}"
-    payer = subject.payer if subject is not None else funding.payer
-    target = fundables.target_of(subject) if subject is not None else "wallet"
-    to_wallet = target == "wallet"
-    if target == "escrow" and (ledger.get_hold(funding.escrow_ref) is not None
+    if subject is not None:
+        payer, target = subject.payer, fundables.target_of(subject)
+    else:
+        payer = ("org", funding.payer_org_id) if funding.payer_org_id else funding.payer
+        target = "escrow"
+    diverted = False
+    if target == "escrow" and (subject is None or ledger.get_hold(funding.escrow_ref) is not None
                                or not _subject_accepts(subject)):
         if channel == "wallet":
             raise WrongState(_l("This is already funded."))
-        to_wallet = True
-        flag = flag or "subject already funded: credited to the payer's wallet"
-    if to_wallet:
+        diverted = True
+        flag = flag or ("subject no longer exists" if subject is None else "subject already funded") \
+            + ": credited to the payer's wallet"
+    if target == "wallet" or diverted:
         txn = ledger.fund_wallet(payer, funding.amount, funding.currency, channel=channel,
                                  idempotency_key=key, actor=actor, ref=f"funding:{funding.id}")
     else:
@@ -243,11 +250,10 @@ def _record_funded(funding: Funding, subject, *, actor=None, flag: str | None = 
         funding.flagged = True
         funding.flag_reason = flag[:500]
         audit.record("payments.funding_flagged", actor=actor, target=funding, reason=flag)
-    if subject is not None and (not to_wallet or target == "wallet"):
+    if not diverted:
         subject.on_funded(funding)
-    kind = "payments.funding_to_wallet" if to_wallet and target == "escrow" else "payments.funding_succeeded"
-    notify(funding.payer, kind, link=_funding_link(funding), amount=_money(funding.amount, funding.currency),
-           title=funding.title)
+    notify(funding.payer, "payments.funding_to_wallet" if diverted else "payments.funding_succeeded",
+           link=_funding_link(funding), amount=_money(funding.amount, funding.currency), title=funding.title)
 
 
 def _subject_accepts(subject) -> bool:
@@ -358,8 +364,20 @@ def handle_stripe_event(event: dict) -> str:
     except IntegrityError:
         return "duplicate"
     handler = _EVENT_HANDLERS.get(record.type)
-    outcome = handler(obj) if handler else "ignored"
-    record.outcome = outcome
+    if handler is None:
+        outcome = "ignored"
+    else:
+        try:
+            with db.session.begin_nested():
+                outcome = handler(obj)
+        except DomainError as exc:
+            # A rule refused the change (e.g. the escrow was closed meanwhile). Keep the event so a
+            # redelivery is recognised, and leave it for an operator in the audit log.
+            outcome = f"refused: {exc.message}"
+            log.warning("stripe event %s refused: %s", record.external_id, exc.message)
+            audit.record("payments.event_refused", target_type="external_events",
+                         target_id=record.external_id, type=record.type, reason=str(exc.message))
+    record.outcome = outcome[:200]
     return outcome
 
 
@@ -458,7 +476,7 @@ def refund(hold_ref: str, *, idempotency_key: str, actor=None):
     if funding is None:
         return ledger.refund(hold_ref, idempotency_key=idempotency_key, actor=actor, to="wallet")
     txn = ledger.refund(hold_ref, idempotency_key=idempotency_key, actor=actor, to="card")
-    _queue_card_refund(funding, hold.amount, txn)
+    _queue_card_refund(funding, txn)
     return txn
 
 
@@ -470,6 +488,22 @@ def refund_escrow(escrow_ref: str, *, idempotency_key: str, actor=None) -> list:
     return [refund(h.ref, idempotency_key=f"{idempotency_key}:{h.ref}", actor=actor) for h in holds]
 
 
+def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempotency_key: str,
+          actor=None, **options):
+    """`ledger.split` (an operator's decision) with the payer's part going back the way it came:
+    to the card for a card payment, else to the payer's wallet. Options pass through to the
+    ledger (solver_amount, category, fee_bps)."""
+    hold = ledger.get_hold(hold_ref)
+    if hold is None:
+        raise NotFound(_l("No money is held for this."))
+    funding = _card_funding_of(hold)
+    txn = ledger.split(hold_ref, solver, solver_percent, idempotency_key=idempotency_key, actor=actor,
+                       to="card" if funding is not None else "wallet", **options)
+    if funding is not None:
+        _queue_card_refund(funding, txn)
+    return txn
+
+
 def _card_funding_of(hold) -> Funding | None:
     if hold.channel != "card":
         return None
@@ -478,11 +512,23 @@ def _card_funding_of(hold) -> Funding | None:
                                  Funding.method == "card")).scalar_one_or_none()
 
 
-def _queue_card_refund(funding: Funding, amount: int, txn) -> CardRefund:
+def _amount_to_card(txn, currency: str) -> int:
+    """What a ledger transaction moved back to card cash (the Stripe clearing account)."""
+    return int(db.session.scalar(
+        db.select(db.func.coalesce(db.func.sum(LedgerEntry.amount), 0))
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerEntry.transaction_id == txn.id, LedgerAccount.code == ledger.CASH_ACCOUNTS["card"],
+               LedgerAccount.currency == currency, LedgerEntry.amount > 0)) or 0)
+
+
+def _queue_card_refund(funding: Funding, txn) -> CardRefund | None:
     existing = db.session.execute(
         db.select(CardRefund).where(CardRefund.ledger_transaction_id == txn.id)).scalar_one_or_none()
     if existing is not None:
         return existing
+    amount = _amount_to_card(txn, funding.currency)
+    if amount <= 0:
+        return None
     card_refund = CardRefund(funding_id=funding.id, amount=amount, currency=funding.currency,
                              status="pending", key_nonce=_nonce(), ledger_transaction_id=txn.id)
     db.session.add(card_refund)
@@ -596,7 +642,7 @@ def request_payout(user, amount, currency: str | None = None) -> Payout:
     # Serialise one user's payout requests so two at once cannot both pass the daily limit.
     wallet = ledger.wallet_account(user, currency)
     if wallet is not None:
-        db.session.execute(db.select(wallet.__class__.id).where(wallet.__class__.id == wallet.id)
+        db.session.execute(db.select(LedgerAccount.id).where(LedgerAccount.id == wallet.id)
                            .with_for_update())
     used = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(Payout.amount), 0)).where(
