@@ -84,6 +84,7 @@ def licence(token):
     req = service.licence_by_token(token)
     if not service.can_see_licence(current_user, req):
         abort(404)
+    service.record_licence_view(current_user, req)
     response = send_file(absolute_path(req.licence_path), mimetype=req.licence_mime,
                          download_name=req.licence_name or "licence", max_age=0)
     response.headers["Cache-Control"] = "private, no-store"

@@ -140,6 +140,13 @@ def can_see_licence(user, req) -> bool:
     return bool(getattr(user, "is_operator", False) or (req.org is not None and can_act_for(user, req.org)))
 
 
+def record_licence_view(user, req) -> None:
+    """Operators opening someone's licence leave a trace in the audit log."""
+    from ..organisations.policies import can_act_for
+    if getattr(user, "is_operator", False) and not (req.org is not None and can_act_for(user, req.org)):
+        audit.record("verification.licence_view", actor=user, target=req, org_id=req.org_id)
+
+
 # --- submitting -----------------------------------------------------------------------------------
 
 def _number_in_use(subject: str, digest: str, *, user_id=None, org_id=None) -> bool:
@@ -329,7 +336,7 @@ def me_verification(user) -> dict:
 def profile_section(user):
     """PROFILE_SECTIONS entry: the verification badge on the public profile."""
     summary = account_verification(user)
-    return "verification/_profile_badge.html", {"verification": summary,
+    return "verification/_profile_badge.html", {"verification": summary, "user_id": user.id,
                                                 "verification_label": status_name(summary["status"])}
 
 

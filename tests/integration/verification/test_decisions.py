@@ -97,7 +97,10 @@ def test_a_number_is_approved_for_one_account_only(client):
 def test_profile_badge_shows_status_and_masked_number(web):
     user = make_user()
     login(web, make_user())
-    assert "Not verified" in web.get(f"/users/{user.id}").text
+    page = web.get(f"/users/{user.id}")
+    assert "Not verified" in page.text and 'data-testid="verify-link"' not in page.text
+    login(web, user)
+    assert 'data-testid="verify-link"' in web.get(f"/users/{user.id}").text
     req = make_verification(user, number=GOOD_ID, status="approved")
     page = web.get(f"/users/{user.id}")
     assert page.status_code == 200 and 'data-testid="verification-badge"' in page.text
@@ -122,6 +125,8 @@ def test_org_verification_licence_access_and_badge(client, web):
         assert got.status_code == expected, (user, got.status_code)
         if expected == 200:
             assert got.data == PDF_BYTES and got.headers["Cache-Control"] == "private, no-store"
+    views = audit_rows("verification.licence_view")
+    assert [(r.actor_id, r.target_id) for r in views] == [(operator.id, str(resp.json["id"]))]
     anon = client.__class__(client.application)
     assert anon.get(url).status_code == 302
 
