@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-pg test-e2e lint translations compile-translations install demo jobs clean
+.PHONY: run test test-pg test-e2e screenshots ci lint translations compile-translations install demo jobs clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,16 @@ run: compile-translations
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) demo load
-	@echo "Timer sweeper: flask jobs run --loop 30 (in the background)"
-	@($(FLASK) jobs run --loop 30 > instance/jobs.log 2>&1 &) || true
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# The timer sweeper runs in the background while the web server runs, and stops with it.
+	@if [ -f instance/jobs.pid ]; then kill $$(cat instance/jobs.pid) 2>/dev/null || true; rm -f instance/jobs.pid; fi
+	@$(FLASK) jobs run --loop 30 > instance/jobs.log 2>&1 & echo $$! > instance/jobs.pid; \
+	  echo "Timer sweeper: flask jobs run --loop 30 (pid $$(cat instance/jobs.pid), log in instance/jobs.log)"; \
+	  trap 'kill $$(cat instance/jobs.pid) 2>/dev/null; rm -f instance/jobs.pid' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Process the timers that are due now (what cron runs every minute in production).
+jobs: install
+	$(FLASK) jobs run
 
 demo: compile-translations
 	$(FLASK) db upgrade
@@ -47,8 +54,15 @@ test-pg: compile-translations
 test-e2e: compile-translations
 	$(BIN)/python -m pytest -q tests/e2e
 
+# Browser tests that also refresh the screenshots in docs/screenshots/ (commit them).
+screenshots: compile-translations
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/e2e
+
+ci:
+	.ci/run
+
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache screenshots-tmp
