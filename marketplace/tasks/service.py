@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..core.catalogue import CATEGORIES, CITIES, city_of
-from ..core.db import lock_row, utcnow
+from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from ..extensions import db
@@ -103,7 +103,13 @@ def get_task(task_id, *, lock: bool = False) -> Task:
         pk = int(task_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    task = lock_row(Task, pk) if lock else db.session.get(Task, pk)
+    if lock:
+        # FOR UPDATE, and refresh what the session already holds: after waiting for the lock the
+        # row may have changed (claimed, cancelled, funded by another request).
+        task = db.session.execute(db.select(Task).where(Task.id == pk).with_for_update()
+                                  .execution_options(populate_existing=True)).scalar_one_or_none()
+    else:
+        task = db.session.get(Task, pk)
     if task is None:
         raise NotFound()
     return task

@@ -13,7 +13,8 @@ def test_demo_tasks_are_loaded_once(app):
     assert any(t.status == "draft" for t in tasks.values())
     assert any(t.visibility == "invite" and t.status == "open" for t in tasks.values())
     claims = [t for t in tasks.values() if t.mode == "claim"]
-    assert len(claims) == 2 and all(t.escrow_funded and t.status == "open" for t in claims)
+    # Later demo steps (contracts) may claim one of them.
+    assert len(claims) == 2 and all(t.escrow_amount == t.price and t.status in ("open", "in_progress") for t in claims)
     assert {t.district for t in claims} == {"wuhan-hongshan", "wuhan-wuchang"}
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0, again.output
