@@ -78,7 +78,7 @@ class LedgerTransaction(db.Model):
     actor_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
-    entries = db.relationship("LedgerEntry", lazy="selectin", order_by="LedgerEntry.id",
+    entries = db.relationship("LedgerEntry", lazy="select", order_by="LedgerEntry.id",
                               back_populates="transaction", viewonly=True)
 
     def __repr__(self) -> str:

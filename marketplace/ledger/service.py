@@ -192,12 +192,12 @@ def _escrow_spec(ref: str, currency: str) -> _Spec:
     return _Spec(f"escrow:{ref}", currency, "escrow", ref=ref)
 
 
-def _insert_ignoring_conflicts(model):
+def _insert_ignoring_conflicts(model, index_elements=None):
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing()
+    return insert(model).on_conflict_do_nothing(index_elements=index_elements)
 
 
 def _account_ids(*specs: _Spec) -> list[int]:
@@ -271,11 +271,59 @@ def _replay(key: str, request_hash: str) -> LedgerTransaction | None:
     return txn
 
 
-def _post(kind: str, ref: str, key: str, request_hash: str, actor, legs, *, after=None) -> LedgerTransaction:
-    """Insert a transaction with its entries (and whatever `after(txn)` adds) in a SAVEPOINT.
+def _insert_transaction(kind, ref, key, request_hash, actor) -> LedgerTransaction | None:
+    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING: the new transaction, or None
+    when the key exists (on PostgreSQL after waiting for a concurrent twin to commit)."""
+    stmt = (_insert_ignoring_conflicts(LedgerTransaction, ["idempotency_key"])
+            .values(kind=kind, idempotency_key=key, request_hash=request_hash, ref=ref,
+                    actor_id=_actor_id(actor), created_at=utcnow())
+            .returning(LedgerTransaction))
+    return db.session.execute(stmt).scalar_one_or_none()
 
-    legs: (account_id, amount, currency) with zero amounts dropped. A concurrent insert of the same
-    idempotency key loses on the unique index and returns the winner's transaction.
+
+def _insert_entries(txn_id: int, rows) -> None:
+    """rows: (account id or _Spec, amount, currency). Accounts named by spec are looked up by code
+    inside the INSERT (INSERT ... SELECT), so a transfer between known accounts costs one statement;
+    accounts that do not exist yet are created and their legs inserted afterwards."""
+    by_id = [dict(transaction_id=txn_id, account_id=a, amount=m, currency=c)
+             for a, m, c in rows if isinstance(a, int)]
+    by_spec = [(a, m, c) for a, m, c in rows if not isinstance(a, int)]
+    if by_id:
+        db.session.execute(db.insert(LedgerEntry), by_id)
+    if not by_spec:
+        return
+    if len({(a.code, a.currency) for a, _m, _c in by_spec}) != len(by_spec):
+        ids = _account_ids(*(a for a, _m, _c in by_spec))
+        db.session.execute(db.insert(LedgerEntry), [
+            dict(transaction_id=txn_id, account_id=i, amount=m, currency=c)
+            for i, (_a, m, c) in zip(ids, by_spec, strict=True)])
+        return
+    params = {"txn": txn_id}
+    selects = []
+    for n, (spec, amount, _currency) in enumerate(by_spec):
+        params.update({f"code{n}": spec.code, f"cur{n}": spec.currency, f"amount{n}": amount})
+        selects.append(f"SELECT :code{n} AS code, :cur{n} AS currency, CAST(:amount{n} AS BIGINT) AS amount")
+    sql = ("INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+           "SELECT :txn, a.id, v.amount, a.currency FROM ledger_accounts a JOIN ("
+           + " UNION ALL ".join(selects)
+           + ") v ON a.code = v.code AND a.currency = v.currency RETURNING account_id")
+    inserted = set(db.session.execute(db.text(sql), params).scalars())
+    if len(inserted) == len(by_spec):
+        return
+    ids = _account_ids(*(a for a, _m, _c in by_spec))  # creates the missing accounts
+    db.session.execute(db.insert(LedgerEntry), [
+        dict(transaction_id=txn_id, account_id=i, amount=m, currency=c)
+        for i, (_a, m, c) in zip(ids, by_spec, strict=True) if i not in inserted])
+
+
+def _post(kind: str, ref: str, key: str, request_hash: str, actor, legs, *, after=None) -> LedgerTransaction:
+    """Insert a transaction with its entries, plus whatever `after(txn)` adds.
+
+    legs: (account id or _Spec, amount, currency); zero amounts are dropped. The idempotency key is
+    unique: when it already exists (a retry, or a concurrent twin that committed first) the
+    existing transaction is returned if its parameters match (422 otherwise) and nothing is
+    written. With `after` (holds, resolutions) everything runs in a SAVEPOINT, so a unique
+    violation there becomes a Conflict and leaves the caller's unit of work usable.
     """
     rows = [(a, amount, cur) for a, amount, cur in legs if amount != 0]
     totals: dict[str, int] = {}
@@ -283,23 +331,31 @@ def _post(kind: str, ref: str, key: str, request_hash: str, actor, legs, *, afte
         totals[cur] = totals.get(cur, 0) + amount
     if not rows or any(totals.values()):  # a programming error, never user input
         raise RuntimeError(f"unbalanced ledger posting {kind} {ref}: {rows}")
+    if after is None:
+        txn = _insert_transaction(kind, ref, key, request_hash, actor)
+        if txn is None:
+            return _replay(key, request_hash)
+        _insert_entries(txn.id, rows)
+        return txn
     try:
         with db.session.begin_nested():
-            txn = LedgerTransaction(kind=kind, idempotency_key=key, request_hash=request_hash, ref=ref,
-                                    actor_id=_actor_id(actor), created_at=utcnow())
-            db.session.add(txn)
-            db.session.flush()
-            db.session.execute(db.insert(LedgerEntry), [
-                dict(transaction_id=txn.id, account_id=a, amount=amount, currency=cur)
-                for a, amount, cur in rows])
-            if after is not None:
-                after(txn)
+            txn = _insert_transaction(kind, ref, key, request_hash, actor)
+            if txn is None:
+                raise _KeyTaken()
+            _insert_entries(txn.id, rows)
+            after(txn)
+    except _KeyTaken:
+        return _replay(key, request_hash)
     except IntegrityError:
         existing = _replay(key, request_hash)
         if existing is not None:
             return existing
         raise Conflict(_l("Another request changed this money at the same time. Please retry.")) from None
     return txn
+
+
+class _KeyTaken(Exception):
+    """The idempotency key exists: roll the savepoint back and answer with the first transaction."""
 
 
 def _resolve(holds: list[Hold], outcome: str, txn: LedgerTransaction, now: datetime) -> None:
@@ -468,12 +524,10 @@ def fund_wallet(owner, amount: int, currency: str = "CNY", *, channel: str, idem
     request_hash = _fingerprint("fund_wallet", dict(
         owner=[wallet.owner_type, wallet.owner_id], amount=amount, currency=currency, channel=channel,
         ref=ref))
-    existing = _replay(key, request_hash)
-    if existing is not None:
-        return existing
-    cash_id, wallet_id = _account_ids(_cash_spec(channel, currency), wallet)
+    # No lock and no read first: the key's unique index answers a retry, and the accounts are
+    # found by code inside the INSERT (two statements for a transfer between known accounts).
     return _post("fund_wallet", ref, key, request_hash, actor,
-                 [(cash_id, -amount, currency), (wallet_id, amount, currency)])
+                 [(_cash_spec(channel, currency), -amount, currency), (wallet, amount, currency)])
 
 
 def release(hold_ref: str, solver, *, idempotency_key: str, actor=None, category: str | None = None,

@@ -285,3 +285,14 @@ def test_fee_override_per_category(app):
     assert revenue() == 500  # 5% of 100.01 rounded down; delivery pays none
     assert service.wallet_balance(solver) == 10001 - 500 + 10001
     assert_clean()
+
+
+def test_transfer_entries_are_visible_before_commit_for_new_and_known_accounts():
+    first = service.fund_wallet(("user", 5), 500, channel="card", idempotency_key=key())
+    assert sorted(e.amount for e in first.entries) == [-500, 500]  # accounts created on the way
+    second = service.fund_wallet(("user", 5), 700, channel="card", idempotency_key=key())
+    assert sorted(e.amount for e in second.entries) == [-700, 700]  # accounts found by code
+    assert {e.currency for e in second.entries} == {"CNY"}
+    assert service.wallet_balance(("user", 5)) == 1200
+    db.session.commit()
+    assert_clean()

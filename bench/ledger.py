@@ -1,0 +1,173 @@
+"""Ledger throughput: transfers per second through the ledger service.
+
+One transfer is one balanced two-entry transaction posted by `ledger.service.fund_wallet`
+(cash:bank -> a wallet) with its own idempotency key and its own commit. Measured on SQLite (a temp
+file) and on PostgreSQL (DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/hz_ledger,
+in a schema of its own), with 1 and 8 concurrent worker processes, next to `pgbench -b tpcb-like
+-c 8` on the same PostgreSQL.
+
+    .venv/bin/python bench/ledger.py [--seconds 8] [--pgbench-seconds 10]
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import multiprocessing as mp
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/hz_ledger"
+BENCH_SCHEMA = "bench_ledger"
+WALLETS_PER_WORKER = 20
+
+
+def _make_app(url: str):
+    from config import Config
+    from marketplace import create_app
+
+    overrides = {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_JSON": False}
+    if url.startswith("postgresql"):
+        overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": f"-csearch_path={BENCH_SCHEMA}"}}
+    return create_app(Config, **overrides)
+
+
+def _prepare(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from marketplace.extensions import db
+
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {BENCH_SCHEMA}"))
+        engine.dispose()
+    app = _make_app(url)
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+def _worker(url: str, seconds: float, worker: int, run: str, barrier, results) -> None:
+    import logging
+
+    logging.disable(logging.WARNING)
+    from marketplace.core.db import commit
+    from marketplace.extensions import db
+    from marketplace.ledger import service
+
+    app = _make_app(url)
+    with app.app_context():
+        owners = [("user", worker * 1000 + i) for i in range(WALLETS_PER_WORKER)]
+        for i, owner in enumerate(owners):  # create the accounts before the clock starts
+            service.fund_wallet(owner, 1, channel="bank", idempotency_key=f"{run}:warm:{worker}:{i}")
+            commit()
+        barrier.wait()
+        count = 0
+        started = time.perf_counter()
+        deadline = started + seconds
+        while time.perf_counter() < deadline:
+            service.fund_wallet(owners[count % WALLETS_PER_WORKER], 100, channel="bank",
+                                idempotency_key=f"{run}:{worker}:{count}")
+            commit()
+            count += 1
+        elapsed = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    results.put((count, elapsed))
+
+
+def measure(url: str, workers: int, seconds: float) -> float:
+    """Transfers per second with `workers` processes, each committing one transfer at a time."""
+    ctx = mp.get_context("fork")
+    barrier = ctx.Barrier(workers)
+    results = ctx.Queue()
+    run = uuid.uuid4().hex[:8]
+    procs = [ctx.Process(target=_worker, args=(url, seconds, w, run, barrier, results))
+             for w in range(workers)]
+    for p in procs:
+        p.start()
+    counts = [results.get(timeout=seconds + 120) for _ in procs]
+    for p in procs:
+        p.join()
+    return sum(c for c, _e in counts) / max(e for _c, e in counts)
+
+
+def _pgbench_binary() -> str | None:
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))
+    return candidates[-1] if candidates else None
+
+
+def pgbench_tps(url: str, seconds: int, clients: int = 8) -> float | None:
+    from sqlalchemy.engine import make_url
+
+    binary = _pgbench_binary()
+    if binary is None:
+        print("pgbench not found")
+        return None
+    u = make_url(url)
+    conn = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = u.password
+    subprocess.run([binary, "-i", "-q", "-s", "1", *conn, u.database], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = subprocess.run([binary, "-b", "tpcb-like", "-c", str(clients), "-j", str(min(clients, 4)),
+                          "-T", str(seconds), *conn, u.database],
+                         check=True, env=env, capture_output=True, text=True).stdout
+    match = re.search(r"tps = ([0-9.]+) \((?:without initial connection time|excluding)", out)
+    return float(match.group(1)) if match else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each ledger run")
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+
+    figures = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = "sqlite:///" + os.path.join(tmp, "bench.sqlite3")
+        _prepare(sqlite_url)
+        for workers in (1, 8):
+            figures[("sqlite", workers)] = measure(sqlite_url, workers, args.seconds)
+            print(f"SQLite      {workers} worker(s): {figures[('sqlite', workers)]:8.0f} transfers/s", flush=True)
+
+    pg = None
+    if not args.skip_postgres:
+        pg_url = os.environ.get("DATABASE_URL", "")
+        pg_url = pg_url if pg_url.startswith("postgresql") else DEFAULT_PG
+        _prepare(pg_url)
+        for workers in (1, 8):
+            figures[("pg", workers)] = measure(pg_url, workers, args.seconds)
+            print(f"PostgreSQL  {workers} worker(s): {figures[('pg', workers)]:8.0f} transfers/s", flush=True)
+        pg = pgbench_tps(pg_url, args.pgbench_seconds)
+
+    print()
+    sqlite_best = max(figures[("sqlite", 1)], figures[("sqlite", 8)])
+    print(f"SQLite best: {sqlite_best:.0f} transfers/s (target >= 500): "
+          f"{'ok' if sqlite_best >= 500 else 'BELOW TARGET'}")
+    if pg:
+        ratio = figures[("pg", 8)] / pg
+        print(f"pgbench tpcb-like, 8 clients: {pg:.0f} tps")
+        print(f"ledger (8 workers) / pgbench = {ratio:.2f} (target >= 0.5): "
+              f"{'ok' if ratio >= 0.5 else 'BELOW TARGET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
