@@ -269,3 +269,52 @@ def test_mine_lists_own_drafts(client):
     login(client, poster)
     html = client.get("/tasks/mine").get_data(as_text=True)
     assert "我的草稿" in html and "别人的任务" not in html
+
+
+def test_new_form_renders_every_mode_section(client):
+    login(client, make_user())
+    r = client.get("/tasks/new?mode=claim")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    for mode in ("tender", "claim", "bounty"):
+        assert f'data-mode="{mode}"' in html
+    assert '<option selected value="claim">' in html or 'value="claim" selected' in html
+
+
+def test_new_form_needs_login(client):
+    r = client.get("/tasks/new")
+    assert r.status_code in (302, 303) and "/login" in r.headers["Location"]
+
+
+def test_oversized_attachment_is_refused(client, app):
+    login(client, make_user())
+    app.config["ATTACHMENT_MAX_BYTES"] = 1024
+    try:
+        data = _form()
+        data["files"] = (io.BytesIO(b"%PDF-1.4 " + b"x" * 2048), "big.pdf")
+        r = client.post("/tasks/new", data=data, content_type="multipart/form-data")
+    finally:
+        app.config["ATTACHMENT_MAX_BYTES"] = 10 * 1024 * 1024
+    assert r.status_code == 422 and "files" in r.get_data(as_text=True)
+    assert _count() == 0
+
+
+def test_claim_and_bounty_pages_in_english(client):
+    claim = make_task(mode="claim", title="Errand", price=4_000)
+    bounty = make_task(mode="bounty", title="Poster design", prize_structure="ranked", prizes=[300_000, 100_000])
+    client.set_cookie("lang", "en")
+    html = client.get(f"/tasks/{claim.id}").get_data(as_text=True)
+    assert "Errand" in html and "40.00" in html and "Shown to the solver who claims the task." in html
+    html = client.get(f"/tasks/{bounty.id}").get_data(as_text=True)
+    assert "4,000.00" in html and "3,000.00" in html
+    listing = client.get("/tasks/?sort=amount").get_data(as_text=True)
+    assert listing.index("Poster design") < listing.index("Errand")
+
+
+def test_operator_can_show_a_hidden_task_again(client):
+    task = make_task(hidden_at=utcnow(), hidden_reason="spam")
+    login(client, make_operator())
+    assert 'data-testid="operator-unhide"' in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert client.post(f"/operator/tasks/{task.id}/unhide").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).hidden_at is None
