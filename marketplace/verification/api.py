@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body, json_form
 from ..core.errors import ValidationFailed
@@ -36,7 +37,7 @@ def verification_submit():
         try:
             org_id = int(form.org_id.data)
         except (TypeError, ValueError):
-            raise ValidationFailed(errors={"org_id": ["Choose an organisation."]}) from None
+            raise ValidationFailed(errors={"org_id": [_l("Choose an organisation.")]}) from None
         org = get_org(org_id)
         req = service.submit_org(user, org, org_name=form.org_name.data, uscc=form.uscc.data,
                                  licence=request.files.get("licence"))

@@ -74,20 +74,32 @@ def org_verification(org) -> dict:
 
 
 def is_verified(user) -> bool:
+    """Identity approved (or, for an organisation account, an owned organisation approved)."""
     if user is None or not getattr(user, "id", None):
         return False
     return bool(verified_user_ids([user.id]))
 
 
 def verified_user_ids(user_ids) -> set[int]:
-    """Which of these users have an approved identity verification (one query)."""
+    """Which of these users are verified (two queries, whatever the number of users): an approved
+    identity, or for organisation accounts, an organisation they own with approved verification."""
+    from ..accounts.models import User
+    from ..organisations.models import Membership
     ids = {int(i) for i in user_ids if i is not None}
     if not ids:
         return set()
-    return set(db.session.scalars(
+    verified = set(db.session.scalars(
         db.select(VerificationRequest.user_id).distinct()
         .where(VerificationRequest.user_id.in_(ids), VerificationRequest.subject == "individual",
                VerificationRequest.status == "approved")))
+    approved_orgs = db.select(VerificationRequest.org_id).where(
+        VerificationRequest.subject == "organisation", VerificationRequest.status == "approved")
+    verified |= set(db.session.scalars(
+        db.select(Membership.user_id).distinct()
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.user_id.in_(ids - verified), Membership.role == "owner",
+               User.account_type == "organization", Membership.org_id.in_(approved_orgs))))
+    return verified
 
 
 def is_org_verified(org) -> bool:
@@ -322,9 +334,10 @@ def account_verification(user) -> dict:
     summary = user_verification(user)
     if summary["status"] == "none" and getattr(user, "account_type", None) == "organization":
         from ..organisations.service import orgs_for_user
-        owned = [org for org, role in orgs_for_user(user) if role == "owner"]
+        owned = [org_verification(org) for org, role in orgs_for_user(user) if role == "owner"]
         if owned:
-            summary = org_verification(owned[0])
+            approved = [v for v in owned if v["status"] == "approved"]
+            summary = (approved or owned)[0]
     return summary
 
 

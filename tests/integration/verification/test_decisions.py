@@ -141,3 +141,15 @@ def test_org_verification_licence_access_and_badge(client, web):
     login(web, outsider)
     assert "Verified organisation" in web.get(f"/orgs/{org.id}").text
     assert [n.kind for n in notifications(manager)] == ["verification.approved"]
+
+
+def test_organisation_accounts_are_verified_through_the_org_they_own(client):
+    org_account = make_user(account_type="organization")
+    person_owner = make_user()
+    org = make_org(org_account, members={person_owner: "owner"})
+    make_verification(org_account, org=org, number=uscc("91420100MA4K00077"), status="approved")
+    assert service.is_verified(org_account)
+    assert not service.is_verified(person_owner)  # individuals verify their own identity
+    assert service.verified_user_ids([org_account.id, person_owner.id]) == {org_account.id}
+    me = client.get("/api/v1/me", headers=api_headers(org_account)).json
+    assert me["verification"]["status"] == "approved" and me["verification"]["masked_number"].startswith("914")
