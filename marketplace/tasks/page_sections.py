@@ -4,8 +4,8 @@
     register(lambda task, user: ("bids/_task_section.html", {"bids": ...}) if task.mode == "tender" else None)
 
 A section function gets the task and the viewer (None when anonymous) and returns a
-(template, context) pair, or None to show nothing. The template is included with `task`,
-`user` and the context.
+(template, context) pair, or None to show nothing. The template is included with the variable
+`section`: the context plus `task` and `user`.
 """
 from __future__ import annotations
 
