@@ -116,10 +116,13 @@ def funding_detail(funding_id):
     funding = service.get_funding(current_user, funding_id)
     client_secret = None
     publishable = current_app.config.get("STRIPE_PUBLISHABLE_KEY") or ""
-    if funding.method == "card" and publishable:
+    # Back from Stripe.js: the webhook, not this redirect, marks the payment as paid.
+    confirming = (funding.status == "pending" and request.args.get("redirect_status") == "succeeded")
+    if funding.method == "card" and publishable and not confirming:
         client_secret = service.client_secret_for(current_user, funding)
     return render_template("payments/funding.html", funding=funding, bank=bank_details(),
-                           client_secret=client_secret, publishable_key=publishable)
+                           client_secret=client_secret, publishable_key=publishable,
+                           confirming=confirming, back=service.subject_link(funding))
 
 
 # --- operator -----------------------------------------------------------------------------------

@@ -268,6 +268,12 @@ def _load_subject(funding: Funding):
         return None
 
 
+def subject_link(funding: Funding) -> str | None:
+    """The page of the thing a funding pays for, when its domain gives one."""
+    subject = _load_subject(funding)
+    return getattr(subject, "link", None) if subject is not None else None
+
+
 def get_funding(actor, funding_id: int) -> Funding:
     funding = db.session.get(Funding, funding_id)
     if funding is None or (funding.payer_user_id != actor.id and not actor.is_operator):

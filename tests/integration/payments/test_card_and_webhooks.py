@@ -270,6 +270,10 @@ def test_card_page_loads_stripe_js_only_with_keys(client, stripe_base, app):  # 
     page = client.get(f"/fundings/{body['id']}")
     assert page.status_code == 200
     assert b"https://js.stripe.com/v3/" in page.data and b"payment-element" in page.data
+    back_from_stripe = client.get(f"/fundings/{body['id']}?redirect_status=succeeded")
+    assert b'data-testid="confirming"' in back_from_stripe.data
+    assert b'http-equiv="refresh"' in back_from_stripe.data
+    assert db.session.get(Funding, body["id"]).status == "pending"
     app.config["STRIPE_PUBLISHABLE_KEY"] = ""
     page = client.get(f"/fundings/{body['id']}")
     assert b"js.stripe.com" not in page.data
@@ -345,3 +349,18 @@ def test_webhook_payload_is_stored_as_sent(client):
     client.post("/webhooks/stripe", data=payload, headers=signed_header(payload), content_type="application/json")
     stored = db.session.query(ExternalEvent).one()
     assert stored.payload == json.loads(payload) and stored.external_id == "evt_z"
+
+
+def test_the_webhook_needs_no_csrf_token_when_forms_do(app):
+    from config import TestingConfig
+    from marketplace import create_app
+    strict = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                        WTF_CSRF_ENABLED=True)
+    with strict.app_context():
+        client = strict.test_client()
+        response = deliver(client, "customer.created", {"id": "cus_csrf", "object": "customer"})
+        assert response.status_code == 200
+        # ...while a page form without its token is refused.
+        assert client.post("/wallet/payouts", data={"amount": "20"}).status_code == 400
+        db.session.remove()
+    assert db.session.query(ExternalEvent).filter_by(object_id="cus_csrf").count() == 1
