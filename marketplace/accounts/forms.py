@@ -1,6 +1,7 @@
 """Account forms, shared by the pages and the JSON API (via json_form)."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -84,10 +85,12 @@ class ProfileForm(FlaskForm):
                          description=_l("Separate skills with commas, e.g. 光纤传感, 嵌入式, translation."))
     city = SelectField(_l("City or district"), validators=[Optional()])
     locale = SelectField(_l("Language"), validators=[Optional()])
-    avatar = FileField(_l("Avatar"), description=_l("PNG, JPEG, GIF or WebP, at most 2 MB."))
+    avatar = FileField(_l("Avatar"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        megabytes = round(current_app.config["AVATAR_MAX_BYTES"] / 1024 / 1024, 1)
+        self.avatar.description = _l("PNG, JPEG, GIF or WebP, at most %(size)s MB.", size=megabytes)
         self.city.choices = city_choices()
         self.locale.choices = [("", _l("Automatic")), ("zh_CN", "中文"), ("en", "English")]
 
