@@ -289,3 +289,35 @@ def test_confirming_twice_in_a_row_funds_once():
     with pytest.raises(WrongState):
         service.confirm_bank_transfer(operator, funding.id, 5_000)
     assert ledger.escrow_balance(order.escrow_ref) == 5_000
+
+
+def test_an_organisation_pays_through_its_own_wallet_account():
+    from tests.factories_orgs import make_org
+    from tests.factories_payments import ORDERS
+
+    member, operator = make_user(), make_operator()
+    org = make_org(member)
+    order = make_order(member, amount=30_000)
+
+    class OrgOrder(type(order)):
+        @property
+        def payer(self):
+            from marketplace.organisations.models import Organisation
+            return db.session.get(Organisation, org.id)
+
+        @property
+        def payer_user(self):
+            from marketplace.accounts.models import User
+            return db.session.get(User, member.id)
+
+    org_order = OrgOrder(order.id, member.id, 30_000, "CNY", "Org order")
+    ORDERS[order.id] = org_order
+    funding = service.start_funding(member, "order", order.id, "bank_transfer")
+    db.session.commit()
+    assert funding.payer_org_id == org.id and funding.payer_user_id == member.id
+    service.confirm_bank_transfer(operator, funding.id, 30_000)
+    db.session.commit()
+    hold = ledger.get_hold(org_order.escrow_ref)
+    assert hold.payer_account.code == f"wallet:org:{org.id}"
+    assert ledger.wallet_summary(("org", org.id))["held"] == 30_000
+    assert ledger.wallet_summary(member)["held"] == 0
