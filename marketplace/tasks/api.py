@@ -31,7 +31,7 @@ TASK_BODY = {
 }
 SEARCH_QUERY = {"q": "string", "mode": "string", "category": "string", "city": "string", "status": "string",
                 "min_amount": "integer", "max_amount": "integer", "sort": "string", "limit": "integer",
-                "cursor": "string"}
+                "cursor": "string", "mine": "boolean"}
 
 
 def _one(task, user):
@@ -53,7 +53,8 @@ def _search_form() -> SearchForm:
 
 
 @api_route("/tasks", summary="Search tasks (keywords work for Chinese)", auth=False, query=SEARCH_QUERY,
-           tags=["tasks"], description="status defaults to open; status=all lists every task you may see. "
+           tags=["tasks"], description="status defaults to open; status=all lists every task you may see; "
+                                       "mine=1 lists the tasks you post (drafts included). "
                                        "Amounts are minor units.")
 def list_tasks():
     user = api_user(required=False)

@@ -504,13 +504,13 @@ def task_link(task: Task) -> str:
     return f"/tasks/{task.id}"
 
 
-def _notify_invitees(task: Task, invites) -> None:
+def _notify_invitees(task: Task, invites, kind: str = "task.invited") -> None:
     if not invites:
         return
     from ..accounts.models import User
     users = db.session.scalars(db.select(User).where(User.id.in_([i.solver_id for i in invites])))
     for user in users:
-        notify(user, "task.invited", link=task_link(task), task=task.title)
+        notify(user, kind, link=task_link(task), task=task.title)
 
 
 def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
@@ -530,9 +530,12 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
         refund_task_escrow(task, actor)
         task.escrow_funded = False
         task.escrow_amount = 0
+    was_open = task.status == "open"
     task.status = "cancelled"
     task.cancelled_at = now
     task.updated_at = now
+    if was_open:
+        _notify_invitees(task, invites_of(task), kind="task.cancelled")
     for hook in _CANCELLED_HOOKS:
         hook(task)
     return task

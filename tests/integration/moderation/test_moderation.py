@@ -41,7 +41,7 @@ def test_closed_categories_from_configuration(app):
             publish_task(poster, task)
         assert "category" in info.value.errors
     finally:
-        app.config.pop("NEGATIVE_LIST_CATEGORIES")
+        app.config["NEGATIVE_LIST_CATEGORIES"] = ""
 
 
 def test_editing_an_open_task_into_banned_content_is_refused_on_the_page(client):

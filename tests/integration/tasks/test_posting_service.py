@@ -188,3 +188,15 @@ def test_others_cannot_act_on_a_task():
                    lambda: update_task(stranger, task, title="mine")):
         with pytest.raises(Forbidden):
             action()
+
+
+def test_cancelling_an_open_task_tells_the_invitees():
+    poster, solver = make_user(), make_user()
+    task = make_task(poster=poster)
+    invite_solver(poster, task, solver)
+    cancel_task(poster, task)
+    db.session.commit()
+    kinds = db.session.scalars(db.select(Notification.kind).where(Notification.user_id == solver.id)
+                               .order_by(Notification.id)).all()
+    assert kinds == ["task.invited", "task.cancelled"]
+    assert db.session.get(Task, task.id).status == "cancelled"

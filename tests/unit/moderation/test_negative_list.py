@@ -50,4 +50,4 @@ def test_extra_words_extend_the_defaults(app):
         assert find_violation("套路贷催收").rule == "loans"
         assert find_violation("赌博").rule == "gambling"
     finally:
-        app.config.pop("NEGATIVE_LIST_EXTRA")
+        app.config["NEGATIVE_LIST_EXTRA"] = ""
