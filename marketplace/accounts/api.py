@@ -9,7 +9,7 @@ from ..core.db import commit, iso
 from ..core.errors import NotFound, ValidationFailed
 from ..extensions import limiter
 from . import service
-from .forms import ProfileForm, RegisterForm, TokenLoginForm
+from .forms import ProfileForm, RegisterForm, RoleForm, TokenLoginForm
 from .routes import login_limit
 from .service import AccountSuspended, LoginRefused
 
@@ -108,3 +108,13 @@ def accounts_public_user(user_id):
     if user.suspended_at is not None:
         raise NotFound()
     return jsonify(service.public_payload(user))
+
+
+@api_route("/users/<int:user_id>/role", methods=["POST"], tags=["accounts"], body={"role": "string!"},
+           summary="Change a user's role (admins only)")
+def accounts_set_role(user_id):
+    actor = api_user()
+    user = service.get_user(user_id)
+    form = json_form(RoleForm)
+    service.set_role(actor, user, form.role.data)
+    return jsonify({**service.public_payload(user), "role": user.role, "roles": user.roles})

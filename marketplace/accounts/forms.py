@@ -98,3 +98,8 @@ class ProfileForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), filters=[_strip], validators=[DataRequired(), Length(max=80)],
                        description=_l("What the token is for, e.g. “build server”."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[("member", _l("Member")), ("operator", _l("Operator")),
+                                            ("admin", _l("Administrator"))])

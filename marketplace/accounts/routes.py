@@ -19,8 +19,10 @@ from .forms import (
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
+    RoleForm,
     TokenForm,
 )
+from .policies import admin_required
 from .service import AccountSuspended, LoginRefused, ResetLinkInvalid
 
 bp = Blueprint("accounts", __name__)
@@ -170,8 +172,23 @@ def public_profile(user_id):
     if user.suspended_at is not None and not (current_user.is_authenticated and current_user.is_operator):
         abort(404)
     sections = [section for section in (fn(user) for fn in service.PROFILE_SECTIONS) if section]
+    role_form = None
+    if current_user.is_authenticated and current_user.is_admin and current_user.id != user.id:
+        role_form = RoleForm(formdata=None, role=user.role)
     return render_template("accounts/public_profile.html", user=user, sections=sections,
-                           avatar_url=service.avatar_url(user))
+                           avatar_url=service.avatar_url(user), role_form=role_form)
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def set_role(user_id):
+    user = service.get_user(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        raise ValidationFailed(errors=form.errors)
+    service.set_role(current_user, user, form.role.data)
+    flash(_("%(name)s is now: %(role)s.", name=user.display_name, role=form.role.data), "info")
+    return redirect(url_for("accounts.public_profile", user_id=user.id), code=303)
 
 
 @bp.get("/users/<int:user_id>/avatar")

@@ -169,3 +169,49 @@ def test_demo_load_is_idempotent():
     db.session.commit()
     assert count(User) == before
     assert again["users"]["solver_li"].id == users["solver_li"].id
+
+
+# --- role changes through the page and the API -------------------------------------------------------
+
+def test_admin_changes_a_role_on_the_profile_page(client):
+    admin, user = make_admin(), make_user()
+    login(client, admin)
+    assert 'data-testid="role-form"' in client.get(f"/users/{user.id}").get_data(as_text=True)
+    resp = client.post(f"/users/{user.id}/role", data={"role": "operator"})
+    assert resp.status_code == 303
+    assert user_by_email(user.email).role == "operator"
+    assert audit_rows("user.role_changed")[0].actor_id == admin.id
+
+
+@pytest.mark.parametrize("maker", [make_user, make_operator])
+def test_non_admins_cannot_change_roles_on_pages(client, maker):
+    actor, user = maker(), make_user()
+    login(client, actor)
+    assert 'data-testid="role-form"' not in client.get(f"/users/{user.id}").get_data(as_text=True)
+    assert client.post(f"/users/{user.id}/role", data={"role": "admin"}).status_code == 403
+    assert user_by_email(user.email).role == "member" and audit_rows("user.role_changed") == []
+
+
+def test_anonymous_role_change_goes_to_login(client):
+    user = make_user()
+    resp = client.post(f"/users/{user.id}/role", data={"role": "admin"})
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_unknown_role_on_the_page_is_refused(client):
+    admin, user = make_admin(), make_user()
+    login(client, admin)
+    assert client.post(f"/users/{user.id}/role", data={"role": "king"}).status_code == 422
+    assert user_by_email(user.email).role == "member"
+
+
+def test_role_change_by_api(client):
+    from tests.factories import api_headers
+    admin, user = make_admin(), make_user()
+    resp = client.post(f"/api/v1/users/{user.id}/role", json={"role": "operator"}, headers=api_headers(admin))
+    assert resp.status_code == 200 and resp.get_json()["roles"] == ["member", "operator"]
+    resp = client.post(f"/api/v1/users/{user.id}/role", json={"role": "king"}, headers=api_headers(admin))
+    assert resp.status_code == 422 and set(resp.get_json()["errors"]) == {"role"}
+    resp = client.post(f"/api/v1/users/{admin.id}/role", json={"role": "member"}, headers=api_headers(user))
+    assert resp.status_code == 403
+    assert user_by_email(admin.email).role == "admin" and user_by_email(user.email).role == "operator"
