@@ -106,10 +106,12 @@ def _register_hooks():
         from ..operator.queue import register_section
     except ImportError:
         return
-    from .api import serialize_bank_transfer, serialize_payout
+    from .api import serialize_bank_transfer, serialize_flagged, serialize_payout
     register_section("bank_transfers", title=_l("Bank transfers to confirm"),
                      loader=service.pending_bank_transfers,
                      template="payments/_queue_bank_transfers.html",
                      api_serializer=serialize_bank_transfer)
     register_section("payouts", title=_l("Payouts to approve"), loader=service.pending_payouts,
                      template="payments/_queue_payouts.html", api_serializer=serialize_payout)
+    register_section("flagged_payments", title=_l("Payments to look at"), loader=service.flagged_fundings,
+                     template="payments/_queue_flagged.html", api_serializer=serialize_flagged)

@@ -48,6 +48,11 @@ def serialize_bank_transfer(funding) -> dict:
             "received_amount": funding.received_amount, "created_at": iso(funding.created_at)}
 
 
+def serialize_flagged(funding) -> dict:
+    """An item of the operator queue's `flagged_payments`."""
+    return {**serialize_funding(funding), "flag_reason": funding.flag_reason}
+
+
 def serialize_payout(payout) -> dict:
     return {"id": payout.id, "user_id": payout.user_id, "amount": payout.amount,
             "currency": payout.currency, "status": payout.status, "channel": payout.channel,
@@ -193,3 +198,13 @@ def reject_payout(payout_id):
     payout = service.reject_payout(user, payout_id, reason)
     return jsonify(serialize_payout(payout))
 
+
+
+@api_route("/operator/fundings/<int:funding_id>/review", methods=["POST"], operator=True,
+           summary="Record what was done about a flagged payment", body={"note": "string!"},
+           tags=["operator", "payments"])
+def review_flagged_funding(funding_id):
+    user = api_user()
+    funding = service.review_flag(user, funding_id, _string(json_body(), "note") or "")
+    return jsonify({**serialize_funding(funding), "flag_reason": funding.flag_reason,
+                    "flag_note": funding.flag_note, "flag_reviewed_at": iso(funding.flag_reviewed_at)})

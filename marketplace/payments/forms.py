@@ -65,3 +65,8 @@ class ConnectedAccountForm(FlaskForm):
     account_id = StringField(_l("Stripe account id"), filters=[_strip],
                              validators=[DataRequired(), Length(max=255)],
                              description=_l("acct_… — payouts are then transferred to this account."))
+
+
+class ReviewFlagForm(FlaskForm):
+    note = TextAreaField(_l("What was done"), filters=[_strip],
+                         validators=[DataRequired(message=_l("Say what was done about it.")), Length(max=500)])

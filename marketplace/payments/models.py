@@ -31,6 +31,7 @@ class Funding(db.Model):
                            name="bank_transfer_has_reference"),
         db.Index("ix_fundings_subject", "subject_kind", "subject_id"),
         db.Index("ix_fundings_method_status", "method", "status"),
+        db.Index("ix_fundings_flag_open", "flagged", "flag_reviewed_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -55,6 +56,10 @@ class Funding(db.Model):
     failure_message = db.Column(db.String(500), nullable=True)
     flagged = db.Column(db.Boolean, nullable=False, default=False)
     flag_reason = db.Column(db.String(500), nullable=True)
+    # An operator looked at the flag (what was done about it is in flag_note and the audit log).
+    flag_reviewed_at = db.Column(db.DateTime, nullable=True)
+    flag_reviewed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
+    flag_note = db.Column(db.String(500), nullable=True)
     refunded_amount = db.Column(db.BigInteger, nullable=False, default=0)
     # The ledger transaction that recorded the money (fund_escrow or fund_wallet).
     ledger_transaction_id = db.Column(db.Integer, db.ForeignKey("ledger_transactions.id"),

@@ -19,6 +19,7 @@ from .forms import (
     FundingForm,
     PayoutRequestForm,
     RejectPayoutForm,
+    ReviewFlagForm,
 )
 
 bp = Blueprint("payments", __name__)
@@ -194,4 +195,16 @@ def reject_payout(payout_id):
         apply_errors(form, exc)
         return _payout_page(payout_id, reject_form=form, status=422)
     flash(_("Payout rejected; the money is back in the user's wallet."), "success")
+    return redirect(url_for("operator.queue"), code=303)
+
+
+@bp.post("/operator/fundings/<int:funding_id>/review")
+@operator_required
+def review_flag(funding_id):
+    form = ReviewFlagForm()
+    if not form.validate():
+        flash(_("Say what was done about it."), "error")
+        return redirect(url_for("operator.queue"), code=303)
+    service.review_flag(current_user, funding_id, form.note.data)
+    flash(_("Marked as reviewed."), "success")
     return redirect(url_for("operator.queue"), code=303)

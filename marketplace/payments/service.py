@@ -349,6 +349,36 @@ def confirm_bank_transfer(operator, transfer_id: int, amount) -> Funding:
     return funding
 
 
+def flagged_fundings(limit: int = 50) -> list[Funding]:
+    """Payments an operator must look at (late, duplicated, refunded outside the platform...)."""
+    return list(db.session.scalars(
+        db.select(Funding).where(Funding.flagged.is_(True), Funding.flag_reviewed_at.is_(None))
+        .options(selectinload(Funding.payer)).order_by(Funding.updated_at, Funding.id).limit(limit)))
+
+
+def review_flag(operator, funding_id: int, note: str) -> Funding:
+    """An operator records what was done about a flagged payment; it leaves the queue."""
+    if not getattr(operator, "is_operator", False):
+        raise Forbidden()
+    note = (note or "").strip()
+    if not note:
+        raise _bad("note", _l("Say what was done about it."))
+    if len(note) > 500:
+        raise _bad("note", _l("At most 500 characters."))
+    funding = lock_row(Funding, funding_id)
+    if funding is None:
+        raise NotFound()
+    db.session.refresh(funding)
+    if not funding.flagged or funding.flag_reviewed_at is not None:
+        raise WrongState(_l("There is nothing to review for this payment."))
+    funding.flag_reviewed_at = utcnow()
+    funding.flag_reviewed_by_id = operator.id
+    funding.flag_note = note
+    audit.record("payments.flag_reviewed", actor=operator, target=funding, note=note,
+                 reason=funding.flag_reason)
+    return funding
+
+
 # ---------------------------------------------------------------------------------------------
 # Stripe webhooks
 

@@ -364,3 +364,36 @@ def test_the_webhook_needs_no_csrf_token_when_forms_do(app):
         assert client.post("/wallet/payouts", data={"amount": "20"}).status_code == 400
         db.session.remove()
     assert db.session.query(ExternalEvent).filter_by(object_id="cus_csrf").count() == 1
+
+
+def test_flagged_payments_wait_in_the_queue_until_an_operator_reviews_them(client, stripe_base):  # noqa: F811
+    from tests.factories import login
+    poster, operator = make_user(), make_operator()
+    order = make_order(poster, amount=15_000)
+    body = start_card_funding(client, poster, order)
+    paid = pay_in_browser(stripe_base, body["payment_intent_id"])
+    deliver(client, "payment_intent.canceled", dict(paid, status="canceled"))
+    deliver(client, "payment_intent.succeeded", paid)
+    queue = client.get("/api/v1/operator/queue", headers=api_headers(operator)).get_json()
+    assert [(f["id"], f["user_id"]) for f in queue["flagged_payments"]] == [(body["id"], poster.id)]
+    assert "canceled" in queue["flagged_payments"][0]["flag_reason"]
+    login(client, operator)
+    assert 'data-testid="queue-flagged-payments"' in client.get("/operator/").get_data(as_text=True)
+
+    empty = client.post(f"/api/v1/operator/fundings/{body['id']}/review", json={"note": " "},
+                        headers=api_headers(operator))
+    assert empty.status_code == 422 and "note" in empty.get_json()["errors"]
+    member = client.post(f"/api/v1/operator/fundings/{body['id']}/review", json={"note": "ok"},
+                         headers=api_headers(poster))
+    assert member.status_code == 403
+    page = client.post(f"/operator/fundings/{body['id']}/review",
+                       data={"note": "Customer confirmed they wanted it; kept in escrow."})
+    assert page.status_code == 303
+    db.session.expire_all()
+    funding = db.session.get(Funding, body["id"])
+    assert funding.flag_reviewed_by_id == operator.id and funding.flag_note.startswith("Customer")
+    queue = client.get("/api/v1/operator/queue", headers=api_headers(operator)).get_json()
+    assert queue["flagged_payments"] == []
+    again = client.post(f"/api/v1/operator/fundings/{body['id']}/review", json={"note": "again"},
+                        headers=api_headers(operator))
+    assert again.status_code == 409
