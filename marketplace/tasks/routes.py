@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..api import decode_cursor, encode_cursor
+from ..core.db import rollback
 from ..core.errors import DomainError, ValidationFailed
 from ..core.files import absolute_path
 from ..core.forms import apply_errors
@@ -91,6 +92,11 @@ def _show_errors(form, exc: ValidationFailed) -> None:
     apply_errors(form, exc)
 
 
+def _field_label(name: str) -> str:
+    field = getattr(TaskForm, name, None)
+    return str(field.args[0]) if field is not None and getattr(field, "args", None) else name
+
+
 def _form_page(form, task):
     attachments = service.attachments_of(task) if task is not None else []
     return render_template("tasks/form.html", form=form, task=task, attachments=attachments)
@@ -170,7 +176,15 @@ def show(task_id):
 @login_required
 def publish(task_id):
     task = service.get_visible_task(current_user, task_id)
-    service.publish_task(current_user, task)
+    try:
+        service.publish_task(current_user, task)
+    except ValidationFailed as exc:
+        # Something in the task must change first (a passed deadline, the negative list): say
+        # what, on the edit page.
+        rollback()
+        details = "; ".join(f"{_field_label(name)}: {' '.join(msgs)}" for name, msgs in exc.errors.items())
+        flash(f"{exc.message} {details}".strip(), "error")
+        return redirect(url_for("tasks.edit", task_id=task_id), code=303)
     flash(_("The task is open."), "success")
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 

@@ -164,3 +164,14 @@ def test_reports_section_on_the_operator_page(client):
         url = nav_url("operator.queue")
     html = client.get(url).get_data(as_text=True)
     assert 'data-testid="queue-reports"' in html and "违规内容" in html and "被举报的任务" in html
+
+
+def test_publish_refused_on_the_page_sends_the_poster_to_the_edit_form(client):
+    poster = make_user()
+    task = make_task(poster=poster, status="draft", title="博彩推广")
+    login(client, poster)
+    r = client.post(f"/tasks/{task.id}/publish")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/tasks/{task.id}/edit")
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "gambling" in html and "博彩" in html
+    assert db.session.get(Task, task.id).status == "draft"
