@@ -368,6 +368,9 @@ def set_role(actor: User | None, user: User, role: str, *, system: bool = False)
         require_admin(actor)
     if role not in ROLES:
         raise ValidationFailed(errors={"role": [_l("Choose member, operator or admin.")]})
+    if not system and actor.id == user.id:
+        # Guards against an admin locking everyone out; another admin (or the CLI) can do it.
+        raise ValidationFailed(errors={"role": [_l("You cannot change your own role.")]})
     if user.role != role:
         previous = user.role
         user.role = role

@@ -215,3 +215,10 @@ def test_role_change_by_api(client):
     resp = client.post(f"/api/v1/users/{admin.id}/role", json={"role": "member"}, headers=api_headers(user))
     assert resp.status_code == 403
     assert user_by_email(admin.email).role == "admin" and user_by_email(user.email).role == "operator"
+
+
+def test_admin_cannot_change_their_own_role():
+    admin = make_admin()
+    with pytest.raises(ValidationFailed) as err:
+        service.set_role(admin, admin, "member")
+    assert "role" in err.value.errors and admin.role == "admin"
