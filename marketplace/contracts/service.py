@@ -516,7 +516,11 @@ def cancel_contract(actor, contract, *, now=None) -> Contract:
         return contract
     if contract.status != "active":
         raise WrongState(_l("This contract cannot be cancelled now."))
-    contract = lock_row(Contract, contract.id)
+    # Both sides may ask at the same moment: lock the row and read it afresh, so the second one
+    # sees the first one's request and completes the cancel.
+    contract = db.session.execute(
+        db.select(Contract).where(Contract.id == contract.id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
     if contract.status != "active":
         raise WrongState(_l("This contract cannot be cancelled now."))
     milestones = milestones_of(contract)

@@ -119,3 +119,17 @@ def test_32_concurrent_deliveries_record_one(app, postgres_only):
     assert sorted(results) == [200] + [409] * (N - 1)
     from marketplace.contracts.models import Delivery
     assert db.session.scalar(db.select(db.func.count(Delivery.id))) == 1
+
+
+def test_both_sides_cancelling_at_once_cancels_and_refunds(app, postgres_only):
+    for _ in range(5):
+        poster, solver = make_user(), make_solver()
+        contract = make_contract(make_task(poster=poster), solver, amount=100_000)
+        milestone = db.session.scalars(db.select(Milestone).where(Milestone.contract_id == contract.id)).one()
+        fund_milestone(milestone)
+        url = f"/api/v1/contracts/{contract.id}/cancel"
+        results = _race(app, [(url, api_headers(poster)), (url, api_headers(solver))])
+        assert sorted(code for code, _ in results) == [200, 200]
+        db.session.expire_all()
+        assert db.session.get(Contract, contract.id).status == "cancelled"
+        assert wallet(poster) == 100_000
