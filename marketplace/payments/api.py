@@ -166,6 +166,19 @@ def put_connected_account():
     return jsonify({"account_id": account.stripe_account_id})
 
 
+@api_route("/operator/bank-transfers", operator=True, query={"reference": "string!"},
+           summary="Find a bank transfer by the reference on the bank statement",
+           tags=["operator", "payments"])
+def find_bank_transfers():
+    api_user()
+    reference = request.args.get("reference", "")
+    if not reference.strip():
+        raise ValidationFailed(errors={"reference": ["Enter a reference."]})
+    funding = service.find_bank_transfer(reference)
+    items = [serialize_bank_transfer(funding)] if funding is not None else []
+    return jsonify({"items": items, "next_cursor": None})
+
+
 @api_route("/operator/bank-transfers/<int:transfer_id>/confirm", methods=["POST"], operator=True,
            summary="Record the amount received for a bank transfer (exact amount funds; else mismatch)",
            body={"amount": "integer!"}, tags=["operator", "payments"], idempotent=True)

@@ -128,6 +128,17 @@ def funding_detail(funding_id):
 
 # --- operator -----------------------------------------------------------------------------------
 
+@bp.get("/operator/bank-transfers")
+@operator_required
+def find_bank_transfer():
+    """Jump from a reference read off the bank statement to its transfer."""
+    funding = service.find_bank_transfer(request.args.get("reference", ""))
+    if funding is None:
+        flash(_("No bank transfer has this reference."), "error")
+        return redirect(url_for("operator.queue"), code=303)
+    return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
+
+
 @bp.route("/operator/bank-transfers/<int:transfer_id>", methods=["GET", "POST"])
 @operator_required
 def confirm_bank_transfer(transfer_id):

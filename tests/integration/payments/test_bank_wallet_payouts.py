@@ -321,3 +321,24 @@ def test_an_organisation_pays_through_its_own_wallet_account():
     assert hold.payer_account.code == f"wallet:org:{org.id}"
     assert ledger.wallet_summary(("org", org.id))["held"] == 30_000
     assert ledger.wallet_summary(member)["held"] == 0
+
+
+def test_operators_find_a_transfer_by_the_reference_on_the_statement(client):
+    from tests.factories import login
+    poster, operator = make_user(), make_operator()
+    funding = service.start_funding(poster, "order", make_order(poster).id, "bank_transfer")
+    db.session.commit()
+    typed = funding.reference.lower().replace("-", " ")
+    found = client.get("/api/v1/operator/bank-transfers", query_string={"reference": typed},
+                       headers=api_headers(operator)).get_json()
+    assert [t["id"] for t in found["items"]] == [funding.id]
+    none = client.get("/api/v1/operator/bank-transfers", query_string={"reference": "HZ-2222-2222"},
+                      headers=api_headers(operator)).get_json()
+    assert none["items"] == []
+    missing = client.get("/api/v1/operator/bank-transfers", headers=api_headers(operator))
+    assert missing.status_code == 422 and "reference" in missing.get_json()["errors"]
+    assert client.get("/api/v1/operator/bank-transfers", query_string={"reference": typed},
+                      headers=api_headers(poster)).status_code == 403
+    login(client, operator)
+    page = client.get("/operator/bank-transfers", query_string={"reference": typed})
+    assert page.status_code == 303 and page.headers["Location"].endswith(f"/operator/bank-transfers/{funding.id}")
