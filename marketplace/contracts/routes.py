@@ -18,6 +18,15 @@ from .models import DeliveryFile
 bp = Blueprint("contracts", __name__)
 
 
+def _fund_form(formdata=None):
+    """The methods payments offers here (card only when Stripe is configured)."""
+    from ..payments.service import available_methods
+    form = FundForm() if formdata is None else FundForm(formdata=formdata)
+    offered = set(available_methods())
+    form.method.choices = [(value, label) for value, label in form.method.choices if value in offered]
+    return form
+
+
 def _render_contract(contract, status=200, **forms):
     task = service._task(contract)
     milestones = service.milestones_of(contract)
@@ -26,7 +35,7 @@ def _render_contract(contract, status=200, **forms):
                    poster_side=service.is_poster_side(current_user, contract),
                    solver_side=current_user.id == contract.solver_id,
                    poster=service._user(contract.poster_id), solver=service._user(contract.solver_id),
-                   fund_form=FundForm(), deliver_form=DeliverForm(), revision_form=RevisionForm(),
+                   fund_form=_fund_form(), deliver_form=DeliverForm(), revision_form=RevisionForm(),
                    abandon_form=AbandonForm(), error_milestone=None)
     context.update(forms)
     return render_template("contracts/detail.html", **context), status
@@ -92,10 +101,14 @@ def abandon(contract_id):
 @login_required
 def fund(milestone_id):
     milestone, contract = _milestone(milestone_id)
-    form = FundForm()
+    form = _fund_form()
     if not form.validate_on_submit():
         return _render_contract(contract, 422, fund_form=form, error_milestone=milestone.id)
-    funding = service.fund_milestone(current_user, milestone, form.method.data)
+    try:
+        funding = service.fund_milestone(current_user, milestone, form.method.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _render_contract(contract, 422, fund_form=form, error_milestone=milestone.id)
     target = _funding_page(funding)
     if target:
         return redirect(target, code=303)

@@ -148,3 +148,20 @@ def test_task_page_shows_bid_and_claim_sections(client, app):
     make_bid(tender)
     html = poster_client.get(f"/tasks/{tender.id}").get_data(as_text=True)
     assert 'data-testid="review-bids"' in html and "1 live bid(s)." in html
+
+
+def test_funding_from_an_empty_wallet_says_why_and_changes_nothing(client):
+    poster, solver = make_user(), make_solver()
+    contract = make_contract(make_task(poster=poster), solver, amount=50_000)
+    milestone = db.session.scalars(db.select(Milestone).where(Milestone.contract_id == contract.id)).one()
+    _as(client, poster)
+    html = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert 'value="card"' not in html  # Stripe is not configured in tests
+    r = client.post(f"/milestones/{milestone.id}/fund", data={"method": "wallet"})
+    assert r.status_code == 422 and "not enough" in r.get_data(as_text=True)
+    r = client.post(f"/milestones/{milestone.id}/fund", data={"method": "card"})
+    assert r.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Milestone, milestone.id).status == "pending_funding"
+    r = client.post(f"/milestones/{milestone.id}/fund", data={"method": "bank_transfer"})
+    assert r.status_code == 303 and "/fundings/" in r.headers["Location"]
