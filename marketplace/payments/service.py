@@ -598,10 +598,19 @@ def send_card_refund(card_refund_id: int) -> CardRefund:
         idempotency_key=card_refund.stripe_idempotency_key,
         metadata={"card_refund_id": card_refund.id, "funding_id": funding.id})
     card_refund.stripe_refund_id = result["id"]
-    card_refund.status = "succeeded" if result["status"] in ("succeeded", "pending") else "failed"
-    card_refund.last_error = None if card_refund.status == "succeeded" else result["status"]
-    notify(funding.payer, "payments.card_refund_sent", link=_funding_link(funding),
-           amount=_money(card_refund.amount, card_refund.currency), title=funding.title)
+    # Stripe's "pending" means it accepted the refund and the card network is processing it.
+    if result["status"] in ("succeeded", "pending"):
+        card_refund.status = "succeeded"
+        card_refund.last_error = None
+        notify(funding.payer, "payments.card_refund_sent", link=_funding_link(funding),
+               amount=_money(card_refund.amount, card_refund.currency), title=funding.title)
+    else:
+        card_refund.status = "failed"
+        card_refund.last_error = f"stripe refund {result['status']}"
+        funding.flagged = True
+        funding.flag_reviewed_at = None
+        funding.flag_reason = f"card refund {card_refund.id} {result['status']} on Stripe"
+        audit.record("payments.funding_flagged", target=funding, reason=funding.flag_reason)
     return card_refund
 
 

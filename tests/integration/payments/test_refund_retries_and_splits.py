@@ -135,3 +135,24 @@ def test_an_event_refused_by_the_subject_is_kept_once_and_funds_nothing(client, 
     assert db.session.get(Funding, body["id"]).status == "pending"
     assert ledger.escrow_balance(order.escrow_ref) == 0
     assert ledger.transaction_for_key(f"funding:{body['id']}") is None
+
+
+def test_a_refund_stripe_reports_failed_flags_the_payment(monkeypatch):
+    from marketplace.payments import gateway
+    poster = make_user()
+    order = make_order(poster, amount=3_000)
+    funding = Funding(subject_kind="order", subject_id=str(order.id), escrow_ref=order.escrow_ref,
+                      title=order.title, payer_user_id=poster.id, amount=3_000, currency="CNY",
+                      method="card", status="pending", payment_intent_id="pi_fake_failed", key_nonce="n1")
+    db.session.add(funding)
+    db.session.flush()
+    service._record_funded(funding, order)
+    commit()
+    monkeypatch.setattr(gateway, "create_refund", lambda **kwargs: {"id": "re_failed_1", "status": "failed"})
+    service.refund(order.escrow_ref, idempotency_key="cancel:failed")
+    commit()
+    card_refund = db.session.query(CardRefund).one()
+    assert card_refund.status == "failed" and card_refund.stripe_refund_id == "re_failed_1"
+    funding = db.session.get(Funding, funding.id)
+    assert funding.flagged and "failed" in funding.flag_reason
+    assert [f.id for f in service.flagged_fundings()] == [funding.id]
