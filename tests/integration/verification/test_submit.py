@@ -203,3 +203,28 @@ def test_same_uscc_for_another_org_is_refused(client):
     resp = _org_post(client, b_owner, b)
     assert resp.status_code == 422 and "uscc" in resp.json["errors"]
     assert count(VerificationRequest) == 1
+
+
+def test_org_submission_through_the_page_and_status_api(web, client):
+    owner = make_user()
+    org = make_org(owner, name="宜昌精工机械厂", city="yichang")
+    login(web, owner)
+    page = web.get("/verification")
+    assert page.status_code == 200 and f'data-testid="org-verification-{org.id}"' in page.text
+    resp = web.post("/verification/org", content_type="multipart/form-data",
+                    data={"org_id": str(org.id), "org_name": "宜昌精工机械厂", "uscc": GOOD_USCC,
+                          "licence": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), "licence.png")})
+    assert resp.status_code == 303
+    req = db.session.scalars(db.select(VerificationRequest)).one()
+    assert (req.org_id, req.licence_mime, req.status) == (org.id, "image/png", "pending")
+    after = web.get("/verification")
+    assert "Verification pending" in after.text and req.masked_number in after.text
+    assert_never_shown(after, GOOD_USCC)
+    status = client.get("/api/v1/me/verification", headers=en_headers(owner)).json
+    assert status["status"] == "none" and status["request"] is None  # the person is not verified
+    assert client.get(f"/api/v1/orgs/{org.id}").json["verification"]["status"] == "pending"
+    # the org page is public and shows no number
+    anon = web.application.test_client()
+    shown = anon.get(f"/orgs/{org.id}")
+    assert shown.status_code == 200 and "宜昌精工机械厂" in shown.text
+    assert_never_shown(shown, GOOD_USCC)
