@@ -3,6 +3,7 @@ decisions. Money POSTs honour Idempotency-Key. Amounts are integers in minor uni
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, decode_cursor, encode_cursor, json_body
 from ..api.idempotency import idempotent
@@ -68,7 +69,7 @@ def serialize_line(line) -> dict:
 
 def _amount_from(body: dict, field: str = "amount") -> int:
     if field not in body or body[field] is None:
-        raise ValidationFailed(errors={field: ["Enter an amount."]})
+        raise ValidationFailed(errors={field: [_l("Enter an amount.")]})
     return service.check_amount(body[field], field)
 
 
@@ -76,10 +77,10 @@ def _string(body: dict, field: str, *, required: bool = True) -> str | None:
     value = body.get(field)
     if value is None or value == "":
         if required:
-            raise ValidationFailed(errors={field: ["This field is required."]})
+            raise ValidationFailed(errors={field: [_l("This field is required.")]})
         return None
     if not isinstance(value, (str, int)) or isinstance(value, bool):
-        raise ValidationFailed(errors={field: ["Not a valid value."]})
+        raise ValidationFailed(errors={field: [_l("Not a valid value.")]})
     return str(value)
 
 
@@ -127,9 +128,11 @@ def get_wallet():
     user = api_user()
     raw = request.args.get("limit", "50")
     if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise ValidationFailed(errors={"limit": ["limit must be between 1 and 100."]})
+        raise ValidationFailed(errors={"limit": [_l("limit must be between 1 and 100.")]})
     cursor = request.args.get("cursor")
     before = decode_cursor(cursor).get("before") if cursor else None
+    if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
+        raise ValidationFailed(errors={"cursor": [_l("The cursor is not valid.")]})
     data = service.wallet(user, limit=int(raw), before_id=before)
     lines = data.pop("lines")
     data["lines"] = [serialize_line(line) for line in lines]
@@ -173,7 +176,7 @@ def find_bank_transfers():
     api_user()
     reference = request.args.get("reference", "")
     if not reference.strip():
-        raise ValidationFailed(errors={"reference": ["Enter a reference."]})
+        raise ValidationFailed(errors={"reference": [_l("Enter a reference.")]})
     funding = service.find_bank_transfer(reference)
     items = [serialize_bank_transfer(funding)] if funding is not None else []
     return jsonify({"items": items, "next_cursor": None})

@@ -201,3 +201,21 @@ def test_card_funding_check_reports_a_card_payment_without_its_transaction():
     problems = service.check_card_fundings()
     assert len(problems) == 1 and "has 0 funding transactions" in problems[0]
     assert not verify().ok
+
+
+def test_wallet_lines_page_with_a_cursor(client):
+    user, operator = make_user(), make_operator()
+    for amount in (1_000, 2_000, 3_000):
+        top_up(user, amount, operator)
+    headers = api_headers(user)
+    first = client.get("/api/v1/wallet?limit=2", headers=headers).get_json()
+    assert [line["balance_after"] for line in first["lines"]] == [6_000, 3_000]
+    assert all(line["ref"].startswith("funding:") and line["kind"] == "fund_wallet" for line in first["lines"])
+    rest = client.get(f"/api/v1/wallet?limit=2&cursor={first['next_cursor']}", headers=headers).get_json()
+    assert [(line["amount"], line["balance_after"]) for line in rest["lines"]] == [(1_000, 1_000)]
+    assert rest["next_cursor"] is None
+    assert client.get("/api/v1/wallet?limit=0", headers=headers).status_code == 422
+    assert client.get("/api/v1/wallet?cursor=%%%", headers=headers).status_code == 422
+    from marketplace.api import encode_cursor
+    bad = client.get(f"/api/v1/wallet?cursor={encode_cursor({'before': 'x'})}", headers=headers)
+    assert bad.status_code == 422 and "cursor" in bad.get_json()["errors"]
