@@ -21,7 +21,7 @@ def serialize_milestone(m) -> dict:
 
 
 def serialize_contract(contract, viewer=None, *, deliveries: bool = True) -> dict:
-    task = service._task(contract)
+    task = contract.task if "task" not in _unloaded(contract) else service._task(contract)
     data = {
         "id": contract.id, "kind": contract.kind, "task_id": contract.task_id, "bid_id": contract.bid_id,
         "poster_id": contract.poster_id, "solver_id": contract.solver_id, "status": contract.status,
@@ -31,7 +31,9 @@ def serialize_contract(contract, viewer=None, *, deliveries: bool = True) -> dic
         "cancel_requested": {"poster": iso(contract.poster_cancel_at), "solver": iso(contract.solver_cancel_at)},
         "milestones": [],
     }
-    for m in service.milestones_of(contract):
+    from sqlalchemy import inspect
+    loaded = "milestones" not in inspect(contract).unloaded
+    for m in (contract.milestones if loaded else service.milestones_of(contract)):
         item = serialize_milestone(m)
         if deliveries:
             item["deliveries"] = [{
@@ -47,6 +49,11 @@ def serialize_contract(contract, viewer=None, *, deliveries: bool = True) -> dic
         if viewer is not None and service.is_party(viewer, contract) and contract.status != "cancelled":
             data["address"] = task.address
     return data
+
+
+def _unloaded(obj):
+    from sqlalchemy import inspect
+    return inspect(obj).unloaded
 
 
 def serialize_funding(funding) -> dict:
@@ -77,6 +84,27 @@ def _text(data, field) -> str:
 
 def _reply(user, contract_id, status=200):
     return jsonify(serialize_contract(service.load_contract(contract_id), user)), status
+
+
+@api_route("/contracts", summary="My contracts (as poster or solver), newest first",
+           query={"limit": "integer", "cursor": "string", "status": "string"}, tags=["contracts"])
+def list_contracts():
+    from sqlalchemy.orm import selectinload
+
+    from ..api import keyset_page, listing, page_params
+    from ..extensions import db
+    from .models import STATUSES, Contract
+    user = api_user()
+    limit, cursor = page_params()
+    query = (db.select(Contract).options(selectinload(Contract.milestones), selectinload(Contract.task))
+             .where(db.or_(Contract.poster_id == user.id, Contract.solver_id == user.id)))
+    status = request.args.get("status")
+    if status:
+        if status not in STATUSES:
+            raise ValidationFailed(errors={"status": [f"One of: {', '.join(STATUSES)}."]})
+        query = query.where(Contract.status == status)
+    rows, next_cursor = keyset_page(query, Contract, limit, cursor)
+    return listing([serialize_contract(c, user, deliveries=False) for c in rows], next_cursor)
 
 
 @api_route("/contracts/<int:contract_id>", summary="A contract and its milestones (parties only)",

@@ -278,3 +278,29 @@ def test_bid_list_is_paged(client):
     second = client.get(f"/api/v1/tasks/{task.id}/bids?limit=3&cursor={first['next_cursor']}", headers=headers).json
     assert [b["id"] for b in second["items"]] == ids[::-1][3:] and second["next_cursor"] is None
     assert client.get(f"/api/v1/tasks/{task.id}/bids?limit=500", headers=headers).status_code == 422
+
+
+def test_my_contracts_list_in_constant_queries(client):
+    from sqlalchemy import event
+    solver = make_solver()
+    for _ in range(3):
+        make_contract(make_task(), solver, milestones=[("A", 100_000), ("B", 100_000)])
+    headers = api_headers(solver)
+    client.get("/api/v1/contracts", headers=headers)  # the token's first use is recorded once
+    counts = []
+
+    def count(*_args):
+        counts[-1] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for limit in (1, 3):
+            counts.append(0)
+            r = client.get(f"/api/v1/contracts?limit={limit}", headers=headers)
+            assert r.status_code == 200 and len(r.json["items"]) == limit
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert counts[0] == counts[1]
+    assert [m["title"] for m in r.json["items"][0]["milestones"]] == ["A", "B"]
+    assert client.get("/api/v1/contracts?status=nonsense", headers=headers).status_code == 422
+    assert client.get("/api/v1/contracts", headers=api_headers(make_user())).json["items"] == []
