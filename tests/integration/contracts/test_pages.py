@@ -165,3 +165,13 @@ def test_funding_from_an_empty_wallet_says_why_and_changes_nothing(client):
     assert db.session.get(Milestone, milestone.id).status == "pending_funding"
     r = client.post(f"/milestones/{milestone.id}/fund", data={"method": "bank_transfer"})
     assert r.status_code == 303 and "/fundings/" in r.headers["Location"]
+
+
+def test_task_page_sections_for_anonymous_visitors(client):
+    tender = make_task()
+    claim = make_task(mode="claim")
+    html = client.get(f"/tasks/{tender.id}").get_data(as_text=True)
+    assert 'data-testid="bids-section"' in html and 'data-testid="place-bid"' not in html
+    html = client.get(f"/tasks/{claim.id}").get_data(as_text=True)
+    assert 'data-testid="claim-section"' in html and 'data-testid="claim-button"' not in html
+    assert claim.address not in html
