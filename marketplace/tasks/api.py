@@ -86,7 +86,7 @@ def create_task():
 def get_task(task_id):
     user = api_user(required=False)
     task = service.get_visible_task(user, task_id)
-    data = serialize_task(task, Viewer.of(user))
+    data = serialize_task(task, Viewer.of(user), listing_page([task]))
     data["attachments"] = [serialize_attachment(a) for a in service.attachments_of(task)]
     data["questions"] = [serialize_question(q) for q in service.questions_of(task)]
     return jsonify(data)

@@ -221,3 +221,20 @@ def test_openapi_describes_the_task_endpoints(client):
     for path in ("/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/publish",
                  "/api/v1/tasks/{task_id}/funding", "/api/v1/reports"):
         assert any(p.replace("<int:task_id>", "{task_id}") == path for p in doc["paths"]) or path in doc["paths"], path
+
+
+def test_single_task_shows_the_posters_verification(client):
+    from tests.factories_tasks import approve_identity
+    poster = approve_identity(make_user())
+    task = make_task(poster=poster)
+    data = client.get(f"/api/v1/tasks/{task.id}").get_json()
+    assert data["poster_verified"] is True and data["attachments"] == [] and data["questions"] == []
+
+
+def test_recommended_tasks_api(client):
+    solver = make_user(skills=["翻译"], city="wuhan")
+    fit = make_task(title="英译中", skills=["翻译"])
+    make_task(title="焊接", skills=["焊接"], city="shiyan")
+    items = client.get("/api/v1/tasks/recommended", headers=api_headers(solver)).get_json()["items"]
+    assert [t["id"] for t in items] == [fit.id]
+    assert client.get("/api/v1/tasks/recommended").status_code == 401
