@@ -27,8 +27,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DataError
 
 from ..core.errors import NotFound
+from ..extensions import db
 
 _LOADERS: dict[str, Callable] = {}
 
@@ -54,7 +56,15 @@ def load(kind: str, subject_id) -> object:
     loader = _LOADERS.get(kind)
     if loader is None:
         raise NotFound(_l("There is nothing of this kind to fund."))
-    subject = loader(subject_id)
+    if subject_id is None or len(str(subject_id)) > 64:
+        raise NotFound(_l("There is nothing of this kind to fund."))
+    try:
+        # A savepoint, so an id the database cannot even compare (out of range) is a 404 and
+        # does not spoil the rest of the unit of work.
+        with db.session.begin_nested():
+            subject = loader(subject_id)
+    except (DataError, OverflowError):
+        subject = None
     if subject is None:
         raise NotFound(_l("There is nothing of this kind to fund."))
     return subject

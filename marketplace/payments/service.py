@@ -49,6 +49,21 @@ def _bad(field: str, message) -> ValidationFailed:
     return ValidationFailed(errors={field: [message]})
 
 
+MAX_ROW_ID = 2**31 - 1  # integer primary keys: a larger id from a URL cannot exist (and overflows)
+
+
+def _row(model, pk, *, lock: bool = False):
+    """The row with this id (locked with SELECT ... FOR UPDATE when asked), or None."""
+    if isinstance(pk, bool) or not isinstance(pk, int) or not 0 < pk <= MAX_ROW_ID:
+        return None
+    if lock:
+        row = lock_row(model, pk)
+        if row is not None:
+            db.session.refresh(row)
+        return row
+    return db.session.get(model, pk)
+
+
 def _nonce() -> str:
     return secrets.token_hex(4)
 
@@ -275,7 +290,7 @@ def subject_link(funding: Funding) -> str | None:
 
 
 def get_funding(actor, funding_id: int) -> Funding:
-    funding = db.session.get(Funding, funding_id)
+    funding = _row(Funding, funding_id)
     if funding is None or (funding.payer_user_id != actor.id and not actor.is_operator):
         raise NotFound()
     return funding
@@ -301,7 +316,7 @@ def pending_bank_transfers(limit: int = 50) -> list[Funding]:
 
 
 def get_bank_transfer(transfer_id: int) -> Funding:
-    funding = db.session.get(Funding, transfer_id)
+    funding = _row(Funding, transfer_id)
     if funding is None or funding.method != "bank_transfer":
         raise NotFound(_l("There is no such bank transfer."))
     return funding
@@ -323,10 +338,9 @@ def confirm_bank_transfer(operator, transfer_id: int, amount) -> Funding:
     if not getattr(operator, "is_operator", False):
         raise Forbidden()
     amount = check_amount(amount)
-    funding = lock_row(Funding, transfer_id)
+    funding = _row(Funding, transfer_id, lock=True)
     if funding is None or funding.method != "bank_transfer":
         raise NotFound(_l("There is no such bank transfer."))
-    db.session.refresh(funding)
     if funding.status != "pending":
         raise WrongState(_l("This bank transfer has already been handled."))
     funding.received_amount = amount
@@ -365,10 +379,9 @@ def review_flag(operator, funding_id: int, note: str) -> Funding:
         raise _bad("note", _l("Say what was done about it."))
     if len(note) > 500:
         raise _bad("note", _l("At most 500 characters."))
-    funding = lock_row(Funding, funding_id)
+    funding = _row(Funding, funding_id, lock=True)
     if funding is None:
         raise NotFound()
-    db.session.refresh(funding)
     if not funding.flagged or funding.flag_reviewed_at is not None:
         raise WrongState(_l("There is nothing to review for this payment."))
     funding.flag_reviewed_at = utcnow()
@@ -585,10 +598,9 @@ REFUND_TIMER = "payments.card_refund"
 
 def send_card_refund(card_refund_id: int) -> CardRefund:
     """Send a pending card refund to Stripe (idempotent: Stripe sees the same key on a retry)."""
-    card_refund = lock_row(CardRefund, card_refund_id)
+    card_refund = _row(CardRefund, card_refund_id, lock=True)
     if card_refund is None:
         raise NotFound()
-    db.session.refresh(card_refund)
     if card_refund.status != "pending":
         raise WrongState(_l("This refund has already been sent."))
     funding = card_refund.funding
@@ -710,7 +722,7 @@ def request_payout(user, amount, currency: str | None = None) -> Payout:
 
 
 def get_payout(payout_id: int) -> Payout:
-    payout = db.session.get(Payout, payout_id)
+    payout = _row(Payout, payout_id)
     if payout is None:
         raise NotFound(_l("There is no such payout."))
     return payout
@@ -721,10 +733,9 @@ def available_balance(owner, currency: str) -> int:
 
 
 def _locked_payout(payout_id: int) -> Payout:
-    payout = lock_row(Payout, payout_id)
+    payout = _row(Payout, payout_id, lock=True)
     if payout is None:
         raise NotFound(_l("There is no such payout."))
-    db.session.refresh(payout)
     return payout
 
 

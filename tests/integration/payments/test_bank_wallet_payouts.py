@@ -342,3 +342,34 @@ def test_operators_find_a_transfer_by_the_reference_on_the_statement(client):
     login(client, operator)
     page = client.get("/operator/bank-transfers", query_string={"reference": typed})
     assert page.status_code == 303 and page.headers["Location"].endswith(f"/operator/bank-transfers/{funding.id}")
+
+
+def test_subject_ids_out_of_range_are_404_not_500(client):
+    poster = make_user()
+    for subject_id in ("99999999999999999999", "x" * 100):
+        response = client.post("/api/v1/fundings", json={"kind": "wallet", "subject_id": subject_id,
+                                                         "method": "bank_transfer", "amount": 100},
+                               headers=api_headers(poster))
+        assert response.status_code == 404, subject_id
+    unknown_kind = client.post("/api/v1/fundings", json={"kind": "nope", "subject_id": "1",
+                                                         "method": "bank_transfer"}, headers=api_headers(poster))
+    assert unknown_kind.status_code == 404
+    assert db.session.query(Funding).count() == 0
+
+
+def test_ids_out_of_range_in_urls_are_404(client):
+    from tests.factories import login
+    operator = make_operator()
+    huge = 10**20
+    headers = api_headers(operator)
+    assert client.get(f"/api/v1/fundings/{huge}", headers=headers).status_code == 404
+    assert client.post(f"/api/v1/operator/bank-transfers/{huge}/confirm", json={"amount": 1},
+                       headers=headers).status_code == 404
+    assert client.post(f"/api/v1/operator/payouts/{huge}/approve", json={}, headers=headers).status_code == 404
+    assert client.post(f"/api/v1/operator/payouts/{huge}/reject", json={"reason": "x"},
+                       headers=headers).status_code == 404
+    assert client.post(f"/api/v1/operator/fundings/{huge}/review", json={"note": "x"},
+                       headers=headers).status_code == 404
+    login(client, operator)
+    assert client.get(f"/operator/payouts/{huge}").status_code == 404
+    assert client.get(f"/fundings/{huge}").status_code == 404
