@@ -4,9 +4,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
-PO = Path(__file__).resolve().parents[3] / "marketplace/translations/zh_CN/LC_MESSAGES/messages.po"
+ROOT = Path(__file__).resolve().parents[3]
+PO = ROOT / "marketplace/translations/zh_CN/LC_MESSAGES/messages.po"
 PLACEHOLDER = re.compile(r"%\(([a-zA-Z_][a-zA-Z0-9_]*)\)[sdif]")
 
 
@@ -55,3 +57,23 @@ def test_the_shell_home_and_error_pages_are_translated():
         message = cat.get(msgid)
         assert message is not None, msgid
         assert message.string and re.search(r"[\u4e00-\u9fff]", message.string), msgid
+
+
+def _source_messages() -> set[str]:
+    """Every message the code and templates mark for translation (what `make translations` extracts
+    with babel.cfg)."""
+    keywords = dict(DEFAULT_KEYWORDS, _l=None, lazy_gettext=None)
+    found = set()
+    for directory, method in (("marketplace", "python"), ("templates", "jinja2")):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+                str(ROOT / directory), [("**.py" if method == "python" else "**.html", method)],
+                keywords=keywords):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_the_catalogue_has_every_message_of_the_code():
+    """Run `make translations` after adding strings, so the catalogue knows them."""
+    known = {_ids(m)[0] for m in catalogue() if m.id}
+    missing = sorted(_source_messages() - known)
+    assert not missing, f"{len(missing)} messages missing from the zh_CN catalogue, e.g. {missing[:10]}"
