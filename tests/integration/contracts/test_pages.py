@@ -175,3 +175,31 @@ def test_task_page_sections_for_anonymous_visitors(client):
     html = client.get(f"/tasks/{claim.id}").get_data(as_text=True)
     assert 'data-testid="claim-section"' in html and 'data-testid="claim-button"' not in html
     assert claim.address not in html
+
+
+def test_shortlist_reject_and_withdraw_through_the_pages(client, app):
+    poster = make_user()
+    task = make_task(poster=poster)
+    solver = make_solver()
+    first, second = make_bid(task), make_bid(task, solver)
+    poster_client = _as(client, poster)
+    assert poster_client.post(f"/bids/{first.id}/shortlist").status_code == 303
+    assert poster_client.post(f"/bids/{first.id}/reject", data={"reason": "Over budget"}).status_code == 303
+    solver_client = _as(app.test_client(), solver)
+    assert solver_client.post(f"/bids/{first.id}/withdraw").status_code == 404  # not theirs
+    assert solver_client.get(f"/bids/{second.id}/edit").status_code == 200
+    r = solver_client.post(f"/bids/{second.id}/edit", data={"amount": "900", "days": "4", "proposal": "Cheaper"})
+    assert r.status_code == 303
+    assert solver_client.post(f"/bids/{second.id}/withdraw").status_code == 303
+    db.session.expire_all()
+    assert [b.status for b in db.session.scalars(db.select(Bid).order_by(Bid.id))] == ["rejected", "withdrawn"]
+    assert db.session.get(Bid, first.id).reject_reason == "Over budget"
+    assert db.session.get(Bid, second.id).amount == 90_000
+
+
+def test_state_changes_are_emailed_to_the_person_concerned():
+    from marketplace.notifications.models import OutboxMail
+    poster, solver = make_user(), make_solver()
+    make_contract(make_task(poster=poster, title="邮件测试"), solver, accept=False)
+    to_solver = db.session.scalars(db.select(OutboxMail).where(OutboxMail.to == solver.email)).all()
+    assert any("邮件测试" in m.subject for m in to_solver)
