@@ -36,12 +36,14 @@ def _make_app(url: str):
 
     overrides = {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_JSON": False}
     if url.startswith("postgresql"):
+        # A long-running worker keeps its connection: no liveness ping before every transaction.
         overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"options": f"-csearch_path={BENCH_SCHEMA}"}}
+            "pool_pre_ping": False, "connect_args": {"options": f"-csearch_path={BENCH_SCHEMA}"}}
     return create_app(Config, **overrides)
 
 
-def _prepare(url: str) -> None:
+def _prepare(url: str):
+    """A fresh schema for the run; returns the app the workers share."""
     from sqlalchemy import create_engine, text
 
     from marketplace.extensions import db
@@ -56,9 +58,10 @@ def _prepare(url: str) -> None:
     with app.app_context():
         db.create_all()
         db.engine.dispose()
+    return app
 
 
-def _worker(url: str, seconds: float, worker: int, run: str, barrier, results) -> None:
+def _worker(app, seconds: float, worker: int, run: str, barrier, results) -> None:
     import logging
 
     logging.disable(logging.WARNING)
@@ -66,8 +69,8 @@ def _worker(url: str, seconds: float, worker: int, run: str, barrier, results) -
     from marketplace.extensions import db
     from marketplace.ledger import service
 
-    app = _make_app(url)
     with app.app_context():
+        db.engine.dispose(close=False)  # forked: open connections of our own
         owners = [("user", worker * 1000 + i) for i in range(WALLETS_PER_WORKER)]
         for i, owner in enumerate(owners):  # create the accounts before the clock starts
             service.fund_wallet(owner, 1, channel="bank", idempotency_key=f"{run}:warm:{worker}:{i}")
@@ -87,13 +90,14 @@ def _worker(url: str, seconds: float, worker: int, run: str, barrier, results) -
     results.put((count, elapsed))
 
 
-def measure(url: str, workers: int, seconds: float) -> float:
-    """Transfers per second with `workers` processes, each committing one transfer at a time."""
+def measure(app, workers: int, seconds: float) -> float:
+    """Transfers per second with `workers` processes (forked from this one, sharing its app),
+    each committing one transfer at a time."""
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(workers)
     results = ctx.Queue()
     run = uuid.uuid4().hex[:8]
-    procs = [ctx.Process(target=_worker, args=(url, seconds, w, run, barrier, results))
+    procs = [ctx.Process(target=_worker, args=(app, seconds, w, run, barrier, results))
              for w in range(workers)]
     for p in procs:
         p.start()
@@ -142,18 +146,18 @@ def main() -> int:
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = "sqlite:///" + os.path.join(tmp, "bench.sqlite3")
-        _prepare(sqlite_url)
+        app = _prepare(sqlite_url)
         for workers in (1, 8):
-            figures[("sqlite", workers)] = measure(sqlite_url, workers, args.seconds)
+            figures[("sqlite", workers)] = measure(app, workers, args.seconds)
             print(f"SQLite      {workers} worker(s): {figures[('sqlite', workers)]:8.0f} transfers/s", flush=True)
 
     pg = None
     if not args.skip_postgres:
         pg_url = os.environ.get("DATABASE_URL", "")
         pg_url = pg_url if pg_url.startswith("postgresql") else DEFAULT_PG
-        _prepare(pg_url)
+        app = _prepare(pg_url)
         for workers in (1, 8):
-            figures[("pg", workers)] = measure(pg_url, workers, args.seconds)
+            figures[("pg", workers)] = measure(app, workers, args.seconds)
             print(f"PostgreSQL  {workers} worker(s): {figures[('pg', workers)]:8.0f} transfers/s", flush=True)
         pg = pgbench_tps(pg_url, args.pgbench_seconds)
 

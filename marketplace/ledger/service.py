@@ -39,6 +39,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationFailed, WrongState
@@ -271,14 +272,51 @@ def _replay(key: str, request_hash: str) -> LedgerTransaction | None:
     return txn
 
 
+_statements: dict = {}
+
+
+def _transaction_insert():
+    """INSERT INTO ledger_transactions ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id,
+    built once per dialect (a transfer is hot enough for statement construction to matter)."""
+    dialect = db.session.get_bind().dialect.name
+    stmt = _statements.get(("txn", dialect))
+    if stmt is None:
+        table = LedgerTransaction.__table__
+        stmt = (_insert_ignoring_conflicts(table, ["idempotency_key"])
+                .values({c: db.bindparam(c) for c in _TXN_COLUMNS}).returning(table.c.id))
+        _statements[("txn", dialect)] = stmt
+    return stmt
+
+
+_TXN_COLUMNS = ("kind", "idempotency_key", "request_hash", "ref", "actor_id", "created_at")
+
+
 def _insert_transaction(kind, ref, key, request_hash, actor) -> LedgerTransaction | None:
-    """INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING: the new transaction, or None
-    when the key exists (on PostgreSQL after waiting for a concurrent twin to commit)."""
-    stmt = (_insert_ignoring_conflicts(LedgerTransaction, ["idempotency_key"])
-            .values(kind=kind, idempotency_key=key, request_hash=request_hash, ref=ref,
-                    actor_id=_actor_id(actor), created_at=utcnow())
-            .returning(LedgerTransaction))
-    return db.session.execute(stmt).scalar_one_or_none()
+    """Insert the transaction row; None when the key exists (on PostgreSQL after waiting for a
+    concurrent twin to commit). The returned object is put in the session without reloading it."""
+    values = dict(kind=kind, idempotency_key=key, request_hash=request_hash, ref=ref,
+                  actor_id=_actor_id(actor), created_at=utcnow())
+    txn_id = db.session.execute(_transaction_insert(), values).scalar_one_or_none()
+    if txn_id is None:
+        return None
+    txn = LedgerTransaction(id=txn_id, **values)
+    make_transient_to_detached(txn)
+    db.session.add(txn)
+    return txn
+
+
+def _entries_by_code_insert(legs: int):
+    stmt = _statements.get(("entries", legs))
+    if stmt is None:
+        selects = [f"SELECT :code{n} AS code, :cur{n} AS currency, CAST(:amount{n} AS BIGINT) AS amount"
+                   for n in range(legs)]
+        stmt = db.text(
+            "INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+            "SELECT :txn, a.id, v.amount, a.currency FROM ledger_accounts a JOIN ("
+            + " UNION ALL ".join(selects)
+            + ") v ON a.code = v.code AND a.currency = v.currency RETURNING account_id")
+        _statements[("entries", legs)] = stmt
+    return stmt
 
 
 def _insert_entries(txn_id: int, rows) -> None:
@@ -299,15 +337,9 @@ def _insert_entries(txn_id: int, rows) -> None:
             for i, (_a, m, c) in zip(ids, by_spec, strict=True)])
         return
     params = {"txn": txn_id}
-    selects = []
     for n, (spec, amount, _currency) in enumerate(by_spec):
         params.update({f"code{n}": spec.code, f"cur{n}": spec.currency, f"amount{n}": amount})
-        selects.append(f"SELECT :code{n} AS code, :cur{n} AS currency, CAST(:amount{n} AS BIGINT) AS amount")
-    sql = ("INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
-           "SELECT :txn, a.id, v.amount, a.currency FROM ledger_accounts a JOIN ("
-           + " UNION ALL ".join(selects)
-           + ") v ON a.code = v.code AND a.currency = v.currency RETURNING account_id")
-    inserted = set(db.session.execute(db.text(sql), params).scalars())
+    inserted = set(db.session.execute(_entries_by_code_insert(len(by_spec)), params).scalars())
     if len(inserted) == len(by_spec):
         return
     ids = _account_ids(*(a for a, _m, _c in by_spec))  # creates the missing accounts
@@ -331,6 +363,9 @@ def _post(kind: str, ref: str, key: str, request_hash: str, actor, legs, *, afte
         totals[cur] = totals.get(cur, 0) + amount
     if not rows or any(totals.values()):  # a programming error, never user input
         raise RuntimeError(f"unbalanced ledger posting {kind} {ref}: {rows}")
+    if after is None and all(not isinstance(a, int) for a, _m, _c in rows) \
+            and db.session.get_bind().dialect.name == "postgresql":
+        return _post_in_one_statement(kind, ref, key, request_hash, actor, rows)
     if after is None:
         txn = _insert_transaction(kind, ref, key, request_hash, actor)
         if txn is None:
@@ -351,6 +386,51 @@ def _post(kind: str, ref: str, key: str, request_hash: str, actor, legs, *, afte
         if existing is not None:
             return existing
         raise Conflict(_l("Another request changed this money at the same time. Please retry.")) from None
+    return txn
+
+
+def _one_statement_post(legs: int):
+    stmt = _statements.get(("cte", legs))
+    if stmt is None:
+        selects = [f"SELECT :code{n} AS code, :cur{n} AS currency, CAST(:amount{n} AS BIGINT) AS amount"
+                   for n in range(legs)]
+        stmt = db.text(
+            "WITH t AS (INSERT INTO ledger_transactions "
+            "(kind, idempotency_key, request_hash, ref, actor_id, created_at) "
+            "VALUES (:kind, :idempotency_key, :request_hash, :ref, :actor_id, :created_at) "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id), "
+            "e AS (INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+            "SELECT t.id, a.id, v.amount, a.currency FROM t CROSS JOIN ledger_accounts a JOIN ("
+            + " UNION ALL ".join(selects)
+            + ") v ON a.code = v.code AND a.currency = v.currency RETURNING account_id) "
+            "SELECT (SELECT id FROM t) AS id, ARRAY(SELECT account_id FROM e) AS inserted")
+        _statements[("cte", legs)] = stmt
+    return stmt
+
+
+def _post_in_one_statement(kind, ref, key, request_hash, actor, rows) -> LedgerTransaction:
+    """PostgreSQL: the transaction row and its entries (accounts found by code) in one statement,
+    so a transfer between known accounts is BEGIN, one INSERT, COMMIT."""
+    if len({(a.code, a.currency) for a, _m, _c in rows}) != len(rows):
+        ids = _account_ids(*(a for a, _m, _c in rows))
+        rows = [(i, m, c) for i, (_a, m, c) in zip(ids, rows, strict=True)]
+        return _post(kind, ref, key, request_hash, actor, rows)
+    values = dict(kind=kind, idempotency_key=key, request_hash=request_hash, ref=ref,
+                  actor_id=_actor_id(actor), created_at=utcnow())
+    params = dict(values)
+    for n, (spec, amount, _currency) in enumerate(rows):
+        params.update({f"code{n}": spec.code, f"cur{n}": spec.currency, f"amount{n}": amount})
+    txn_id, inserted = db.session.execute(_one_statement_post(len(rows)), params).one()
+    if txn_id is None:
+        return _replay(key, request_hash)
+    if len(inserted) != len(rows):  # first use of an account: create it, add the missing legs
+        ids = _account_ids(*(a for a, _m, _c in rows))
+        db.session.execute(db.insert(LedgerEntry), [
+            dict(transaction_id=txn_id, account_id=i, amount=m, currency=c)
+            for i, (_a, m, c) in zip(ids, rows, strict=True) if i not in set(inserted)])
+    txn = LedgerTransaction(id=txn_id, **values)
+    make_transient_to_detached(txn)
+    db.session.add(txn)
     return txn
 
 
