@@ -104,6 +104,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cur.execute("PRAGMA journal_mode=WAL")
     except Exception:  # in-memory databases have no WAL
         pass
+    # With WAL, NORMAL syncs at checkpoints instead of on every commit: no corruption, and only
+    # an OS crash or power loss (not an application crash) can lose the last commits. Production
+    # runs on PostgreSQL; the embedded database gets ~100x more commits per second.
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
 
