@@ -29,8 +29,14 @@ class Row:
 
 
 def my_tasks(user, limit: int = LIMIT) -> list[Row]:
+    """Tasks I posted or that an organisation I manage posted."""
+    from ..organisations.models import Membership
+    from ..organisations.policies import MANAGING_ROLES
+    managed = db.select(Membership.org_id).where(Membership.user_id == user.id,
+                                                 Membership.role.in_(MANAGING_ROLES))
     tasks = list(db.session.scalars(
-        db.select(Task).where(Task.poster_id == user.id).order_by(Task.id.desc()).limit(limit)))
+        db.select(Task).where(db.or_(Task.poster_id == user.id, Task.org_id.in_(managed)))
+        .order_by(Task.id.desc()).limit(limit)))
     ids = [t.id for t in tasks]
     bid_counts = dict(db.session.execute(
         db.select(Bid.task_id, db.func.count(Bid.id))

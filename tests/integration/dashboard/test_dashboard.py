@@ -92,3 +92,14 @@ def test_dashboard_bids_and_proposed_contract(client):
 def test_dashboard_needs_login(client):
     response = client.get("/dashboard/")
     assert response.status_code in (302, 401)
+
+
+def test_managers_see_their_organisations_tasks(client):
+    from tests.factories_orgs import make_org
+    owner, manager, member = make_user(), make_user(), make_user()
+    org = make_org(owner, members={manager: "manager", member: "member"})
+    make_task(poster=owner, org_id=org.id, title="机构任务")
+    login(client, manager)
+    assert "机构任务" in client.get("/dashboard/").get_data(as_text=True)
+    login(client, member)
+    assert "机构任务" not in client.get("/dashboard/").get_data(as_text=True)
