@@ -10,6 +10,8 @@ and the number is never logged.
 """
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 
 from flask import current_app, url_for
@@ -19,11 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
-from ..core.files import DOCUMENT_KINDS, detect_kind, store_upload
+from ..core.files import DOCUMENT_KINDS, absolute_path, detect_kind, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from . import numbers
 from .models import VerificationRequest
+
+log = logging.getLogger(__name__)
 
 register_kind("verification.approved", _l("Your verification (%(name)s) was approved."))
 register_kind("verification.rejected", _l("Your verification (%(name)s) was rejected: %(reason)s"))
@@ -263,11 +267,22 @@ def submit_org(user, org, *, org_name: str, uscc: str, licence) -> VerificationR
         raise field_error("licence", kinds_check)
     stored = store_upload(licence, field="licence", kinds=DOCUMENT_KINDS,
                           max_bytes=current_app.config["LICENCE_MAX_BYTES"], subdir="licences")
-    return _insert(VerificationRequest(
-        subject="organisation", user_id=user.id, org_id=org.id, name=org_name,
-        masked_number=numbers.masked(uscc), number_digest=digest, status="pending",
-        licence_token=secrets.token_urlsafe(24), licence_path=stored.path, licence_name=stored.name,
-        licence_mime=stored.mime, licence_size=stored.size, licence_sha256=stored.sha256))
+    try:
+        return _insert(VerificationRequest(
+            subject="organisation", user_id=user.id, org_id=org.id, name=org_name,
+            masked_number=numbers.masked(uscc), number_digest=digest, status="pending",
+            licence_token=secrets.token_urlsafe(24), licence_path=stored.path, licence_name=stored.name,
+            licence_mime=stored.mime, licence_size=stored.size, licence_sha256=stored.sha256))
+    except WrongState:
+        _remove_file(stored.path)  # a concurrent request won; keep no orphan licence
+        raise
+
+
+def _remove_file(rel: str) -> None:
+    try:
+        os.remove(absolute_path(rel))
+    except (OSError, ValueError):
+        log.warning("could not remove an unused licence file")
 
 
 # --- deciding (operators) -------------------------------------------------------------------------

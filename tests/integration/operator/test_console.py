@@ -123,9 +123,12 @@ def test_audit_log_filters_and_pages(web):
     assert api["items"][0]["actor_email"] == "other@example.com" and "ip" in api["items"][0]
 
 
-def test_suspend_and_unsuspend_on_the_page(web):
+def test_suspend_and_unsuspend_on_the_page(web, app):
     operator = make_operator()
     user = make_user(email="bad@example.com")
+    theirs = app.test_client()
+    login(theirs, user)
+    assert theirs.get("/orgs/").status_code == 200
     login(web, operator)
     found = web.get("/operator/users?q=BAD@")
     assert "bad@example.com" in found.text
@@ -139,6 +142,7 @@ def test_suspend_and_unsuspend_on_the_page(web):
     assert row.actor_id == operator.id and row.target_id == str(user.id) and row.details["reason"] == "刷单"
     assert notifications(user, "account.suspended")[0].params["reason"] == "刷单"
     assert "Suspended" in web.get(f"/operator/users/{user.id}").text
+    assert theirs.get("/orgs/").status_code == 302  # the suspended user's session has ended
     resp = web.post(f"/operator/users/{user.id}/unsuspend", data={"reason": "申诉成功"})
     assert resp.status_code == 303
     db.session.expire_all()

@@ -78,3 +78,44 @@ def test_two_owners_leaving_at_once_leave_one_owner(app):
     owners = db.session.scalar(db.select(db.func.count(Membership.id)).where(
         Membership.org_id == org.id, Membership.role == "owner"))
     assert owners == 1
+
+
+def test_concurrent_org_submissions_keep_one_request_and_one_file(app):
+    import io
+    import os
+
+    from tests.factories_orgs import PDF_BYTES, uscc
+
+    owner = make_user()
+    org = make_org(owner)
+    code = uscc()
+    root = app.config["UPLOAD_DIR"]
+
+    def files():
+        return sum(len(f) for _d, _s, f in os.walk(root))
+
+    before = files()
+    org_id = org.id
+    headers = api_headers(owner)  # commits, so this thread holds no transaction while the others run
+    barrier = threading.Barrier(N)
+    codes: list = []
+
+    def run():
+        with app.app_context():
+            client = app.test_client()
+            barrier.wait()
+            response = client.post("/api/v1/me/verification", headers=headers, content_type="multipart/form-data",
+                                   data={"org_id": str(org_id), "org_name": "楚光", "uscc": code,
+                                         "licence": (io.BytesIO(PDF_BYTES), "licence.pdf")})
+            codes.append(response.status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(N)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(codes) == [201] + [409] * (N - 1), codes
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(VerificationRequest.id))) == 1
+    assert files() == before + 1
