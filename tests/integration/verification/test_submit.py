@@ -40,7 +40,8 @@ def web(client):
 
 # --- individuals ----------------------------------------------------------------------------------
 
-def test_page_submission_stores_only_the_masked_number(web):
+def test_page_submission_stores_only_the_masked_number(web, caplog):
+    caplog.set_level("DEBUG")
     user = make_user()
     login(web, user)
     resp = web.post("/verification/individual", data={"real_name": "李明", "id_number": GOOD_ID})
@@ -53,6 +54,7 @@ def test_page_submission_stores_only_the_masked_number(web):
     page = web.get("/verification")
     assert "Verification pending" in page.text and req.masked_number in page.text
     assert_never_shown(page, GOOD_ID)
+    assert GOOD_ID not in caplog.text
 
 
 def test_wrong_check_digit_is_a_field_error_and_nothing_is_written(web, caplog):
