@@ -304,3 +304,31 @@ def test_my_contracts_list_in_constant_queries(client):
     assert [m["title"] for m in r.json["items"][0]["milestones"]] == ["A", "B"]
     assert client.get("/api/v1/contracts?status=nonsense", headers=headers).status_code == 422
     assert client.get("/api/v1/contracts", headers=api_headers(make_user())).json["items"] == []
+
+
+def test_bad_delivery_files_write_nothing(client, app):
+    import io
+
+    from marketplace.contracts.models import Delivery
+    poster = make_user()
+    task = make_task(poster=poster, mode="claim")
+    fund_claim_escrow(task, poster)
+    solver = make_solver()
+    contract = _post(client, f"/api/v1/tasks/{task.id}/claim", solver).json
+    milestone_id = contract["milestones"][0]["id"]
+    url = f"/api/v1/milestones/{milestone_id}/deliver"
+    pdf = (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "receipt.pdf")
+    r = client.post(url, headers=api_headers(solver), data={"note": "done", "files": pdf},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "files" in r.json["errors"]  # a claim's proof is a photo
+    big = (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * app.config["ATTACHMENT_MAX_BYTES"]), "door.png")
+    r = client.post(url, headers=api_headers(solver), data={"note": "done", "files": big},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "files" in r.json["errors"]
+    assert db.session.scalar(db.select(db.func.count(Delivery.id))) == 0
+    assert db.session.get(Milestone, milestone_id).status == "funded"
+    photo = (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"0" * 100), "door.png")
+    r = client.post(url, headers=api_headers(solver), data={"note": "done", "files": photo},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200
+    assert r.json["milestones"][0]["deliveries"][0]["files"][0]["name"] == "door.png"
