@@ -525,14 +525,16 @@ def cancel_contract(actor, contract, *, now=None) -> Contract:
         raise WrongState(_l("This contract cannot be cancelled now."))
     milestones = milestones_of(contract)
     if _money_moved(milestones):
+        asked = False
         if solver_side and contract.solver_cancel_at is None:
-            contract.solver_cancel_at = now
+            contract.solver_cancel_at, asked = now, True
         if poster_side and contract.poster_cancel_at is None:
-            contract.poster_cancel_at = now
+            contract.poster_cancel_at, asked = now, True
         if contract.solver_cancel_at is None or contract.poster_cancel_at is None:
-            other = contract.poster_id if solver_side else contract.solver_id
-            notify(_user(other), "contract.cancel_requested", link=contract_link(contract),
-                   who=actor.display_name, task=task.title)
+            if asked:  # asking twice does not pester the other side twice
+                other = contract.poster_id if solver_side else contract.solver_id
+                notify(_user(other), "contract.cancel_requested", link=contract_link(contract),
+                       who=actor.display_name, task=task.title)
             db.session.flush()
             return contract
     _finish_cancel(contract, task, milestones, now, actor)
