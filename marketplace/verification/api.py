@@ -28,6 +28,10 @@ def verification_status():
                    "{org_id, org_name, uscc} with the file under `licence` for an organisation",
            body={"real_name": "string", "id_number": "string", "org_id": "integer", "org_name": "string",
                  "uscc": "string", "licence": "file"},
+           description="A person sends JSON {real_name, id_number}. An organisation owner or manager "
+                       "sends multipart/form-data with the fields org_id, org_name and uscc and the "
+                       "licence file (PDF, JPEG or PNG) under `licence`. Bad fields give a 422 "
+                       "problem naming each field; a second pending request gives 409.",
            tags=["verification"], status=201)
 def verification_submit():
     user = api_user()

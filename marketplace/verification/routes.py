@@ -103,7 +103,7 @@ def _operator_required(view):
 @_operator_required
 def operator_detail(request_id):
     req = service.get_request(request_id)
-    return render_template("verification/operator_detail.html", req=req,
+    return render_template("verification/operator_detail.html", req=req, earlier=service.earlier_requests(req),
                            approve_form=ApproveForm(formdata=None), reject_form=RejectForm(formdata=None),
                            status_name=service.status_name)
 
@@ -133,5 +133,6 @@ def operator_reject(request_id):
         else:
             flash(_("Rejected: %(name)s.", name=req.name), "success")
             return redirect(url_for("operator.queue"), code=303)
-    return render_template("verification/operator_detail.html", req=req, approve_form=ApproveForm(formdata=None),
-                           reject_form=form, status_name=service.status_name), 422
+    return render_template("verification/operator_detail.html", req=req, earlier=service.earlier_requests(req),
+                           approve_form=ApproveForm(formdata=None), reject_form=form,
+                           status_name=service.status_name), 422

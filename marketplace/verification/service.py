@@ -135,11 +135,15 @@ def pending(limit: int = 50) -> list[VerificationRequest]:
         .order_by(VerificationRequest.id).limit(limit)))
 
 
-def history_for_user(user) -> list[VerificationRequest]:
-    return list(db.session.scalars(
-        db.select(VerificationRequest)
-        .where(VerificationRequest.user_id == user.id, VerificationRequest.subject == "individual")
-        .order_by(VerificationRequest.id.desc())))
+def earlier_requests(req) -> list[VerificationRequest]:
+    """The same person's (or organisation's) other requests, newest first, for the reviewer."""
+    q = db.select(VerificationRequest).where(VerificationRequest.id != req.id,
+                                             VerificationRequest.subject == req.subject)
+    if req.subject == "organisation":
+        q = q.where(VerificationRequest.org_id == req.org_id)
+    else:
+        q = q.where(VerificationRequest.user_id == req.user_id)
+    return list(db.session.scalars(q.order_by(VerificationRequest.id.desc()).limit(20)))
 
 
 def licence_by_token(token: str) -> VerificationRequest:

@@ -25,12 +25,14 @@ def status_of(req_id):
 
 def test_operator_approves_on_the_page(web):
     user, operator = make_user(display_name="李明"), make_operator()
+    make_verification(user, number=GOOD_ID, name="李明", status="rejected", reason="照片模糊")
     req = make_verification(user, number=GOOD_ID, name="李明")
     login(web, operator)
     queue = web.get("/operator/")
     assert queue.status_code == 200 and req.masked_number in queue.text and GOOD_ID not in queue.text
     detail = web.get(f"/operator/verifications/{req.id}")
     assert detail.status_code == 200 and req.masked_number in detail.text and GOOD_ID not in detail.text
+    assert 'data-testid="earlier-requests"' in detail.text and "照片模糊" in detail.text
     resp = web.post(f"/operator/verifications/{req.id}/approve")
     assert resp.status_code == 303
     assert status_of(req.id) == "approved"
