@@ -4,6 +4,8 @@
 
 def init_app(app):
     from . import models  # noqa: F401
+    from .labels import status_label
+    app.jinja_env.globals["contracts_status_label"] = status_label
     from .routes import bp
     app.register_blueprint(bp)
     from ..jobs.service import register_handler

@@ -97,7 +97,7 @@ def test_tender_posted_bid_awarded_funded_by_bank_transfer_delivered_and_paid(br
     # The solver accepts the contract.
     solver.goto(contract_url)
     solver.get_by_test_id("accept-contract").click()
-    expect(solver.get_by_test_id("contract-status")).to_contain_text("active")
+    expect(solver.get_by_test_id("contract-status").locator(".status")).to_have_class(re.compile(r"\bstatus-active\b"))
 
     # The poster funds the milestone by corporate bank transfer and gets a reference.
     poster.goto(contract_url)
@@ -115,16 +115,16 @@ def test_tender_posted_bid_awarded_funded_by_bank_transfer_delivered_and_paid(br
 
     # The solver delivers.
     solver.goto(contract_url)
-    expect(solver.get_by_test_id("milestone-status-1")).to_contain_text("funded")
+    expect(solver.get_by_test_id("milestone-status-1").locator(".status")).to_have_class(re.compile(r"\bstatus-funded\b"))
     deliver = solver.get_by_test_id("deliver-form-1")
     deliver.locator("textarea[name=note]").fill("已交付源码与安装包，请验收。")
     deliver.locator("button[type=submit]").click()
-    expect(solver.get_by_test_id("milestone-status-1")).to_contain_text("delivered")
+    expect(solver.get_by_test_id("milestone-status-1").locator(".status")).to_have_class(re.compile(r"\bstatus-delivered\b"))
 
     # The poster accepts; the money is released.
     poster.goto(contract_url)
     poster.get_by_test_id("accept-milestone-1").click()
-    expect(poster.get_by_test_id("contract-status")).to_contain_text("completed")
+    expect(poster.get_by_test_id("contract-status").locator(".status")).to_have_class(re.compile(r"\bstatus-completed\b"))
     poster.screenshot(path=str(screenshot_dir / "contract-completed.png"), full_page=True)
 
     # 2,500.00 minus the 10% platform fee.
