@@ -5,7 +5,14 @@ import itertools
 
 from marketplace.extensions import db
 from marketplace.ledger import service
-from marketplace.ledger.models import Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction
+from marketplace.ledger.models import (
+    Hold,
+    HoldResolution,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Reversal,
+)
 
 _seq = itertools.count(1)
 
@@ -31,4 +38,4 @@ def fund_escrow(ref: str, payer, amount: int, currency: str = "CNY", channel: st
 def row_counts() -> dict[str, int]:
     """Rows per ledger table: compare before/after to prove nothing was written."""
     return {model.__tablename__: db.session.query(model).count()
-            for model in (LedgerAccount, LedgerTransaction, LedgerEntry, Hold, HoldResolution)}
+            for model in (LedgerAccount, LedgerTransaction, LedgerEntry, Hold, HoldResolution, Reversal)}

@@ -17,7 +17,7 @@ CHANNELS = ("card", "bank", "wallet")
 HOLD_KINDS = ("escrow", "payout")
 HOLD_STATUSES = ("open", "released", "refunded", "split", "paid", "failed")
 TRANSACTION_KINDS = ("fund_escrow", "fund_wallet", "release", "refund", "split",
-                     "payout_request", "payout_complete", "payout_fail")
+                     "payout_request", "payout_complete", "payout_fail", "reversal")
 
 
 def _in(column: str, values) -> str:
@@ -169,6 +169,16 @@ class HoldResolution(db.Model):
     transaction_id = db.Column(db.Integer, db.ForeignKey("ledger_transactions.id"), nullable=False,
                                index=True)
     outcome = db.Column(db.String(10), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class Reversal(db.Model):
+    """Links a reversal transaction to the transaction it undoes; each is reversed at most once."""
+    __tablename__ = "ledger_reversals"
+
+    id = db.Column(db.Integer, primary_key=True)
+    original_id = db.Column(db.Integer, db.ForeignKey("ledger_transactions.id"), nullable=False, unique=True)
+    reversal_id = db.Column(db.Integer, db.ForeignKey("ledger_transactions.id"), nullable=False, unique=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 

@@ -17,6 +17,7 @@ nothing; with other parameters it raises `ValidationFailed` naming ``idempotency
   part (largest remainder) minus the fee on that part -> solver, the rest -> payer.
 - `request_payout` / `complete_payout` / `fail_payout`: wallet -> payout account -> cash (paid),
   or back to the wallet (failed).
+- `reverse(transaction, idempotency_key=)`: the exact opposite of a wallet funding made by mistake.
 
 Readers: `balance`, `wallet_account`, `wallet_balance`, `wallet_summary`, `wallet_lines`,
 `escrow_balance`, `escrow_account`, `get_hold`, `escrow_holds`, `transaction_for_key`,
@@ -45,7 +46,7 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationFailed, WrongState
 from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES, fee_for, split_largest_remainder
 from ..extensions import db
-from .models import OWNER_TYPES, Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction
+from .models import OWNER_TYPES, Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction, Reversal
 
 CASH_ACCOUNTS = {"card": "cash:stripe", "bank": "cash:bank"}
 REVENUE_FEES = "revenue:fees"
@@ -828,6 +829,50 @@ def _resolve_payout(payout_ref, key, request_hash, actor, outcome, channel) -> L
     return _post("payout_complete" if outcome == "paid" else "payout_fail", payout_ref, key, request_hash,
                  actor, [(account.id, -hold.amount, hold.currency), (target, hold.amount, hold.currency)],
                  after=lambda txn: _resolve([hold], outcome, txn, now))
+
+
+REVERSIBLE_KINDS = ("fund_wallet",)
+
+
+def reverse(transaction: LedgerTransaction | int, *, idempotency_key: str, actor=None) -> LedgerTransaction:
+    """Post the exact opposite of a wallet funding recorded by mistake (e.g. a bank transfer
+    confirmed twice). Entries are never edited; this is the only way to undo one. Money that moved
+    through holds is undone by refund/fail instead (WrongState here). A transaction is reversed at
+    most once; the wallet must still hold the money (422 on amount otherwise)."""
+    key = _check_key(idempotency_key)
+    txn_id = transaction if isinstance(transaction, int) else transaction.id
+    request_hash = _fingerprint("reversal", dict(transaction=txn_id))
+    existing = _replay(key, request_hash)
+    if existing is not None:
+        return existing
+    original = db.session.get(LedgerTransaction, txn_id)
+    if original is None:
+        raise NotFound(_l("No such ledger transaction."))
+    if original.kind not in REVERSIBLE_KINDS:
+        raise WrongState(_l("This transaction cannot be reversed; refund or fail it instead."))
+    if db.session.execute(select(Reversal.id).where(Reversal.original_id == txn_id)).first():
+        raise WrongState(_l("This transaction has already been reversed."))
+    entries = list(db.session.execute(
+        select(LedgerEntry).where(LedgerEntry.transaction_id == txn_id).order_by(LedgerEntry.id)).scalars())
+    debited = sorted({e.account_id for e in entries if e.amount > 0})
+    for account_id in debited:  # the accounts the reversal takes money from
+        account = _lock_account(account_id)
+        if account.kind in ("wallet", "escrow", "payout", "revenue"):
+            needed = sum(e.amount for e in entries if e.account_id == account_id)
+            existing = _replay(key, request_hash)
+            if existing is not None:
+                return existing
+            if _sum(account_id) < needed:
+                raise _bad("amount", _l("The wallet no longer holds this money."))
+    if db.session.execute(select(Reversal.id).where(Reversal.original_id == txn_id)).first():
+        raise WrongState(_l("This transaction has already been reversed."))  # while we waited
+
+    def link(txn):
+        db.session.execute(db.insert(Reversal), [dict(original_id=txn_id, reversal_id=txn.id,
+                                                      created_at=utcnow())])
+
+    return _post("reversal", original.ref, key, request_hash, actor,
+                 [(e.account_id, -e.amount, e.currency) for e in entries], after=link)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Built-in checks: the trial balance is zero per currency, every transaction is balanced (and has
 entries), no wallet, escrow, payout or revenue account is negative, every closed escrow is exactly
 zero, every escrow and payout account holds exactly the sum of its open holds (the holds are the
-cached view of those balances), and every hold's status agrees with its one resolution.
+cached view of those balances), every hold's status agrees with its one resolution, and every
+reversal exactly mirrors the transaction it undoes.
 
 Other domains add checks with `register_check(name, fn)`; `fn()` yields problem strings (e.g.
 payments: every succeeded Stripe payment has exactly one funding transaction).
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 
 from ..extensions import db
-from .models import Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction
+from .models import Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction, Reversal
 
 CheckFn = Callable[[], Iterable[str]]
 _registered: dict[str, CheckFn] = {}
@@ -146,6 +147,20 @@ def check_hold_resolutions():
         yield f"hold {ref} is {status} but its resolution is {outcome or 'missing'}"
 
 
+def check_reversals_mirror_originals():
+    legs = (select(Reversal.id.label("reversal"), LedgerEntry.account_id, LedgerEntry.amount)
+            .join(LedgerEntry, or_(LedgerEntry.transaction_id == Reversal.original_id,
+                                   LedgerEntry.transaction_id == Reversal.reversal_id)).subquery())
+    rows = db.session.execute(
+        select(Reversal.original_id, Reversal.reversal_id)
+        .join(legs, legs.c.reversal == Reversal.id)
+        .group_by(Reversal.original_id, Reversal.reversal_id, legs.c.account_id)
+        .having(func.sum(legs.c.amount) != 0)
+    ).all()
+    for original, reversal in sorted(set(rows)):
+        yield f"transaction {reversal} does not exactly reverse transaction {original}"
+
+
 BUILTIN_CHECKS: tuple[tuple[str, CheckFn], ...] = (
     ("trial balance is zero", check_trial_balance),
     ("every transaction balanced", check_transactions_balanced),
@@ -153,6 +168,7 @@ BUILTIN_CHECKS: tuple[tuple[str, CheckFn], ...] = (
     ("closed escrows are zero", check_closed_escrows_zero),
     ("escrow and payout balances equal their open holds", check_holds_match_balances),
     ("holds resolved exactly once", check_hold_resolutions),
+    ("reversals mirror their originals", check_reversals_mirror_originals),
 )
 
 

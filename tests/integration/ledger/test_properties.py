@@ -14,7 +14,14 @@ from marketplace.core.errors import ValidationFailed, WrongState
 from marketplace.core.money import fee_for, split_largest_remainder
 from marketplace.extensions import db
 from marketplace.ledger import service
-from marketplace.ledger.models import Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction
+from marketplace.ledger.models import (
+    Hold,
+    HoldResolution,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Reversal,
+)
 from marketplace.ledger.verify import verify
 
 OWNERS = [("user", 1), ("user", 2), ("user", 3), ("org", 1)]
@@ -24,7 +31,8 @@ owners = st.sampled_from(OWNERS)
 
 
 def _empty_ledger():
-    tables = [m.__tablename__ for m in (HoldResolution, Hold, LedgerEntry, LedgerTransaction, LedgerAccount)]
+    tables = [m.__tablename__ for m in (Reversal, HoldResolution, Hold, LedgerEntry, LedgerTransaction,
+                                        LedgerAccount)]
     db.session.rollback()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

@@ -118,3 +118,17 @@ def test_registered_check_problems_make_verify_fail(app):
         unregister_check("quiet check")
     assert result.exit_code == 0
     assert "ok    quiet check" in result.output
+
+
+def test_reversal_that_does_not_mirror_its_original_is_reported(app):
+    from marketplace.ledger.models import Reversal
+
+    original = fund_wallet(POSTER, 700)
+    other = fund_wallet(SOLVER, 300)
+    result = run_verify(app)
+    assert result.exit_code == 0
+    db.session.add(Reversal(original_id=original.id, reversal_id=other.id))
+    db.session.commit()
+    result = run_verify(app)
+    assert result.exit_code == 1
+    assert f"transaction {other.id} does not exactly reverse transaction {original.id}" in result.output

@@ -1,9 +1,12 @@
 """Worked examples: each test tells one money story and checks every balance it touches."""
 from __future__ import annotations
 
+import pytest
+
+from marketplace.core.errors import ValidationFailed, WrongState
 from marketplace.extensions import db
 from marketplace.ledger import service
-from marketplace.ledger.models import Hold, LedgerAccount
+from marketplace.ledger.models import Hold, LedgerAccount, LedgerTransaction
 from marketplace.ledger.verify import verify
 from tests.factories import make_user
 from tests.factories_ledger import fund_escrow, fund_wallet, key
@@ -295,4 +298,39 @@ def test_transfer_entries_are_visible_before_commit_for_new_and_known_accounts()
     assert {e.currency for e in second.entries} == {"CNY"}
     assert service.wallet_balance(("user", 5)) == 1200
     db.session.commit()
+    assert_clean()
+
+
+def test_bank_transfer_confirmed_by_mistake_is_reversed_once():
+    user = make_user()
+    mistaken = fund_wallet(user, 6000, channel="bank")
+    k = key()
+    reversal = service.reverse(mistaken, idempotency_key=k)
+    db.session.commit()
+    assert reversal.kind == "reversal"
+    assert sorted(e.amount for e in reversal.entries) == [-6000, 6000]
+    assert service.wallet_balance(user) == 0
+    assert cash("cash:bank") == 0
+    assert service.reverse(mistaken.id, idempotency_key=k).id == reversal.id  # a retry
+    with pytest.raises(WrongState):
+        service.reverse(mistaken, idempotency_key=key())
+    db.session.rollback()
+    assert_clean()
+
+
+def test_reversal_refuses_spent_money_and_held_money():
+    user = make_user()
+    funding = fund_wallet(user, 5000)
+    service.move_wallet_to_escrow("claim:80", user, 4000, idempotency_key=key())
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as exc:
+        service.reverse(funding, idempotency_key=key())
+    assert "amount" in exc.value.errors
+    db.session.rollback()
+    escrow_funding = db.session.execute(
+        db.select(LedgerTransaction).filter_by(kind="fund_escrow")).scalar_one()
+    with pytest.raises(WrongState):
+        service.reverse(escrow_funding, idempotency_key=key())
+    db.session.rollback()
+    assert service.wallet_balance(user) == 1000
     assert_clean()
