@@ -24,8 +24,30 @@ from .factories import api_headers, login  # noqa: F401  (re-exported for tests)
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgresql"):
-        return url
+        return _worker_database(url)
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist (`-n 2`) each worker gets its own PostgreSQL database, <name>_<worker>,
+    created on first use, since every run resets its database's schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,7 @@ def test_migrations_on_postgres_match_the_models(app, postgres_only, tmp_path):
         expected_triggers = set(conn.execute(TRIGGERS_SQL).scalars())  # create_all() in public
     try:
         diffs, triggers, left = _migrate(
-            os.environ["DATABASE_URL"], tmp_path,
+            app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
             {"connect_args": {"options": f"-csearch_path={schema}"}})
     finally:
         with db.engine.begin() as conn:
