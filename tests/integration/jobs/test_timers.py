@@ -363,3 +363,33 @@ def test_two_sweepers_on_any_database_never_double_process(app):
     assert sum(counts) == 15
     assert len(calls) == 15 and len(set(calls)) == 15
     assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) == 15
+
+
+def test_a_failure_at_commit_is_recorded_in_a_fresh_transaction(monkeypatch):
+    """A constraint checked only at commit (e.g. a deferred trigger) undoes the work; the timer is
+    retried."""
+    from marketplace.core import db as unit
+
+    schedule(WORK, "thing:1", T0)
+    commit()
+    real_commit = unit.commit
+    failures = []
+
+    def commit_failing_once():
+        if not failures:
+            failures.append(1)
+            unit.rollback()
+            raise RuntimeError("refused at commit")
+        real_commit()
+
+    monkeypatch.setattr(unit, "commit", commit_failing_once)
+    outcomes = []
+    assert run_due(T0, on_result=lambda t, outcome: outcomes.append(outcome)) == 1
+
+    assert outcomes == ["retry"]
+    row = timer(WORK, "thing:1")
+    assert row.status == "pending"
+    assert row.attempts == 1
+    assert "refused at commit" in row.last_error
+    assert work_done() == []
+    assert callbacks_run == []
