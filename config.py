@@ -63,6 +63,7 @@ class Config:
     CLAIM_CONFIRM_HOURS = _env_int("CLAIM_CONFIRM_HOURS", 48)
     SELECTION_DAYS = _env_int("SELECTION_DAYS", 7)
     MAX_REVISIONS = _env_int("MAX_REVISIONS", 3)
+    AWARD_WINDOW_DAYS = _env_int("AWARD_WINDOW_DAYS", 14)  # after the bid deadline, then expiry
 
     # Uploads
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)

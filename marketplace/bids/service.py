@@ -282,7 +282,7 @@ def schedule_bid_deadline(task) -> None:
 
 def award_window():
     from datetime import timedelta
-    return timedelta(days=int(current_app.config.get("AWARD_WINDOW_DAYS", 14)))
+    return timedelta(days=current_app.config["AWARD_WINDOW_DAYS"])
 
 
 def close_bidding(subject_ref: str, now) -> None:
