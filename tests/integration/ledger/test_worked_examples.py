@@ -334,3 +334,16 @@ def test_reversal_refuses_spent_money_and_held_money():
     db.session.rollback()
     assert service.wallet_balance(user) == 1000
     assert_clean()
+
+
+def test_open_escrow_can_be_topped_up_with_a_new_purpose():
+    poster, winner = make_user(), make_user()
+    fund_escrow("bounty:9", poster, 5000, holds=[("bounty:9:prize:1", 5000)])
+    fund_escrow("bounty:9", poster, 2000, channel="bank", holds=[("bounty:9:prize:2", 2000)])
+    assert service.escrow_balance("bounty:9") == 7000
+    assert service.wallet_summary(poster)["held"] == 7000
+    service.release("bounty:9:prize:2", winner, idempotency_key=key())
+    db.session.commit()
+    assert service.escrow_balance("bounty:9") == 5000
+    assert service.escrow_account("bounty:9").status == "open"
+    assert_clean()
