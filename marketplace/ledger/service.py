@@ -622,7 +622,9 @@ def release(hold_ref: str, solver, *, idempotency_key: str, actor=None, category
     _check_ref(hold_ref, "hold", max_length=120)
     solver_kind, solver_id = owner_key(solver)
     bps = _check_fee_bps(fee_bps, category)
-    request_hash = _fingerprint("release", dict(hold=hold_ref, solver=[solver_kind, solver_id], fee_bps=bps))
+    # The fee as asked for (not as configured now), so a retry after a fee change still matches.
+    request_hash = _fingerprint("release", dict(hold=hold_ref, solver=[solver_kind, solver_id],
+                                                fee_bps=fee_bps, category=category))
     existing = _replay(key, request_hash)
     if existing is not None:
         return existing
@@ -729,7 +731,7 @@ def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempoten
     bps = _check_fee_bps(fee_bps, category)
     request_hash = _fingerprint("split", dict(
         hold=hold_ref, solver=[solver_kind, solver_id], percent=solver_percent, amount=solver_amount,
-        fee_bps=bps, to=to))
+        fee_bps=fee_bps, category=category, to=to))
     existing = _replay(key, request_hash)
     if existing is not None:
         return existing

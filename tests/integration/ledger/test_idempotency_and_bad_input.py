@@ -165,3 +165,16 @@ def test_owner_may_be_a_user_instance_or_a_tuple():
     assert service.owner_key(user) == ("user", user.id)
     with pytest.raises(TypeError):
         service.owner_key(("team", 1))
+
+
+def test_retry_after_a_fee_change_returns_the_first_release(app):
+    fund_escrow("milestone:12", POSTER, 10000)
+    k = key()
+    first = service.release("milestone:12", SOLVER, idempotency_key=k, category="design")
+    db.session.commit()
+    saved, app.config["PLATFORM_FEE_BPS"] = app.config["PLATFORM_FEE_BPS"], 500
+    try:
+        assert service.release("milestone:12", SOLVER, idempotency_key=k, category="design").id == first.id
+    finally:
+        app.config["PLATFORM_FEE_BPS"] = saved
+    assert service.wallet_balance(SOLVER) == 9000
