@@ -20,11 +20,14 @@ Model
   whose ref is the escrow's ref) and resolved by `release`, `refund` or `split`. Payout holds
   (``payout:<id>``) are created by `request_payout` and resolved by `complete_payout` or
   `fail_payout`. An escrow closes when its last open hold resolves (its balance is then zero).
+- **Reversals** (`Reversal`): a wallet funding recorded by mistake is undone by `reverse`, which
+  posts the opposite entries as a new transaction; each transaction is reversed at most once.
 - **Parties**: an owner is a `User`, an `Organisation`, or a tuple ``("user"|"org", id)``.
 
 Service functions (`marketplace.ledger.service`) are the only writers. Each takes an
 `idempotency_key`: the same key with the same parameters returns the first transaction, with
-different parameters raises `ValidationFailed` (422). They never commit.
+different parameters raises `ValidationFailed` (422). They never commit. `flask ledger verify`
+(`verify.py`) recomputes every invariant; other domains add checks with `verify.register_check`.
 """
 
 

@@ -1,4 +1,4 @@
-"""Ledger tables: accounts, transactions, entries, holds and hold resolutions.
+"""Ledger tables: accounts, transactions, entries, holds, hold resolutions and reversals.
 
 Only `marketplace.ledger.service` writes these rows. See the package docstring for the model.
 
