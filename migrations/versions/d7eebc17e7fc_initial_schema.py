@@ -3,9 +3,9 @@
 Every table of the models, plus the PostgreSQL-only ledger triggers (marketplace/ledger/ddl.py),
 which create_all() installs through DDL events and autogenerate cannot see.
 
-Revision ID: efbf473fbced
+Revision ID: d7eebc17e7fc
 Revises: 
-Create Date: 2026-11-27 14:57:38.426553
+Create Date: 2026-11-27 15:36:42.734660
 
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'efbf473fbced'
+revision = 'd7eebc17e7fc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -28,7 +28,7 @@ def upgrade():
     sa.Column('type', sa.String(length=100), nullable=False),
     sa.Column('object_id', sa.String(length=255), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('outcome', sa.String(length=40), nullable=True),
+    sa.Column('outcome', sa.String(length=200), nullable=True),
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_external_events')),
     sa.UniqueConstraint('source', 'external_id', name=op.f('uq_external_events_source_external_id'))
@@ -170,7 +170,7 @@ def upgrade():
     sa.Column('ref', sa.String(length=80), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("kind in ('fund_escrow', 'fund_wallet', 'release', 'refund', 'split', 'payout_request', 'payout_complete', 'payout_fail')", name=op.f('ck_ledger_transactions_kind_known')),
+    sa.CheckConstraint("kind in ('fund_escrow', 'fund_wallet', 'release', 'refund', 'split', 'payout_request', 'payout_complete', 'payout_fail', 'reversal')", name=op.f('ck_ledger_transactions_kind_known')),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_ledger_transactions_actor_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_transactions')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_ledger_transactions_idempotency_key'))
@@ -266,6 +266,9 @@ def upgrade():
     sa.Column('failure_message', sa.String(length=500), nullable=True),
     sa.Column('flagged', sa.Boolean(), nullable=False),
     sa.Column('flag_reason', sa.String(length=500), nullable=True),
+    sa.Column('flag_reviewed_at', sa.DateTime(), nullable=True),
+    sa.Column('flag_reviewed_by_id', sa.Integer(), nullable=True),
+    sa.Column('flag_note', sa.String(length=500), nullable=True),
     sa.Column('refunded_amount', sa.BigInteger(), nullable=False),
     sa.Column('ledger_transaction_id', sa.Integer(), nullable=True),
     sa.Column('funded_at', sa.DateTime(), nullable=True),
@@ -277,6 +280,7 @@ def upgrade():
     sa.CheckConstraint('amount > 0', name=op.f('ck_fundings_amount_positive')),
     sa.CheckConstraint('refunded_amount >= 0 and refunded_amount <= amount', name=op.f('ck_fundings_refunded_within_amount')),
     sa.ForeignKeyConstraint(['confirmed_by_id'], ['users.id'], name=op.f('fk_fundings_confirmed_by_id_users')),
+    sa.ForeignKeyConstraint(['flag_reviewed_by_id'], ['users.id'], name=op.f('fk_fundings_flag_reviewed_by_id_users')),
     sa.ForeignKeyConstraint(['ledger_transaction_id'], ['ledger_transactions.id'], name=op.f('fk_fundings_ledger_transaction_id_ledger_transactions')),
     sa.ForeignKeyConstraint(['payer_user_id'], ['users.id'], name=op.f('fk_fundings_payer_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fundings')),
@@ -286,6 +290,7 @@ def upgrade():
     )
     with op.batch_alter_table('fundings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fundings_escrow_ref'), ['escrow_ref'], unique=False)
+        batch_op.create_index('ix_fundings_flag_open', ['flagged', 'flag_reviewed_at'], unique=False)
         batch_op.create_index('ix_fundings_method_status', ['method', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_fundings_payer_user_id'), ['payer_user_id'], unique=False)
         batch_op.create_index('ix_fundings_subject', ['subject_kind', 'subject_id'], unique=False)
@@ -334,6 +339,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_holds_funding_transaction_id'), ['funding_transaction_id'], unique=False)
         batch_op.create_index('ix_ledger_holds_payer_status', ['payer_account_id', 'status'], unique=False)
 
+    op.create_table('ledger_reversals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('original_id', sa.Integer(), nullable=False),
+    sa.Column('reversal_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['original_id'], ['ledger_transactions.id'], name=op.f('fk_ledger_reversals_original_id_ledger_transactions')),
+    sa.ForeignKeyConstraint(['reversal_id'], ['ledger_transactions.id'], name=op.f('fk_ledger_reversals_reversal_id_ledger_transactions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_reversals')),
+    sa.UniqueConstraint('original_id', name=op.f('uq_ledger_reversals_original_id')),
+    sa.UniqueConstraint('reversal_id', name=op.f('uq_ledger_reversals_reversal_id'))
+    )
     op.create_table('memberships',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
@@ -884,6 +900,7 @@ def downgrade():
         batch_op.drop_index('ix_memberships_user_id')
 
     op.drop_table('memberships')
+    op.drop_table('ledger_reversals')
     with op.batch_alter_table('ledger_holds', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_holds_payer_status')
         batch_op.drop_index(batch_op.f('ix_ledger_holds_funding_transaction_id'))
@@ -899,6 +916,7 @@ def downgrade():
         batch_op.drop_index('ix_fundings_subject')
         batch_op.drop_index(batch_op.f('ix_fundings_payer_user_id'))
         batch_op.drop_index('ix_fundings_method_status')
+        batch_op.drop_index('ix_fundings_flag_open')
         batch_op.drop_index(batch_op.f('ix_fundings_escrow_ref'))
 
     op.drop_table('fundings')
