@@ -3,10 +3,11 @@
 One transfer is one balanced two-entry transaction posted by `ledger.service.fund_wallet`
 (cash:bank -> a wallet) with its own idempotency key and its own commit. Measured on SQLite (a temp
 file) and on PostgreSQL (DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/hz_ledger,
-in a schema of its own), with 1 and 8 concurrent worker processes, next to `pgbench -b tpcb-like
--c 8` on the same PostgreSQL.
+in a schema of its own), with 1 and 8 concurrent workers (threads by default, each with its own
+connection and commits; --processes forks processes instead), next to `pgbench -b tpcb-like -c 8`
+on the same PostgreSQL.
 
-    .venv/bin/python bench/ledger.py [--seconds 8] [--pgbench-seconds 10]
+    .venv/bin/python bench/ledger.py [--seconds 8] [--pgbench-seconds 10] [--processes]
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -34,11 +36,13 @@ def _make_app(url: str):
     from config import Config
     from marketplace import create_app
 
-    overrides = {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_JSON": False}
+    overrides = {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "LOG_JSON": False,
+                 # one pooled connection per worker thread (no reconnects from pool overflow)
+                 "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10}}
     if url.startswith("postgresql"):
         # A long-running worker keeps its connection: no liveness ping before every transaction.
-        overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": False, "connect_args": {"options": f"-csearch_path={BENCH_SCHEMA}"}}
+        overrides["SQLALCHEMY_ENGINE_OPTIONS"].update({
+            "pool_pre_ping": False, "connect_args": {"options": f"-csearch_path={BENCH_SCHEMA}"}})
     return create_app(Config, **overrides)
 
 
@@ -61,16 +65,15 @@ def _prepare(url: str):
     return app
 
 
-def _worker(app, seconds: float, worker: int, run: str, barrier, results) -> None:
-    import logging
-
-    logging.disable(logging.WARNING)
+def _transfers(app, seconds: float, worker: int, run: str, barrier, forked: bool) -> tuple[int, float]:
+    """One worker: create its wallets, wait for the others, then post transfers for `seconds`."""
     from marketplace.core.db import commit
     from marketplace.extensions import db
     from marketplace.ledger import service
 
     with app.app_context():
-        db.engine.dispose(close=False)  # forked: open connections of our own
+        if forked:
+            db.engine.dispose(close=False)  # open connections of our own
         owners = [("user", worker * 1000 + i) for i in range(WALLETS_PER_WORKER)]
         for i, owner in enumerate(owners):  # create the accounts before the clock starts
             service.fund_wallet(owner, 1, channel="bank", idempotency_key=f"{run}:warm:{worker}:{i}")
@@ -86,24 +89,40 @@ def _worker(app, seconds: float, worker: int, run: str, barrier, results) -> Non
             count += 1
         elapsed = time.perf_counter() - started
         db.session.remove()
-        db.engine.dispose()
-    results.put((count, elapsed))
+    return count, elapsed
 
 
-def measure(app, workers: int, seconds: float) -> float:
-    """Transfers per second with `workers` processes (forked from this one, sharing its app),
-    each committing one transfer at a time."""
-    ctx = mp.get_context("fork")
-    barrier = ctx.Barrier(workers)
-    results = ctx.Queue()
+def _process_worker(app, seconds, worker, run, barrier, results) -> None:
+    results.put(_transfers(app, seconds, worker, run, barrier, forked=True))
+
+
+def measure(app, workers: int, seconds: float, processes: bool = False) -> float:
+    """Transfers per second with `workers` concurrent workers (threads sharing the app and its
+    connection pool, or processes forked from this one), each committing one transfer at a time."""
     run = uuid.uuid4().hex[:8]
-    procs = [ctx.Process(target=_worker, args=(app, seconds, w, run, barrier, results))
-             for w in range(workers)]
-    for p in procs:
-        p.start()
-    counts = [results.get(timeout=seconds + 120) for _ in procs]
-    for p in procs:
-        p.join()
+    if processes:
+        ctx = mp.get_context("fork")
+        barrier = ctx.Barrier(workers)
+        results = ctx.Queue()
+        procs = [ctx.Process(target=_process_worker, args=(app, seconds, w, run, barrier, results))
+                 for w in range(workers)]
+        for p in procs:
+            p.start()
+        counts = [results.get(timeout=seconds + 120) for _ in procs]
+        for p in procs:
+            p.join()
+    else:
+        barrier = threading.Barrier(workers)
+        counts = [None] * workers
+
+        def run_thread(w):
+            counts[w] = _transfers(app, seconds, w, run, barrier, forked=False)
+
+        threads = [threading.Thread(target=run_thread, args=(w,)) for w in range(workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     return sum(c for c, _e in counts) / max(e for _c, e in counts)
 
 
@@ -141,6 +160,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each ledger run")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--processes", action="store_true",
+                        help="run concurrent workers as forked processes instead of threads")
     args = parser.parse_args()
 
     figures = {}
@@ -148,7 +169,7 @@ def main() -> int:
         sqlite_url = "sqlite:///" + os.path.join(tmp, "bench.sqlite3")
         app = _prepare(sqlite_url)
         for workers in (1, 8):
-            figures[("sqlite", workers)] = measure(app, workers, args.seconds)
+            figures[("sqlite", workers)] = measure(app, workers, args.seconds, args.processes)
             print(f"SQLite      {workers} worker(s): {figures[('sqlite', workers)]:8.0f} transfers/s", flush=True)
 
     pg = None
@@ -157,7 +178,7 @@ def main() -> int:
         pg_url = pg_url if pg_url.startswith("postgresql") else DEFAULT_PG
         app = _prepare(pg_url)
         for workers in (1, 8):
-            figures[("pg", workers)] = measure(app, workers, args.seconds)
+            figures[("pg", workers)] = measure(app, workers, args.seconds, args.processes)
             print(f"PostgreSQL  {workers} worker(s): {figures[('pg', workers)]:8.0f} transfers/s", flush=True)
         pg = pgbench_tps(pg_url, args.pgbench_seconds)
 
