@@ -162,3 +162,13 @@ def test_concurrent_wallet_to_escrow_moves_never_overdraw_a_wallet(app, postgres
     assert sum(service.escrow_balance(f"claim:{100 + n}") for n in range(4)) == 5000
     report = verify()
     assert report.ok, report.format()
+
+
+def test_32_threads_posting_one_wallet_funding_key_post_it_once(app, postgres_only):
+    fund_wallet(POSTER, 1)  # the accounts exist: the one-statement path
+    results = _race(app, lambda i: service.fund_wallet(
+        POSTER, 2500, channel="card", idempotency_key="wallet:same").id)
+    assert all(r[0] == "ok" for r in results), results
+    assert len({r[1] for r in results}) == 1
+    assert service.wallet_balance(POSTER) == 2501
+    assert verify().ok
