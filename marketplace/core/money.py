@@ -58,6 +58,17 @@ def parse_amount(value, field: str = "amount", *, minor: bool = False, allow_zer
     return result
 
 
+def check_minor_amount(value, field: str = "amount") -> int:
+    """An amount in minor units from a service caller or a JSON body: a positive int within limits."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(field, _l("The amount must be a whole number of minor units (分)."))
+    if value <= 0:
+        raise _bad(field, _l("The amount must be greater than zero."))
+    if value > MAX_AMOUNT:
+        raise _bad(field, _l("The amount is too large."))
+    return value
+
+
 def check_currency(currency: str, field: str = "currency") -> str:
     if currency not in SUPPORTED_CURRENCIES:
         raise _bad(field, _l("Unsupported currency."))

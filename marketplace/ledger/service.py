@@ -44,7 +44,12 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from ..core.db import utcnow
 from ..core.errors import Conflict, NotFound, ValidationFailed, WrongState
-from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES, fee_for, split_largest_remainder
+from ..core.money import (
+    SUPPORTED_CURRENCIES,
+    check_minor_amount,
+    fee_for,
+    split_largest_remainder,
+)
 from ..extensions import db
 from .models import OWNER_TYPES, Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction, Reversal
 
@@ -94,16 +99,6 @@ def fee_bps_for(category: str | None) -> int:
 
 def _bad(field: str, message) -> ValidationFailed:
     return ValidationFailed(errors={field: [message]})
-
-
-def _check_amount(value, field: str = "amount") -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(field, _l("The amount must be a whole number of minor units (分)."))
-    if value <= 0:
-        raise _bad(field, _l("The amount must be greater than zero."))
-    if value > MAX_AMOUNT:
-        raise _bad(field, _l("The amount is too large."))
-    return value
 
 
 def _check_currency(value, field: str = "currency") -> str:
@@ -533,7 +528,7 @@ def fund_escrow(ref: str, payer, amount: int, currency: str = "CNY", *, channel:
     """
     key = _check_key(idempotency_key)
     _check_ref(ref)
-    amount = _check_amount(amount)
+    amount = check_minor_amount(amount)
     currency = _check_currency(currency)
     channel = _check_choice(channel, FUNDING_CHANNELS, "channel")
     payer_kind, payer_id = owner_key(payer)
@@ -546,7 +541,7 @@ def fund_escrow(ref: str, payer, amount: int, currency: str = "CNY", *, channel:
         if hold_ref != ref and not hold_ref.startswith(ref + ":") or hold_ref in seen:
             raise _bad("holds", _l("Not a valid reference."))
         seen.add(hold_ref)
-        _check_amount(hold_amount, "holds")
+        check_minor_amount(hold_amount, "holds")
     if sum(a for _r, a in holds) != amount:
         raise _bad("amount", _l("The amounts held must add up to the amount funded."))
     request_hash = _fingerprint("fund_escrow", dict(
@@ -598,7 +593,7 @@ def fund_wallet(owner, amount: int, currency: str = "CNY", *, channel: str, idem
     """Credit a wallet with money received from outside: channel "card" (cash:stripe) or "bank"
     (cash:bank). `ref` names the business object (e.g. "payment:9"); default the wallet's code."""
     key = _check_key(idempotency_key)
-    amount = _check_amount(amount)
+    amount = check_minor_amount(amount)
     currency = _check_currency(currency)
     channel = _check_choice(channel, tuple(CASH_ACCOUNTS), "channel")
     wallet = _wallet_spec(owner, currency)
@@ -727,7 +722,7 @@ def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempoten
                                        or not 0 <= solver_percent <= 100):
         raise _bad("solver_percent", _l("The percentage must be a whole number from 0 to 100."))
     if solver_amount is not None and (isinstance(solver_amount, bool) or solver_amount != 0):
-        _check_amount(solver_amount)  # 0 is allowed: everything back to the payer
+        check_minor_amount(solver_amount)  # 0 is allowed: everything back to the payer
     to = _check_choice(to, REFUND_TARGETS, "to")
     bps = _check_fee_bps(fee_bps, category)
     request_hash = _fingerprint("split", dict(
@@ -771,7 +766,7 @@ def request_payout(owner, amount: int, currency: str = "CNY", *, payout_ref: str
     """Move `amount` from the owner's wallet to its payout account, held under `payout_ref`
     ("payout:45") until `complete_payout` or `fail_payout`. 422 on `amount` above the balance."""
     key = _check_key(idempotency_key)
-    amount = _check_amount(amount)
+    amount = check_minor_amount(amount)
     currency = _check_currency(currency)
     _check_ref(payout_ref, "payout_ref", max_length=120)
     kind, oid = owner_key(owner)

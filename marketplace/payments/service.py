@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 from ..core import audit
 from ..core.db import after_commit, lock_row, utcnow
 from ..core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, WrongState
-from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES, format_money
+from ..core.money import SUPPORTED_CURRENCIES, check_minor_amount, format_money
 from ..extensions import db
 from ..ledger import service as ledger
 from ..ledger.models import LedgerAccount, LedgerEntry
@@ -82,15 +82,7 @@ def _link(endpoint: str, **values) -> str | None:
         return None
 
 
-def check_amount(value, field: str = "amount") -> int:
-    """An amount in minor units from the API or a service caller: a positive int within limits."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(field, _l("The amount must be a whole number of minor units (分)."))
-    if value <= 0:
-        raise _bad(field, _l("The amount must be greater than zero."))
-    if value > MAX_AMOUNT:
-        raise _bad(field, _l("The amount is too large."))
-    return value
+check_amount = check_minor_amount
 
 
 def default_currency() -> str:
