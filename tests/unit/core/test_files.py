@@ -7,6 +7,7 @@ import os
 
 import pytest
 from flask import current_app
+from flask_babel import force_locale
 from werkzeug.datastructures import FileStorage
 
 from marketplace.core.errors import ValidationFailed
@@ -79,7 +80,7 @@ def test_store_upload_extension_comes_from_content_not_the_name():
     (FileStorage(stream=io.BytesIO(b""), filename="empty.pdf"), "The file is empty."),
 ])
 def test_missing_or_empty_upload_names_the_field(file, message):
-    with pytest.raises(ValidationFailed) as exc:
+    with force_locale("en"), pytest.raises(ValidationFailed) as exc:
         store_upload(file, field="licence")
     assert exc.value.errors == {"licence": [message]}
 
