@@ -45,6 +45,7 @@ MAX_NOTE = 20000
 
 AUTO_ACCEPT_TIMER = "milestone.auto_accept"
 AUTO_CONFIRM_TIMER = "claim.auto_confirm"
+CLAIM_EXPIRE_TIMER = "claim.expire"
 
 register_kind("contract.proposed", _l("You were awarded “%(task)s” for %(amount)s. Review and accept the contract."))
 register_kind("contract.accepted", _l("%(solver)s accepted the contract for “%(task)s”. Fund the first milestone."))
@@ -62,6 +63,7 @@ register_kind("claim.claimed", _l("%(solver)s claimed “%(task)s”."))
 register_kind("claim.done", _l("%(solver)s marked “%(task)s” done. Confirm it by %(until)s."))
 register_kind("claim.confirmed", _l("“%(task)s” was confirmed; %(amount)s was released to you."))
 register_kind("claim.auto_confirmed", _l("“%(task)s” was confirmed automatically; %(amount)s was released."))
+register_kind("claim.expired", _l("Nobody claimed “%(task)s” before its time window ended; it expired and the escrow was refunded."))
 register_kind("claim.abandoned", _l("%(solver)s gave up “%(task)s”; it is open for claims again."))
 register_kind("message.received", _l("%(sender)s sent you a message about “%(task)s”."))
 
@@ -651,6 +653,37 @@ def abandon_claim(actor, contract, reason: str = "", *, now=None) -> ClaimAbando
 
 
 # --- timers ---------------------------------------------------------------------------------------
+
+def on_task_published(task) -> None:
+    """A published claim expires, refunded, if nobody has claimed it when its time window ends."""
+    from ..jobs.service import schedule, subject_ref
+    if task.mode == "claim" and task.window_end is not None:
+        schedule(CLAIM_EXPIRE_TIMER, subject_ref("task", task.id), task.window_end)
+
+
+def expire_claim(subject_ref: str, now) -> None:
+    """Timer: the time window of an open claim ended and nobody holds it. The task expires and its
+    escrow goes back to the payer. A claimed (or reopened and claimed again) task is left alone."""
+    from ..jobs.service import parse_subject_ref
+    from ..tasks.funding import refund_task_escrow
+    from ..tasks.models import Task
+    from ..tasks.service import task_link
+    _name, task_id = parse_subject_ref(subject_ref)
+    task = lock_row(Task, task_id)
+    if task is None:
+        raise NotFound()
+    if task.mode != "claim" or task.status != "open" or task.claimant_id is not None:
+        raise WrongState("claim no longer open")
+    if task.window_end is not None and now < task.window_end:
+        raise WrongState("time window not over")
+    if task.escrow_funded:
+        refund_task_escrow(task)
+        task.escrow_funded = False
+        task.escrow_amount = 0
+    task.status = "expired"
+    task.updated_at = now
+    notify(_user(task.poster_id), "claim.expired", link=task_link(task), task=task.title)
+
 
 def auto_accept(subject_ref: str, now) -> None:
     """Timer: a delivery that got no answer within the review period is accepted."""
