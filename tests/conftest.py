@@ -150,3 +150,12 @@ def is_postgres(app):
 def postgres_only(app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL-only (runs in CI's PostgreSQL pass with DATABASE_URL set)")
+
+
+@pytest.fixture
+def chinese_default(app):
+    """The product's real default language (zh_CN) instead of the suite's English."""
+    before = app.config["BABEL_DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
+    yield
+    app.config["BABEL_DEFAULT_LOCALE"] = before

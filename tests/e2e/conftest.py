@@ -46,7 +46,7 @@ def live_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'e2e.sqlite3'}",
                      UPLOAD_DIR=str(tmp / "uploads"), WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=False,
-                     SERVER_NAME=None, TESTING=False)
+                     SERVER_NAME=None, TESTING=False, BABEL_DEFAULT_LOCALE="zh_CN")
     with app.app_context():
         db.create_all()
     port = _free_port()

@@ -137,3 +137,12 @@ def probe_rows() -> list[str]:
     return list(db.session.scalars(
         db.select(audit.AuditEntry.target_id).where(audit.AuditEntry.action == "probe.write")
         .order_by(audit.AuditEntry.id)))
+
+
+@pytest.fixture(autouse=True)
+def _chinese_default(chinese_default, probe_app):
+    """These tests check the product's default language, zh_CN, on both apps."""
+    before = probe_app.config["BABEL_DEFAULT_LOCALE"]
+    probe_app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
+    yield
+    probe_app.config["BABEL_DEFAULT_LOCALE"] = before
