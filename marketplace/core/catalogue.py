@@ -4,6 +4,7 @@ Stored values are the codes/slugs; names are translatable and rendered per local
 """
 from __future__ import annotations
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 FAMILIES = {
@@ -87,11 +88,17 @@ def category_name(slug: str | None) -> str:
     return str(entry[1]) if entry else (slug or "")
 
 
+# Choices keep lazy labels, so a form defined once at import renders in each request's language.
+
 def city_choices(blank: bool = True):
-    choices = [(code, str(name)) for code, name in CITIES.items()]
+    choices = list(CITIES.items())
     return ([("", "—")] if blank else []) + choices
 
 
+def _category_label(family: str, name) -> str:
+    return f"{FAMILIES[family]} · {name}"
+
+
 def category_choices(blank: bool = True):
-    choices = [(slug, f"{FAMILIES[fam]} · {name}") for slug, (fam, name) in CATEGORIES.items()]
+    choices = [(slug, LazyString(_category_label, fam, name)) for slug, (fam, name) in CATEGORIES.items()]
     return ([("", "—")] if blank else []) + choices

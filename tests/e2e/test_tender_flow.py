@@ -69,6 +69,7 @@ def test_tender_posted_bid_awarded_funded_by_bank_transfer_delivered_and_paid(br
     form.locator("input[name=budget_max]").fill("3000")
     deadline = (dt.datetime.now() + dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
     form.locator("input[name=bid_deadline]").fill(deadline)
+    poster.screenshot(path=str(screenshot_dir / "task-new.png"), full_page=True)
     form.locator("button[type=submit]").click()
     expect(poster).to_have_url(re.compile(r"/tasks/\d+$"))
     task_id = int(re.search(r"/tasks/(\d+)$", poster.url).group(1))
@@ -108,6 +109,9 @@ def test_tender_posted_bid_awarded_funded_by_bank_transfer_delivered_and_paid(br
     assert reference
 
     # The operator finds the transfer by its reference and confirms the exact amount.
+    operator.goto("/operator/")
+    expect(operator.locator("body")).to_contain_text(reference)
+    operator.screenshot(path=str(screenshot_dir / "operator-queue.png"), full_page=True)
     operator.goto(f"/operator/bank-transfers?reference={reference}")
     operator.locator("input[name=amount]").fill("2500.00")
     operator.locator("form button[type=submit]").last.click()
@@ -130,5 +134,6 @@ def test_tender_posted_bid_awarded_funded_by_bank_transfer_delivered_and_paid(br
     # 2,500.00 minus the 10% platform fee.
     solver.goto("/wallet")
     expect(solver.get_by_test_id("available")).to_contain_text("2,250.00")
+    solver.screenshot(path=str(screenshot_dir / "wallet.png"), full_page=True)
     solver.goto("/dashboard/")
     expect(solver.get_by_test_id("my-contracts")).to_contain_text("光纤光栅解调软件开发")
