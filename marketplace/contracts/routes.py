@@ -109,24 +109,11 @@ def fund(milestone_id):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _render_contract(contract, 422, fund_form=form, error_milestone=milestone.id)
-    target = _funding_page(funding)
-    if target:
-        return redirect(target, code=303)
-    if getattr(funding, "status", None) == "succeeded":
+    if funding.status == "succeeded":  # paid from the wallet
         flash(_("The milestone is funded."), "success")
-    elif getattr(funding, "reference", None):
-        flash(_("Transfer the amount with reference %(ref)s; the milestone is funded when an operator confirms receipt.",
-                ref=funding.reference), "info")
-    return _back(contract)
-
-
-def _funding_page(funding):
-    from ..core.templating import nav_url
-    for endpoint in ("payments.funding", "payments.funding_detail"):
-        href = nav_url(endpoint, funding_id=funding.id)
-        if href:
-            return href
-    return None
+        return _back(contract)
+    # Bank transfer details or Stripe's Payment Element.
+    return redirect(url_for("payments.funding_detail", funding_id=funding.id), code=303)
 
 
 @bp.post("/milestones/<int:milestone_id>/deliver")
