@@ -12,7 +12,7 @@ from . import service
 
 def serialize_bid(bid) -> dict:
     return {
-        "id": bid.id, "task_id": bid.task_id, "solver_id": bid.solver_id,
+        "id": bid.id, "task_id": bid.task_id, "solver_id": bid.solver_id, "org_id": bid.org_id,
         "amount": bid.amount, "currency": bid.currency, "days": bid.days,
         "proposal": bid.proposal, "status": bid.status,
         "created_at": iso(bid.created_at), "updated_at": iso(bid.updated_at),
@@ -51,13 +51,16 @@ def bid_input(data: dict) -> tuple[int, int, str]:
 
 
 @api_route("/tasks/<int:task_id>/bids", methods=["POST"], summary="Place a bid on a tender",
-           body={"amount": "integer!", "days": "integer!", "proposal": "string!", "files": "file"},
+           body={"amount": "integer!", "days": "integer!", "proposal": "string!", "files": "file",
+                 "org_id": "integer"},
            multipart=True, tags=["bids"], status=201)
 def place_bid(task_id):
     user = api_user()
     task = get_visible_task(user, task_id)
-    amount, days, proposal = bid_input(json_body())
-    bid = service.place_bid(user, task, amount, days, proposal, request.files.getlist("files"))
+    body = json_body()
+    amount, days, proposal = bid_input(body)
+    bid = service.place_bid(user, task, amount, days, proposal, request.files.getlist("files"),
+                            org_id=body.get("org_id"))
     return jsonify(serialize_bid(bid)), 201
 
 

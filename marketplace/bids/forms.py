@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, FormField, IntegerField, MultipleFileField, StringField, TextAreaField
+from wtforms import Form, FormField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields import FieldList
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -12,6 +12,12 @@ class BidForm(FlaskForm):
     days = IntegerField(_l("Days to deliver"), validators=[InputRequired(), NumberRange(min=1, max=3650)])
     proposal = TextAreaField(_l("Proposal"), validators=[InputRequired(), Length(max=20000)])
     files = MultipleFileField(_l("Attachments (PDF, images, ZIP, text; at most 10 MB each)"))
+    org_id = SelectField(_l("Bid as"), choices=[], validate_choice=False)
+
+    def offer_orgs(self, user) -> None:
+        """Let the solver bid for an organisation it owns or manages."""
+        from ..organisations.service import orgs_managed_by
+        self.org_id.choices = [("", _l("Myself"))] + [(str(o.id), o.name) for o in orgs_managed_by(user)]
 
 
 class RejectForm(FlaskForm):

@@ -30,6 +30,8 @@ class Bid(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     task_id = db.Column(db.Integer, db.ForeignKey("tasks.id"), nullable=False)
     solver_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    # A bid placed on behalf of an organisation the solver manages; the contract then pays it.
+    org_id = db.Column(db.Integer, db.ForeignKey("organisations.id"), nullable=True, index=True)
     amount = db.Column(db.BigInteger, nullable=False)
     currency = db.Column(db.String(3), nullable=False, default="CNY")
     days = db.Column(db.Integer, nullable=False)
@@ -42,6 +44,7 @@ class Bid(db.Model):
 
     task = db.relationship("Task", lazy="raise")
     solver = db.relationship("User", lazy="raise")
+    org = db.relationship("Organisation", lazy="raise")
     attachments = db.relationship("BidAttachment", back_populates="bid", lazy="raise",
                                   order_by="BidAttachment.id", cascade="all, delete-orphan")
 

@@ -25,6 +25,8 @@ def _render_task_bids(task, form=None, status=200):
     own = next((b for b in bids if b.solver_id == current_user.id and b.is_live), None)
     if form is None and not poster_side and own is None:
         form = BidForm()
+    if form is not None:
+        form.offer_orgs(current_user)
     return render_template("bids/task_bids.html", task=task, bids=bids, poster_side=poster_side,
                            own=own, form=form, reject_form=RejectForm(),
                            can_see_all=poster_side or policies.is_org_member(current_user, task)), status
@@ -51,7 +53,8 @@ def place(task_id):
         return _render_task_bids(task, form, 422)
     try:
         amount, days, proposal = _parse_bid_form(form)
-        service.place_bid(current_user, task, amount, days, proposal, request.files.getlist("files"))
+        service.place_bid(current_user, task, amount, days, proposal, request.files.getlist("files"),
+                          org_id=form.org_id.data or None)
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _render_task_bids(task, form, 422)

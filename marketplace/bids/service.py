@@ -103,8 +103,9 @@ def live_bid_of(task_id: int, solver_id: int) -> Bid | None:
     ).scalar_one_or_none()
 
 
-def place_bid(actor, task, amount, days, proposal, files=(), *, now=None) -> Bid:
-    """A solver's bid on an open tender; one live bid per solver and task."""
+def place_bid(actor, task, amount, days, proposal, files=(), *, org_id=None, now=None) -> Bid:
+    """A solver's bid on an open tender; one live bid per solver and task. With org_id the bid is
+    made for an organisation the solver owns or manages, and the contract pays that organisation."""
     from ..tasks.policies import require_view
     now = now or utcnow()
     require_view(actor, task)
@@ -112,12 +113,14 @@ def place_bid(actor, task, amount, days, proposal, files=(), *, now=None) -> Bid
         raise Forbidden(_l("You cannot bid on your own task."))
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
+    org = _bidding_org(actor, task, org_id, errors)
     if errors:
         raise ValidationFailed(errors=errors)
     if live_bid_of(task.id, actor.id) is not None:
         raise Conflict(_l("You already have a bid on this task; edit it instead."))
     stored = store_files(files)
-    bid = Bid(task_id=task.id, solver_id=actor.id, amount=amount, currency=task.currency,
+    bid = Bid(task_id=task.id, solver_id=actor.id, org_id=org.id if org else None, amount=amount,
+              currency=task.currency,
               days=days, proposal=proposal.strip(), status="submitted")
     for s in stored:
         bid.attachments.append(BidAttachment(path=s.path, name=s.name, size=s.size,
@@ -127,6 +130,25 @@ def place_bid(actor, task, amount, days, proposal, files=(), *, now=None) -> Bid
     notify(_poster(task), "bid.placed", link=task_link(task), solver=actor.display_name,
            task=task.title, amount=_money(amount, task.currency))
     return bid
+
+
+def _bidding_org(actor, task, org_id, errors: dict):
+    """The organisation a bid is made for (None: personally); records a field error on org_id."""
+    if org_id in (None, ""):
+        return None
+    from ..organisations.models import Organisation
+    from ..organisations.policies import can_act_for
+    try:
+        org = db.session.get(Organisation, int(org_id))
+    except (TypeError, ValueError):
+        org = None
+    if org is None or not can_act_for(actor, org):
+        errors["org_id"] = [_l("You can only bid for an organisation you own or manage.")]
+        return None
+    if task.org_id is not None and org.id == task.org_id:
+        errors["org_id"] = [_l("An organisation cannot bid on its own task.")]
+        return None
+    return org
 
 
 def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid:
@@ -219,7 +241,8 @@ def reject_other_bids(task, keep_bid_id: int | None, *, now=None) -> int:
 def bids_query(viewer, task):
     """The poster side (and members of the task's organisation) see every bid; anyone else only
     its own."""
-    query = (db.select(Bid).options(selectinload(Bid.solver), selectinload(Bid.attachments))
+    query = (db.select(Bid).options(selectinload(Bid.solver), selectinload(Bid.org),
+                                    selectinload(Bid.attachments))
              .where(Bid.task_id == task.id))
     if not (policies.acts_for_poster(viewer, task) or policies.is_org_member(viewer, task)
             or getattr(viewer, "is_operator", False)):

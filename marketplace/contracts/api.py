@@ -24,7 +24,8 @@ def serialize_contract(contract, viewer=None, *, deliveries: bool = True) -> dic
     task = contract.task if "task" not in _unloaded(contract) else service._task(contract)
     data = {
         "id": contract.id, "kind": contract.kind, "task_id": contract.task_id, "bid_id": contract.bid_id,
-        "poster_id": contract.poster_id, "solver_id": contract.solver_id, "status": contract.status,
+        "poster_id": contract.poster_id, "solver_id": contract.solver_id, "solver_org_id": contract.solver_org_id,
+        "status": contract.status,
         "amount": contract.amount, "currency": contract.currency, "days": contract.days,
         "created_at": iso(contract.created_at), "accepted_at": iso(contract.accepted_at),
         "completed_at": iso(contract.completed_at), "cancelled_at": iso(contract.cancelled_at),

@@ -46,6 +46,8 @@ class Contract(db.Model):
     poster_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     solver_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     org_id = db.Column(db.Integer, nullable=True, index=True)  # the task's organisation
+    # The organisation the solver bid for (its wallet is paid); none for a personal bid or a claim.
+    solver_org_id = db.Column(db.Integer, db.ForeignKey("organisations.id"), nullable=True, index=True)
     status = db.Column(db.String(16), nullable=False, default="proposed")
     amount = db.Column(db.BigInteger, nullable=False)
     currency = db.Column(db.String(3), nullable=False, default="CNY")

@@ -223,7 +223,8 @@ def award_bid(actor, bid, milestones=None, *, now=None) -> Contract:
     _set_status(Bid, bid, LIVE_BID_STATUSES, _l("This bid can no longer be awarded."),
                 status="accepted", decided_at=now)
     contract = Contract(kind="tender", task_id=task.id, bid_id=bid.id, poster_id=task.poster_id,
-                        solver_id=bid.solver_id, org_id=task.org_id, status="proposed",
+                        solver_id=bid.solver_id, solver_org_id=bid.org_id, org_id=task.org_id,
+                        status="proposed",
                         amount=bid.amount, currency=bid.currency, days=bid.days, created_at=now)
     for position, (title, amount) in enumerate(plan, 1):
         contract.milestones.append(Milestone(position=position, title=title, amount=amount,
@@ -395,7 +396,8 @@ def deliver_milestone(actor, milestone, note: str, files=(), *, now=None) -> Del
 
 def _release(milestone, contract, task, actor) -> None:
     from ..ledger import service as ledger
-    ledger.release(milestone_escrow_ref(milestone), _user(contract.solver_id),
+    payee = ("org", contract.solver_org_id) if contract.solver_org_id else _user(contract.solver_id)
+    ledger.release(milestone_escrow_ref(milestone), payee,
                    category=task.category, idempotency_key=f"release:milestone:{milestone.id}",
                    actor=actor)
 

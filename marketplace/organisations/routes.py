@@ -39,10 +39,13 @@ def new():
 @bp.get("/<int:org_id>")
 def show(org_id):
     org = service.get_org(org_id)
+    from ..payments.routes import KIND_LABELS
     from ..verification.service import org_verification
+    can_manage = policies.can_act_for(current_user, org)
     return render_template("organisations/show.html", org=org,
+                           wallet=service.org_wallet(org) if can_manage else None, kind_labels=KIND_LABELS,
                            role=policies.role_of(current_user, org),
-                           can_manage=policies.can_act_for(current_user, org),
+                           can_manage=can_manage,
                            member_count=service.member_count(org),
                            verification=org_verification(org), leave_form=ConfirmForm())
 

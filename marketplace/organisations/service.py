@@ -291,3 +291,10 @@ def leave(user, org) -> None:
 def me_orgs(user) -> dict:
     """ME_EXTENSIONS entry: the user's organisations and roles."""
     return {"orgs": [{"id": org.id, "name": org.name, "role": role} for org, role in orgs_for_user(user)]}
+
+
+def org_wallet(org, currency: str = "CNY", limit: int = 20) -> dict:
+    """The organisation's wallet (paid by contracts its members bid for): balances and recent lines."""
+    from ..ledger import service as ledger
+    return {**ledger.wallet_summary(org, currency),
+            "lines": ledger.wallet_lines(org, currency, limit=limit)}
