@@ -132,10 +132,9 @@ def _render_domain_error(exc):
     g.no_commit = True
     if api.is_api_request():
         return api.domain_problem(exc)
-    if request.method == "POST" and not isinstance(exc, ValidationFailed) or (
-            request.method == "POST" and isinstance(exc, ValidationFailed) and not exc.errors):
+    if request.method == "POST" and not exc.errors:
         # An action on a page (award, accept, claim, ...) that is no longer possible: say why on
-        # the page the user came from.
+        # the page the user came from. (Field errors belong on a re-shown form instead.)
         target = _safe_referrer()
         if target:
             flash(str(exc.message), "error")
