@@ -2,8 +2,6 @@
 bank transfer and 32 concurrent payout requests with one Idempotency-Key each move money once."""
 from __future__ import annotations
 
-import threading
-
 from marketplace.extensions import db
 from marketplace.ledger import service as ledger
 from marketplace.ledger.models import LedgerTransaction
@@ -13,30 +11,14 @@ from marketplace.payments.models import ExternalEvent, Funding, Payout
 from tests.factories import api_headers, make_operator, make_user
 from tests.factories_payments import event_payload, make_order, make_verified_user, signed_header, top_up
 from tests.integration.payments.test_card_and_webhooks import pay_in_browser, start_card_funding
+from tests.races import race_clients
 from tests.stripe_server import stripe_base, stripe_server  # noqa: F401
 
 THREADS = 32
 
 
 def _race(app, send):
-    """Run send(client, i) in THREADS threads with their own test clients, released together."""
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
-
-    def run(i):
-        client = app.test_client()
-        barrier.wait()
-        try:
-            results[i] = send(client, i)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
+    return race_clients(app, send, THREADS)
 
 
 def funding_transactions(funding_id: int) -> int:

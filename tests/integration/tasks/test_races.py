@@ -2,8 +2,6 @@
 publishes open the task once."""
 from __future__ import annotations
 
-import threading
-
 from marketplace.extensions import db
 from marketplace.ledger import service as ledger
 from marketplace.notifications.models import Notification
@@ -11,28 +9,13 @@ from marketplace.tasks.models import Task
 from tests.factories import api_headers, make_user
 from tests.factories_payments import top_up
 from tests.factories_tasks import make_task
+from tests.races import race_clients
 
 THREADS = 16
 
 
 def _race(app, send):
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
-
-    def run(i):
-        client = app.test_client()
-        barrier.wait()
-        try:
-            results[i] = send(client, i)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return results
+    return race_clients(app, send, THREADS)
 
 
 def test_concurrent_cancels_of_a_funded_claim_refund_once(app, client, postgres_only):
