@@ -469,6 +469,23 @@ def _locked_open_holds(escrow: LedgerAccount, hold_refs: list[str] | None) -> li
     ).scalars())
 
 
+def _open_hold(key: str, request_hash: str, hold_ref: str, *, kind: str = "escrow",
+               resolved=_l("This money has already been released or refunded.")):
+    """(first transaction, None, None) when this key was already used for this request; otherwise
+    (None, hold, account) with both locked and the hold still open. The key is checked again after
+    the locks, since a concurrent request may have just used it."""
+    existing = _replay(key, request_hash)
+    if existing is not None:
+        return existing, None, None
+    hold, account = _hold_for_resolution(hold_ref, kind)
+    existing = _replay(key, request_hash)
+    if existing is not None:
+        return existing, None, None
+    if not hold.is_open:
+        raise WrongState(resolved)
+    return None, hold, account
+
+
 def _hold_for_resolution(hold_ref: str, kind: str = "escrow") -> tuple[Hold, LedgerAccount]:
     """Find the hold, lock its account then the hold itself (the same order everywhere)."""
     account_id = db.session.execute(
@@ -621,15 +638,9 @@ def release(hold_ref: str, solver, *, idempotency_key: str, actor=None, category
     # The fee as asked for (not as configured now), so a retry after a fee change still matches.
     request_hash = _fingerprint("release", dict(hold=hold_ref, solver=[solver_kind, solver_id],
                                                 fee_bps=fee_bps, category=category))
-    existing = _replay(key, request_hash)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
     if existing is not None:
         return existing
-    hold, escrow = _hold_for_resolution(hold_ref)
-    existing = _replay(key, request_hash)
-    if existing is not None:
-        return existing
-    if not hold.is_open:
-        raise WrongState(_l("This money has already been released or refunded."))
     currency = hold.currency
     fee = fee_for(hold.amount, bps)
     solver_wallet, revenue = _account_ids(_wallet_spec(solver, currency), _revenue_spec(currency))
@@ -653,15 +664,9 @@ def refund(hold_ref: str, *, idempotency_key: str, actor=None, to: str = "wallet
     _check_ref(hold_ref, "hold", max_length=120)
     to = _check_choice(to, REFUND_TARGETS, "to")
     request_hash = _fingerprint("refund", dict(hold=hold_ref, to=to))
-    existing = _replay(key, request_hash)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
     if existing is not None:
         return existing
-    hold, escrow = _hold_for_resolution(hold_ref)
-    existing = _replay(key, request_hash)
-    if existing is not None:
-        return existing
-    if not hold.is_open:
-        raise WrongState(_l("This money has already been released or refunded."))
     target = _refund_target(hold, to, hold.currency)
     now = utcnow()
 
@@ -728,15 +733,9 @@ def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempoten
     request_hash = _fingerprint("split", dict(
         hold=hold_ref, solver=[solver_kind, solver_id], percent=solver_percent, amount=solver_amount,
         fee_bps=fee_bps, category=category, to=to))
-    existing = _replay(key, request_hash)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
     if existing is not None:
         return existing
-    hold, escrow = _hold_for_resolution(hold_ref)
-    existing = _replay(key, request_hash)
-    if existing is not None:
-        return existing
-    if not hold.is_open:
-        raise WrongState(_l("This money has already been released or refunded."))
     if solver_amount is not None:
         if solver_amount > hold.amount:
             raise _bad("amount", _l("The amount is more than the money held."))
@@ -812,15 +811,11 @@ def fail_payout(payout_ref: str, *, idempotency_key: str, actor=None) -> LedgerT
 
 
 def _resolve_payout(payout_ref, key, request_hash, actor, outcome, channel) -> LedgerTransaction:
-    existing = _replay(key, request_hash)
+    existing, hold, account = _open_hold(
+        key, request_hash, payout_ref, kind="payout",
+        resolved=_l("This payout has already been completed or failed."))
     if existing is not None:
         return existing
-    hold, account = _hold_for_resolution(payout_ref, kind="payout")
-    existing = _replay(key, request_hash)
-    if existing is not None:
-        return existing
-    if not hold.is_open:
-        raise WrongState(_l("This payout has already been completed or failed."))
     target = (hold.payer_account_id if outcome == "failed"
               else _account_ids(_cash_spec(channel, hold.currency))[0])
     now = utcnow()
