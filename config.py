@@ -61,6 +61,9 @@ class Config:
     CLAIM_CONFIRM_HOURS = _env_int("CLAIM_CONFIRM_HOURS", 48)
     SELECTION_DAYS = _env_int("SELECTION_DAYS", 7)
     MAX_REVISIONS = _env_int("MAX_REVISIONS", 3)
+    # Disputes: how long both sides may add evidence, and the operators' target for deciding.
+    EVIDENCE_DAYS = _env_int("EVIDENCE_DAYS", 7)
+    DISPUTE_SLA_HOURS = _env_int("DISPUTE_SLA_HOURS", 72)
     AWARD_WINDOW_DAYS = _env_int("AWARD_WINDOW_DAYS", 14)  # after the bid deadline, then expiry
 
     # Uploads

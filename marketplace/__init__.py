@@ -31,6 +31,7 @@ DOMAINS = (
     "tasks",
     "bids",
     "contracts",
+    "disputes",
     "dashboard",
     "jobs",
 )

@@ -1,0 +1,92 @@
+"""Who may see and act on a dispute.
+
+Parties (the poster, managers of the poster's organisation, the solver and managers of the
+solver's organisation) and operators see it; for everyone else it does not exist (404). Only
+operators decide, and never a dispute about themselves or their organisation.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..core.errors import Forbidden, NotFound
+from ..extensions import db
+
+
+def _authenticated(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def _task(dispute):
+    from ..tasks.models import Task
+    return db.session.get(Task, dispute.task_id)
+
+
+def _solver_org_id(dispute):
+    if dispute.contract_id is None:
+        return None
+    from ..contracts.models import Contract
+    contract = db.session.get(Contract, dispute.contract_id)
+    return contract.solver_org_id if contract is not None else None
+
+
+def is_poster_side(user, dispute) -> bool:
+    if not _authenticated(user):
+        return False
+    if user.id == dispute.poster_id:
+        return True
+    from ..tasks.policies import can_manage
+    return can_manage(user, _task(dispute))
+
+
+def is_solver_side(user, dispute) -> bool:
+    if not _authenticated(user):
+        return False
+    if user.id == dispute.solver_id:
+        return True
+    org_id = _solver_org_id(dispute)
+    if org_id is None:
+        return False
+    from ..tasks.policies import can_act_for_org, load_org
+    return can_act_for_org(user, load_org(org_id))
+
+
+def is_party(user, dispute) -> bool:
+    return is_poster_side(user, dispute) or is_solver_side(user, dispute)
+
+
+def can_view(user, dispute) -> bool:
+    if not _authenticated(user):
+        return False
+    return bool(getattr(user, "is_operator", False)) or is_party(user, dispute)
+
+
+def require_view(user, dispute) -> None:
+    if not can_view(user, dispute):
+        raise NotFound()
+
+
+def require_party(user, dispute) -> None:
+    require_view(user, dispute)
+    if not is_party(user, dispute):
+        raise Forbidden(_l("Only the parties of the dispute can do this."))
+
+
+def _org_ids_of(user) -> set[int]:
+    from ..organisations.models import Membership
+    return set(db.session.scalars(db.select(Membership.org_id).where(Membership.user_id == user.id)))
+
+
+def is_involved(user, dispute) -> bool:
+    """Separation of duties: the user is a party, or belongs to an organisation of either side."""
+    if user.id in (dispute.poster_id, dispute.solver_id, dispute.opened_by_id):
+        return True
+    orgs = {o for o in (_task(dispute).org_id, _solver_org_id(dispute)) if o is not None}
+    return bool(orgs & _org_ids_of(user)) if orgs else False
+
+
+def require_may_decide(user, dispute) -> None:
+    if not _authenticated(user) or not getattr(user, "is_operator", False):
+        raise NotFound()
+    if is_involved(user, dispute):
+        raise Forbidden(_l("You cannot decide a dispute about yourself or your organisation; "
+                           "another operator must decide it."))
