@@ -15,7 +15,15 @@ from ..core.errors import WrongState
 from ..extensions import db
 from ..jobs.models import Timer
 from ..jobs.service import cancel, schedule, subject_ref
-from . import service
+from .loading import (
+    AUTO_ACCEPT_TIMER,
+    AUTO_CONFIRM_TIMER,
+    _set_status,
+    _set_task_status,
+    _task,
+    milestones_of,
+)
+from .milestones import _complete_if_done
 from .models import Contract, Milestone
 
 # The milestone states a party may dispute, per contract kind.
@@ -24,7 +32,7 @@ FINAL = ("accepted", "refunded", "cancelled")
 
 
 def _timer_kind(contract) -> str:
-    return service.AUTO_CONFIRM_TIMER if contract.kind == "claim" else service.AUTO_ACCEPT_TIMER
+    return AUTO_CONFIRM_TIMER if contract.kind == "claim" else AUTO_ACCEPT_TIMER
 
 
 def check_disputable(milestone, contract) -> None:
@@ -113,16 +121,16 @@ def resolve(milestone, contract, solver_paid: bool, now) -> None:
     _unfreeze_contract(contract)
     if contract.status != "active":
         return
-    statuses = [m.status for m in service.milestones_of(contract)]
+    statuses = [m.status for m in milestones_of(contract)]
     if any(s not in FINAL for s in statuses):
         return
-    task = service._task(contract)
+    task = _task(contract)
     if all(s == "accepted" for s in statuses):
-        service._complete_if_done(contract, task, now)
+        _complete_if_done(contract, task, now)
         return
     if "accepted" in statuses:
-        service._set_status(Contract, contract, ("active",), status="completed", completed_at=now)
-        service._set_task_status(task, ("in_progress",), "completed")
+        _set_status(Contract, contract, ("active",), status="completed", completed_at=now)
+        _set_task_status(task, ("in_progress",), "completed")
     else:
-        service._set_status(Contract, contract, ("active",), status="cancelled", cancelled_at=now)
-        service._set_task_status(task, ("in_progress", "awarded"), "cancelled", cancelled_at=now)
+        _set_status(Contract, contract, ("active",), status="cancelled", cancelled_at=now)
+        _set_task_status(task, ("in_progress", "awarded"), "cancelled", cancelled_at=now)
