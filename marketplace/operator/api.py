@@ -68,3 +68,27 @@ def operator_unsuspend(user_id):
     user = service.get_user(user_id)
     form = json_form(SuspendForm)
     return jsonify(service.serialize_user(service.unsuspend_user(actor, user, form.reason.data)))
+
+
+@api_route("/operator/stats", summary="Supervisor statistics by mode, category, city and month",
+           query={"format": "string", "table": "string", "by": "string"}, operator=True, tags=["operator"],
+           description="JSON: every table by every dimension. ?format=csv&table=tasks|money|disputes|users"
+                       "&by=mode|category|city|month: one table as CSV.")
+def operator_stats():
+    from . import stats
+    from .stats_routes import csv_response
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise ValidationFailed(errors={"format": ["One of: json, csv."]})
+    if fmt == "csv":
+        name, dim = request.args.get("table", "tasks"), request.args.get("by", "month")
+        errors = {}
+        if name not in stats.TABLES:
+            errors["table"] = [f"One of: {', '.join(stats.TABLES)}."]
+        if dim not in stats.DIMENSIONS:
+            errors["by"] = [f"One of: {', '.join(stats.DIMENSIONS)}."]
+        if errors:
+            raise ValidationFailed(errors=errors)
+        return csv_response(name, dim)
+    return jsonify({"tables": stats.all_tables(), "dimensions": list(stats.DIMENSIONS),
+                    "columns": {name: list(spec["columns"]) for name, spec in stats.TABLES.items()}})
