@@ -301,8 +301,11 @@ def client_secret_for(actor, funding: Funding) -> str | None:
 
 
 def pending_bank_transfers(limit: int = 50) -> list[Funding]:
+    """Transfers waiting for an operator: not yet confirmed, or confirmed with another amount
+    (a mismatch stays until it is corrected, returned; see bank_transfers.py)."""
     return list(db.session.scalars(
-        db.select(Funding).where(Funding.method == "bank_transfer", Funding.status == "pending")
+        db.select(Funding).where(Funding.method == "bank_transfer",
+                                 Funding.status.in_(("pending", "mismatch")))
         .options(selectinload(Funding.payer))
         .order_by(Funding.created_at, Funding.id).limit(limit)))
 
@@ -339,7 +342,8 @@ def confirm_bank_transfer(operator, transfer_id: int, amount) -> Funding:
     funding.confirmed_by_id = operator.id
     if amount != funding.amount:
         funding.status = "mismatch"
-        funding.failure_message = (f"received {amount}, expected {funding.amount} {funding.currency}")
+        funding.failure_message = (f"received {amount / 100:.2f}, expected {funding.amount / 100:.2f} "
+                                   f"{funding.currency}")
         audit.record("payments.bank_transfer_mismatch", actor=operator, target=funding,
                      reference=funding.reference, expected=funding.amount, received=amount)
         notify(funding.payer, "payments.bank_transfer_mismatch", link=_funding_link(funding),
