@@ -46,6 +46,21 @@ def after_commit(fn, *args, **kwargs) -> None:
     _pending().append((fn, args, kwargs))
 
 
+def _pending_rollback() -> list:
+    if not has_app_context():
+        return []
+    if "_after_rollback" not in g:
+        g._after_rollback = []
+    return g._after_rollback
+
+
+def after_rollback(fn, *args, **kwargs) -> None:
+    """Run fn(*args, **kwargs) in a fresh unit of work, committed on its own, if the current unit
+    of work is rolled back (e.g. to keep a record of what a refused request tried). Dropped when
+    the unit of work commits."""
+    _pending_rollback().append((fn, args, kwargs))
+
+
 def commit() -> None:
     """Commit the unit of work and run its after-commit callbacks.
 
@@ -66,6 +81,7 @@ def commit() -> None:
         raise Conflict() from exc
     callbacks = list(_pending())
     _pending().clear()
+    _pending_rollback().clear()
     for fn, args, kwargs in callbacks:
         try:
             fn(*args, **kwargs)
@@ -76,6 +92,15 @@ def commit() -> None:
 def rollback() -> None:
     db.session.rollback()
     _pending().clear()
+    callbacks = list(_pending_rollback())
+    _pending_rollback().clear()
+    for fn, args, kwargs in callbacks:
+        try:
+            fn(*args, **kwargs)
+            db.session.commit()
+        except Exception:  # the record of a refused request must not turn it into a 500
+            db.session.rollback()
+            log.exception("after-rollback callback %r failed", fn)
 
 
 def is_postgres() -> bool:

@@ -65,3 +65,49 @@ def operator_resolve_report(report_id):
     report = service.resolve_report(operator, service.get_report(report_id),
                                     resolution=json_body().get("resolution"))
     return jsonify(serialize_report(report))
+
+
+def _serialize_rule(r: dict) -> dict:
+    from ..core.db import iso
+    return {**r, "label": str(r["label"]), "updated_at": iso(r["updated_at"])}
+
+
+@api_route("/operator/negative-list", summary="The negative list: rules, words, source and how many posts each blocked",
+           operator=True, tags=["operator", "moderation"])
+def operator_negative_list():
+    from . import negative_rules
+    return jsonify({"items": [_serialize_rule(r) for r in negative_rules.overview()]})
+
+
+@api_route("/operator/negative-list", methods=["POST"], summary="Add a negative-list rule or replace its words",
+           body={"name": "string!", "label": "string", "words": "array!", "reason": "string!"}, operator=True,
+           tags=["operator", "moderation"], status=201)
+def operator_set_negative_rule():
+    from . import negative_rules
+    body = json_body()
+    row = negative_rules.set_rule(api_user(), name=body.get("name"), label=body.get("label"),
+                                  words=body.get("words"), reason=body.get("reason"))
+    item = next(r for r in negative_rules.overview() if r["name"] == row.name)
+    return jsonify(_serialize_rule(item)), 201
+
+
+@api_route("/operator/negative-list/<name>/remove", methods=["POST"], summary="Switch a negative-list rule off",
+           body={"reason": "string!"}, operator=True, tags=["operator", "moderation"])
+def operator_remove_negative_rule(name):
+    from . import negative_rules
+    row = negative_rules.remove_rule(api_user(), name, json_body().get("reason"))
+    item = next(r for r in negative_rules.overview() if r["name"] == row.name)
+    return jsonify(_serialize_rule(item))
+
+
+@api_route("/operator/negative-list/<name>/hits", summary="What a negative-list rule blocked, newest first",
+           query={"limit": "integer", "cursor": "string"}, operator=True, tags=["operator", "moderation"])
+def operator_negative_rule_hits(name):
+    from ..api import encode_cursor, listing, page_params
+    from ..core.db import iso
+    from . import negative_rules
+    limit, cursor = page_params(default=50)
+    rows = negative_rules.hits(name, limit=limit + 1, before_id=(cursor or {}).get("before"))
+    next_cursor = encode_cursor({"before": rows[limit - 1].id}) if len(rows) > limit else None
+    return listing([{"id": h.id, "rule": h.rule, "word": h.word, "field": h.field, "user_id": h.user_id,
+                     "excerpt": h.excerpt, "at": iso(h.at)} for h in rows[:limit]], next_cursor)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import Optional
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 
 class ReportForm(FlaskForm):
@@ -19,3 +19,14 @@ class HideTaskForm(FlaskForm):
 
 class ResolveReportForm(FlaskForm):
     resolution = TextAreaField(_l("What was done"), render_kw={"maxlength": 2000})
+
+
+class NegativeRuleForm(FlaskForm):
+    name = StringField(_l("Rule key (e.g. pyramid_selling)"), validators=[InputRequired(), Length(max=40)])
+    label = StringField(_l("Name shown to posters"), validators=[Optional(), Length(max=100)])
+    words = TextAreaField(_l("Words, one per line"), validators=[InputRequired()])
+    reason = StringField(_l("Reason (for the audit log)"), validators=[InputRequired(), Length(max=1000)])
+
+
+class RemoveRuleForm(FlaskForm):
+    reason = StringField(_l("Reason (for the audit log)"), validators=[InputRequired(), Length(max=1000)])

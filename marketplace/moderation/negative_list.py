@@ -48,7 +48,7 @@ class Violation:
 
     @property
     def rule_name(self) -> str:
-        return str(RULE_NAMES.get(self.rule, self.rule))
+        return rule_label(self.rule)
 
 
 def normalise(text: str | None) -> str:
@@ -65,7 +65,8 @@ def _spaced(text: str) -> str:
     return " " + _SEPARATORS.sub(" ", text).strip() + " "
 
 
-def rules() -> dict[str, list[str]]:
+def configured_rules() -> dict[str, list[str]]:
+    """The rules from the configuration (defaults, NEGATIVE_LIST_RULES, NEGATIVE_LIST_EXTRA)."""
     configured = current_app.config.get("NEGATIVE_LIST_RULES")
     merged = {rule: list(words) for rule, words in (configured or DEFAULT_RULES).items()}
     extra = current_app.config.get("NEGATIVE_LIST_EXTRA", "") or ""
@@ -74,6 +75,29 @@ def rules() -> dict[str, list[str]]:
         if rule.strip() and words.strip():
             merged.setdefault(rule.strip(), []).extend(w.strip() for w in words.split("|") if w.strip())
     return merged
+
+
+def rules() -> dict[str, list[str]]:
+    """The rules in force: the configured ones, changed by the operators' rules in the database
+    (a rule of the same name replaces the configured words, a removed one switches it off)."""
+    from ..extensions import db
+    from .models import NegativeRule
+    merged = configured_rules()
+    for row in db.session.scalars(db.select(NegativeRule)):
+        if row.status == "removed":
+            merged.pop(row.name, None)
+        else:
+            merged[row.name] = list(row.words or [])
+    return merged
+
+
+def rule_label(rule: str) -> str:
+    if rule in RULE_NAMES:
+        return str(RULE_NAMES[rule])
+    from ..extensions import db
+    from .models import NegativeRule
+    label = db.session.scalar(db.select(NegativeRule.label).where(NegativeRule.name == rule))
+    return label or rule
 
 
 def banned_categories() -> set[str]:

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.policies import operator_required
 from ..extensions import db
 from ..tasks import service as tasks
 from . import service
@@ -71,3 +72,74 @@ def resolve_report_page(report_id):
     target = "operator.queue"
     from ..core.templating import nav_url
     return redirect(nav_url(target) or url_for("core.home"), code=303)
+
+
+# --- the negative list in the operator console -------------------------------------------------
+
+def _negative_list_page(form=None, remove_form=None, status=200):
+    from flask import render_template
+
+    from . import negative_rules
+    from .forms import NegativeRuleForm, RemoveRuleForm
+    return render_template("moderation/negative_list.html", rules=negative_rules.overview(),
+                           form=form or NegativeRuleForm(formdata=None),
+                           remove_form=remove_form or RemoveRuleForm(formdata=None)), status
+
+
+@bp.get("/operator/negative-list")
+@operator_required
+def negative_list():
+    return _negative_list_page()
+
+
+@bp.post("/operator/negative-list")
+@operator_required
+def set_negative_rule():
+    from ..core.errors import ValidationFailed
+    from ..core.forms import apply_errors
+    from . import negative_rules
+    from .forms import NegativeRuleForm
+    form = NegativeRuleForm()
+    if not form.validate_on_submit():
+        return _negative_list_page(form, status=422)
+    try:
+        negative_rules.set_rule(current_user, name=form.name.data, label=form.label.data, words=form.words.data,
+                                reason=form.reason.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _negative_list_page(form, status=422)
+    flash(_("The rule is saved and applies to new posts at once."), "success")
+    return redirect(url_for("moderation.negative_list"), code=303)
+
+
+@bp.post("/operator/negative-list/<name>/remove")
+@operator_required
+def remove_negative_rule(name):
+    from ..core.errors import ValidationFailed
+    from ..core.forms import apply_errors
+    from . import negative_rules
+    from .forms import RemoveRuleForm
+    form = RemoveRuleForm()
+    if not form.validate_on_submit():
+        return _negative_list_page(remove_form=form, status=422)
+    try:
+        negative_rules.remove_rule(current_user, name, form.reason.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _negative_list_page(remove_form=form, status=422)
+    flash(_("The rule is switched off."), "success")
+    return redirect(url_for("moderation.negative_list"), code=303)
+
+
+@bp.get("/operator/negative-list/<name>")
+@operator_required
+def negative_rule_hits(name):
+    from flask import render_template, request
+
+    from . import negative_rules
+    from .negative_list import rule_label
+    before = request.args.get("before", type=int)
+    rows = negative_rules.hits(name, limit=51, before_id=before)
+    next_url = url_for("moderation.negative_rule_hits", name=name, before=rows[49].id) if len(rows) > 50 else None
+    return render_template("moderation/negative_rule_hits.html", name=name, label=rule_label(name),
+                           hits=rows[:50], next_url=next_url)

@@ -22,12 +22,16 @@ def check_task_text(*, title: str | None = None, description: str | None = None,
                     category: str | None = None) -> None:
     """Refuse content on the negative list, naming the field and the rule that matched."""
     if category and category in banned_categories():
+        from .negative_rules import record_hit
+        record_hit("banned_category", category, "category", category)
         raise ValidationFailed(
             _l("This category is closed on Huizhong."),
             errors={"category": [_l("Not allowed on Huizhong: %(rule)s.", rule=RULE_NAMES["banned_category"])]})
     for field, text in (("title", title), ("description", description)):
         violation = find_violation(text)
         if violation:
+            from .negative_rules import record_hit
+            record_hit(violation.rule, violation.word, field, text)
             message = _l("Not allowed on Huizhong: %(rule)s (matched “%(word)s”).",
                          rule=violation.rule_name, word=violation.word)
             raise ValidationFailed(_l("The task breaks the negative list (rule: %(rule)s).",
