@@ -1,16 +1,19 @@
-"""Translated names of dispute statuses and subjects."""
+"""Translated names of dispute statuses (registered with core.statuses) and subjects."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-STATUS_LABELS = {"open": _l("Open"), "settled": _l("Settled"), "decided": _l("Decided"),
+from ..core.statuses import register, status_name
+
+STATUS_LABELS = {"open": _l("Dispute open"), "settled": _l("Settled"), "decided": _l("Decided"),
                  "withdrawn": _l("Withdrawn")}
 SUBJECT_LABELS = {"milestone": _l("Milestone"), "claim": _l("Claim"), "bounty": _l("Bounty outcome")}
 
+register("disputes", STATUS_LABELS)
+
 
 def status_label(status: str) -> str:
-    label = STATUS_LABELS.get(status)
-    return str(label) if label is not None else status
+    return status_name("disputes", status)
 
 
 def subject_label(subject: str) -> str:

@@ -18,7 +18,7 @@ LABELS = {
     "funding.started": _l("Funding started"),
     "delivery": _l("Delivered"),
     "revision": _l("Revision requested"),
-    "milestone.accepted": _l("Accepted and paid"),
+    "milestone.accepted": _l("Accepted and paid"),  # the milestones status label
     "message": _l("Message"),
     "timer.scheduled": _l("Timer started"),
     "timer.cancelled": _l("Timer stopped"),

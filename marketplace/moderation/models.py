@@ -1,7 +1,10 @@
 """User reports of content (a task or a user) for the operators' queue."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ..core.db import utcnow
+from ..core.statuses import register
 from ..extensions import db
 
 REPORT_STATUSES = ("open", "resolved")
@@ -70,3 +73,6 @@ class NegativeListHit(db.Model):
     at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     user = db.relationship("User", lazy="raise")
+
+
+register("negative_rules", {"active": _l("In force"), "removed": _l("Switched off")})
