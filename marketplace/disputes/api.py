@@ -33,7 +33,8 @@ def serialize_dispute(d, *, detail: bool = True) -> dict:
     if detail:
         data["evidence"] = [serialize_evidence(e) for e in service.evidence_of(d)]
         data["timeline"] = [{"at": iso(i["at"]), "kind": i["kind"], "label": str(i["label"]), "who": i["who"],
-                             "text": i["text"], "files": i["files"], "milestone": i["milestone"]}
+                             "text": str(i["text"]), "files": i["files"], "milestone": i["milestone"],
+                             "due": iso(i["due"])}
                             for i in timeline.build(d)]
     return data
 

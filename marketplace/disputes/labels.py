@@ -5,8 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.statuses import register, status_name
 
-STATUS_LABELS = {"open": _l("Dispute open"), "settled": _l("Settled"), "decided": _l("Decided"),
-                 "withdrawn": _l("Withdrawn")}
+STATUS_LABELS = {"open": _l("Dispute open"), "settled": _l("Settled by the parties"),
+                 "decided": _l("Decided by an operator"), "withdrawn": _l("Dispute withdrawn")}
 SUBJECT_LABELS = {"milestone": _l("Milestone"), "claim": _l("Claim"), "bounty": _l("Bounty outcome")}
 
 register("disputes", STATUS_LABELS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..core.statuses import status_name
 from ..extensions import db
 
 LABELS = {
@@ -30,15 +31,17 @@ LABELS = {
     "dispute.withdrawn": _l("Dispute withdrawn"),
 }
 
+METHODS = {"bank_transfer": _l("Corporate bank transfer"), "wallet": _l("Wallet balance"), "card": _l("Card")}
+
 TIMER_LABELS = {
     "milestone.auto_accept": _l("automatic acceptance"),
     "claim.auto_confirm": _l("automatic confirmation"),
 }
 
 
-def _item(at, kind, *, who=None, text="", files=(), milestone=None) -> dict:
+def _item(at, kind, *, who=None, text="", files=(), milestone=None, due=None) -> dict:
     return {"at": at, "kind": kind, "label": LABELS.get(kind, kind), "who": who, "text": text or "",
-            "files": list(files), "milestone": milestone}
+            "files": list(files), "milestone": milestone, "due": due}
 
 
 def _file(f) -> dict:
@@ -61,14 +64,15 @@ def build(dispute) -> list[dict]:
         titles = {m.id: m.title for m in milestones}
         for m in milestones:
             if m.funded_at:
-                items.append(_item(m.funded_at, "milestone.funded", text=m.title, milestone=m.title))
+                items.append(_item(m.funded_at, "milestone.funded", milestone=m.title))
             if m.accepted_at and m.id != dispute.milestone_id:
-                items.append(_item(m.accepted_at, "milestone.accepted", text=m.title, milestone=m.title))
+                items.append(_item(m.accepted_at, "milestone.accepted", milestone=m.title))
         ids = [str(m.id) for m in milestones]
         for f in db.session.scalars(db.select(Funding).where(Funding.subject_kind == "milestone",
                                                              Funding.subject_id.in_(ids))):
             items.append(_item(f.created_at, "funding.started", who=f.payer_user_id,
-                               text=f"{f.method} · {f.status}", milestone=titles.get(int(f.subject_id))))
+                               text=f"{METHODS.get(f.method, f.method)} · {status_name('fundings', f.status)}",
+                               milestone=titles.get(int(f.subject_id))))
         deliveries = db.session.scalars(
             db.select(Delivery).options(selectinload(Delivery.files))
             .where(Delivery.milestone_id.in_([m.id for m in milestones])).order_by(Delivery.id))
@@ -85,8 +89,7 @@ def build(dispute) -> list[dict]:
         for t in db.session.scalars(db.select(Timer).where(Timer.subject_ref.in_(refs),
                                                            Timer.kind.in_(tuple(TIMER_LABELS)))):
             name = str(TIMER_LABELS[t.kind])
-            items.append(_item(t.created_at, "timer.scheduled",
-                               text=f"{name} · {t.due_at:%Y-%m-%d %H:%M} UTC"))
+            items.append(_item(t.created_at, "timer.scheduled", text=name, due=t.due_at))
             if t.done_at and t.status in ("cancelled", "done"):
                 items.append(_item(t.done_at, f"timer.{t.status}", text=name))
     items.append(_item(dispute.opened_at, "dispute.opened", who=dispute.opened_by_id, text=dispute.reason))
