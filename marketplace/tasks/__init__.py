@@ -23,6 +23,9 @@ def init_app(app):
     from . import funding
     funding.register()
 
+    from .cli import tasks_cli
+    app.cli.add_command(tasks_cli)
+
     @app.context_processor
     def task_globals():
         return {"task_status_names": STATUS_NAMES}

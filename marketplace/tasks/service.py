@@ -32,7 +32,6 @@ from .models import (
     TaskAttachment,
     TaskInvite,
     TaskQuestion,
-    TaskTerm,
 )
 from .recommend import recommended_for, suggested_solvers  # noqa: F401  (part of this module's API)
 from .terms import index_terms
@@ -331,12 +330,10 @@ def _check_org(actor, org_id) -> None:
 # --- search index ------------------------------------------------------------------------------
 
 def reindex(task: Task) -> None:
-    """Rebuild the task's search terms (title, description, skills)."""
+    """Rebuild the task's search terms (title, description, skills); the term index (GIN on
+    PostgreSQL, FTS5 on SQLite) follows the column."""
+    task.search_terms = sorted(index_terms(task.title, task.description, " ".join(task.skills or [])))
     db.session.flush()
-    db.session.execute(db.delete(TaskTerm).where(TaskTerm.task_id == task.id))
-    terms = index_terms(task.title, task.description, " ".join(task.skills or []))
-    if terms:
-        db.session.execute(db.insert(TaskTerm), [{"task_id": task.id, "term": t} for t in sorted(terms)])
 
 
 # --- use cases ---------------------------------------------------------------------------------
