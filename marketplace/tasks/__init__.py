@@ -22,6 +22,8 @@ def init_app(app):
 
     from . import funding
     funding.register()
+    from . import references
+    references.init()
 
     from .cli import tasks_cli
     app.cli.add_command(tasks_cli)

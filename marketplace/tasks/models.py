@@ -158,7 +158,7 @@ class Task(db.Model):
     sort_deadline = db.Column(db.DateTime, nullable=True)
     sort_amount = db.Column(db.BigInteger, nullable=True)
     # CJK unigrams and bigrams and Latin words of title, description and skills (terms.py),
-    # written by tasks.service.reindex.
+    # written by tasks.posting.reindex.
     search_terms = db.Column(TermVector, nullable=True)
 
     poster = db.relationship("User", foreign_keys=[poster_id], lazy="raise")
