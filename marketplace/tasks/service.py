@@ -50,7 +50,7 @@ MODE_FIELDS = {
     "tender": ("budget_min", "budget_max", "bid_deadline"),
     "claim": ("price", "address", "district", "window_start", "window_end"),
     "bounty": ("prize_structure", "prizes", "unit_price", "max_pieces", "submission_deadline",
-               "selection_days", "eligibility"),
+               "selection_days", "eligibility", "criteria"),
 }
 ALL_FIELDS = COMMON_FIELDS + tuple(f for fields in MODE_FIELDS.values() for f in fields)
 # Fields that may still change once the task is open (and re-checked against the negative list).
@@ -67,6 +67,7 @@ RANKED_PRIZES_MAX = 10
 MAX_PIECES = 1_000
 SELECTION_DAYS_MAX = 60
 ATTACHMENTS_MAX = 10
+CRITERIA_MAX = 5_000
 
 # Other domains react to task events without this module importing them:
 #   on_published(fn)  fn(task) after a task opens (e.g. schedule its deadline timers)
@@ -312,9 +313,36 @@ def validate_fields(mode: str, values: dict, *, now: dt.datetime, future: bool =
             required=True, maximum=SELECTION_DAYS_MAX)
         clean["eligibility"] = _choice(errors, "eligibility", values.get("eligibility"), ELIGIBILITIES,
                                        default="anyone")
+        criteria = values.get("criteria") or ""
+        if not isinstance(criteria, str):
+            errors.setdefault("criteria", []).append(_l("Enter text."))
+            criteria = ""
+        elif len(criteria) > CRITERIA_MAX:
+            errors.setdefault("criteria", []).append(_l("At most %(max)s characters.", max=CRITERIA_MAX))
+        clean["criteria"] = criteria.strip() or None
+        _check_reward(errors, structure, clean, values.get("reward"))
     if errors:
         raise ValidationFailed(errors=errors)
     return clean
+
+
+def _check_reward(errors: dict, structure, clean: dict, reward) -> None:
+    """A bounty's stated reward (optional input) must be what its prizes add up to: the sum of
+    the prizes, or unit price × maximum pieces."""
+    if reward is None or reward == "":
+        return
+    if isinstance(reward, bool) or not isinstance(reward, int) or reward <= 0:
+        errors.setdefault("reward", []).append(_l("The amount must be a whole number of minor units (分)."))
+        return
+    if structure == "piece":
+        unit, count = clean.get("unit_price"), clean.get("max_pieces")
+        if unit and count and unit * count != reward:
+            errors.setdefault("max_pieces", []).append(
+                _l("The price per piece times the maximum number of pieces must equal the reward."))
+    elif structure in ("single", "ranked"):
+        prizes = clean.get("prizes") or []
+        if prizes and None not in prizes and sum(prizes) != reward:
+            errors.setdefault("prizes", []).append(_l("The prizes must add up to the reward."))
 
 
 def _check_org(actor, org_id) -> None:
@@ -343,11 +371,12 @@ def reindex(task: Task) -> None:
 
 def create_task(actor, mode: str, *, now: dt.datetime | None = None, **values) -> Task:
     """Create a draft. Raises ValidationFailed naming every bad field (nothing is written)."""
+    reward = values.pop("reward", None)  # a bounty's stated total, checked against its prizes
     unknown = set(values) - set(ALL_FIELDS)
     if unknown:
         raise TypeError(f"unknown task fields: {sorted(unknown)}")
     now = now or utcnow()
-    clean = validate_fields(mode, values, now=now)
+    clean = validate_fields(mode, {**values, "reward": reward}, now=now)
     _check_org(actor, clean["org_id"])
     task = Task(mode=mode, status="draft", poster_id=actor.id, created_at=now, updated_at=now, **clean)
     db.session.add(task)
@@ -362,6 +391,7 @@ def _current_values(task: Task) -> dict:
 def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) -> Task:
     """Edit a task. A draft may change anything (money fields only until it is funded); an open
     task only its title, description and skills, checked against the negative list again."""
+    reward = values.pop("reward", None)
     unknown = set(values) - set(ALL_FIELDS)
     if unknown:
         raise TypeError(f"unknown task fields: {sorted(unknown)}")
@@ -381,6 +411,7 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
                                               "for it is under way.")] for k in frozen})
     merged = _current_values(task)
     merged.update(values)
+    merged["reward"] = reward
     # A deadline that is not being changed may have passed on a draft; it is checked at publish.
     clean = validate_fields(task.mode, merged, now=now, future=False)
     past = _deadline_errors(task.mode, clean, now, only=set(changed))
