@@ -199,7 +199,7 @@ def receipt(public_id):
         from ..core.errors import NotFound
         raise NotFound()
     task = service.get_bounty(sub.task_id)
-    response = jsonify(receipts.signed_receipt(sub, task))
+    response = jsonify(receipts.signed_receipt(service.load_full(sub), task))
     response.headers["Content-Disposition"] = f'attachment; filename="receipt-{sub.sha256[:12]}.json"'
     return response
 

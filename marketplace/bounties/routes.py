@@ -115,7 +115,8 @@ def receipt_download(public_id):
     if not policies.is_author(current_user, sub):
         from ..core.errors import NotFound
         raise NotFound()
-    body = json.dumps(receipts.signed_receipt(sub, service.get_bounty(sub.task_id)), ensure_ascii=False, indent=2)
+    body = json.dumps(receipts.signed_receipt(service.load_full(sub), service.get_bounty(sub.task_id)),
+                      ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="receipt-{sub.sha256[:12]}.json"',
         "X-Content-Type-Options": "nosniff"})
