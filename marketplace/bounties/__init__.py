@@ -19,8 +19,9 @@ def init_app(app):
     tasks_service.on_cancel_check(service.refuse_cancel_with_entries)
     from .sections import task_section
     page_sections.register(task_section)
-    from ..operator.queue import register_section
     from flask_babel import lazy_gettext as _l
+
+    from ..operator.queue import register_section
     from .serializers import serialize_review
     register_section("bounty_reviews", title=_l("Bounties to review (no winners chosen)"),
                      loader=service.open_reviews, template="bounties/_queue_reviews.html",

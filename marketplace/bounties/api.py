@@ -12,7 +12,6 @@ from ..core.errors import ValidationFailed
 from ..extensions import db
 from . import policies, receipts, service
 from .serializers import (
-    serialize_receipt,
     serialize_result,
     serialize_review,
     serialize_submission,

@@ -442,7 +442,7 @@ def set_note(actor, sub: Submission, note) -> Submission:
 
 
 def set_shortlisted(actor, sub: Submission, on: bool) -> Submission:
-    task = _judgeable(actor, sub)
+    _judgeable(actor, sub)
     if on and sub.status not in CONTENDING_STATUSES:
         raise WrongState(_l("Only an entry under consideration can be shortlisted."))
     sub.shortlisted = bool(on)

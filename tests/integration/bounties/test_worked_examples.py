@@ -67,7 +67,7 @@ def test_piece_bounty_reaches_its_cap(app, client):
     task = post_bounty(client, poster, structure="piece", unit_price=1_000, max_pieces=2)
     entries = [enter(client, task) for _ in range(3)]
     headers = api_headers(poster)
-    for solver, body in entries[:2]:
+    for _solver, body in entries[:2]:
         r = client.post(f"/api/v1/submissions/{body['id']}/accept", headers=headers)
         assert r.status_code == 200, r.get_json()
         assert r.get_json()["status"] == "accepted"
