@@ -4,6 +4,8 @@ winners and prizes, piece acceptance, the submission and selection deadlines, op
 
 def init_app(app):
     from . import models  # noqa: F401
+    from .labels import register as register_labels
+    register_labels()
     from .routes import bp
     app.register_blueprint(bp)
     from ..jobs.service import register_handler
