@@ -651,9 +651,15 @@ def ask_question(asker, task: Task, text: str, *, now: dt.datetime | None = None
     return question
 
 
+def _is_id(value) -> bool:
+    from ..core.inputs import MAX_ID, is_ascii_int  # core helper; kept local to this small edit
+    return (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID) or (
+        isinstance(value, str) and is_ascii_int(value) and 1 <= int(value[:20]) <= MAX_ID)
+
+
 def answer_question(actor, task: Task, question_id, answer: str, *, now: dt.datetime | None = None) -> TaskQuestion:
     policies.require_manage(actor, task)
-    question = db.session.get(TaskQuestion, question_id) if str(question_id).isdigit() else None
+    question = db.session.get(TaskQuestion, question_id) if _is_id(question_id) else None
     if question is None or question.task_id != task.id:
         raise NotFound()
     question.answer = _text("answer", answer)
