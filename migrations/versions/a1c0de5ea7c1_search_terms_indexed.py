@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 revision = 'a1c0de5ea7c1'
-down_revision = 'cec3401becb3'  # after the bounties migration (one head)
+down_revision = 'cec3401becb3'
 branch_labels = None
 depends_on = None
 
