@@ -12,7 +12,9 @@ def init_app(app):
     register_queue_section()
     app.jinja_env.globals["disputes_sla_state"] = sla_state
     app.jinja_env.globals["disputes_age_hours"] = age_hours
-    from .labels import status_label, subject_label
+    from ..core import references
+    from .labels import describe_disputes, status_label, subject_label
+    references.register("dispute", describe_disputes)
     app.jinja_env.globals["dispute_status_label"] = status_label
     app.jinja_env.globals["dispute_subject_label"] = subject_label
     from .service import disputes_of_contract

@@ -19,3 +19,18 @@ def status_label(status: str) -> str:
 def subject_label(subject: str) -> str:
     label = SUBJECT_LABELS.get(subject)
     return str(label) if label is not None else subject
+
+
+def describe_disputes(ids: list[str]) -> dict:
+    """"dispute:<id>" in words and a link, for ledger lines and queue items (one query)."""
+    from ..core.references import Described
+    from ..extensions import db
+    from ..tasks.models import Task
+    from .models import Dispute
+    numbers = [int(i) for i in ids if i.isascii() and i.isdigit()]
+    if not numbers:
+        return {}
+    rows = db.session.execute(db.select(Dispute.id, Task.title).join(Task, Task.id == Dispute.task_id)
+                              .where(Dispute.id.in_(numbers))).all()
+    return {str(d_id): Described(str(_l("Dispute #%(id)s about “%(task)s”", id=d_id, task=title)),
+                                 f"/disputes/{d_id}") for d_id, title in rows}

@@ -232,3 +232,12 @@ def test_signals_carry_the_agreed_arguments():
     assert seen[1]["poster_id"] == poster.id and seen[1]["solver_id"] == solver.id
     assert seen[1]["subject"] == "milestone" and seen[1]["subject_id"] == milestone.id
     assert seen[1]["amount"] == 60_000
+
+
+def test_a_dispute_reference_reads_as_words_and_a_link():
+    from marketplace.core.references import describe
+    poster, solver, task, contract, milestone = delivered_milestone(100_000)
+    dispute = service.open_dispute(solver, milestone_id=milestone.id, amount=100_000, reason="Unpaid")
+    commit()
+    described = describe(f"dispute:{dispute.id}")
+    assert described.link == f"/disputes/{dispute.id}" and task.title in described.text
