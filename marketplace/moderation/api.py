@@ -88,7 +88,8 @@ def operator_set_negative_rule():
 
 
 @api_route("/operator/negative-list/<name>/remove", methods=["POST"], summary="Switch a negative-list rule off",
-           body={"reason": "string!"}, operator=True, tags=["operator", "moderation"])
+           description="404 for a rule that is not in force; then the reason is required (422).",
+           body={"reason": "string"}, operator=True, tags=["operator", "moderation"])
 def operator_remove_negative_rule(name):
     from . import negative_rules
     row = negative_rules.remove_rule(api_user(), name, json_body().get("reason"))

@@ -142,9 +142,9 @@ def set_rule(actor, *, name, words, reason, label=None) -> NegativeRule:
 def remove_rule(actor, name: str, reason) -> NegativeRule:
     """Switch a rule off (a configured rule stays off until set again)."""
     _require_operator(actor)
-    reason_text = _reason(reason)
     if name not in rules():
         raise NotFound()
+    reason_text = _reason(reason)
     row = db.session.scalar(db.select(NegativeRule).where(NegativeRule.name == name).with_for_update())
     if row is None:
         row = NegativeRule(name=name, label=rule_label(name), words=[])
@@ -155,8 +155,18 @@ def remove_rule(actor, name: str, reason) -> NegativeRule:
     return row
 
 
+def is_known(rule: str) -> bool:
+    """A rule configured, set by an operator, or the closed-category rule."""
+    if rule == "banned_category" or rule in configured_rules():
+        return True
+    return db.session.scalar(db.select(NegativeRule.id).where(NegativeRule.name == rule)) is not None
+
+
 def hits(rule: str, *, limit: int = 50, before_id: int | None = None) -> list[NegativeListHit]:
+    """What a rule blocked, newest first; NotFound for a rule that never existed."""
     from sqlalchemy.orm import selectinload
+    if not is_known(rule):
+        raise NotFound()
     query = db.select(NegativeListHit).options(selectinload(NegativeListHit.user)).where(NegativeListHit.rule == rule)
     if before_id:
         query = query.where(NegativeListHit.id < before_id)

@@ -52,8 +52,11 @@ def test_open_evidence_and_decide_through_the_api(client):
     assert _post(client, f"/api/v1/operator/disputes/{d['id']}/decision", solver,
                  {"solver_share_bps": 10000, "reason": "Mine"}).status_code == 403
     r = _post(client, f"/api/v1/operator/disputes/{d['id']}/decision", operator,
-              {"solver_share_bps": "lots", "reason": ""})
+              {"solver_share_bps": 10_001, "reason": ""})
     assert r.status_code == 422 and set(r.json["errors"]) == {"solver_share_bps", "reason"}
+    r = _post(client, f"/api/v1/operator/disputes/{d['id']}/decision", operator,
+              {"solver_share_bps": "lots", "reason": "x"})
+    assert r.status_code == 422 and "solver_share_bps" in r.json["errors"]
     r = _post(client, f"/api/v1/operator/disputes/{d['id']}/decision", operator,
               {"solver_share_bps": 3700, "reason": "Part of the work matches the brief."})
     assert r.status_code == 200, r.json
