@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..accounts.policies import ensure_not_blocklisted
 from ..bids import policies as bid_policies
 from ..bids.models import LIVE_STATUSES as LIVE_BID_STATUSES
 from ..bids.models import Bid
@@ -28,6 +29,7 @@ from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, Wrong
 from ..core.money import MAX_AMOUNT, format_money
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from . import events
 from .models import (
     DELIVERABLE_STATUSES,
     HELD_STATUSES,
@@ -445,6 +447,8 @@ def _complete_if_done(contract, task, now) -> None:
     _set_task_status(task, ("in_progress",), "completed")
     for uid in (contract.poster_id, contract.solver_id):
         notify(_user(uid), "contract.completed", link=contract_link(contract), task=task.title)
+    signal = events.claim_confirmed if contract.kind == "claim" else events.contract_completed
+    signal.send(Contract, contract=contract, task=task, amount=contract.amount)
 
 
 def request_revision(actor, milestone, reason: str, *, now=None) -> Milestone:
@@ -566,6 +570,8 @@ def _finish_cancel(contract, task, milestones, now, actor) -> None:
         _set_task_status(task, ("in_progress", "awarded"), "cancelled", cancelled_at=now)
     for uid in (contract.poster_id, contract.solver_id):
         notify(_user(uid), "contract.cancelled", link=contract_link(contract), task=task.title)
+    events.contract_cancelled.send(Contract, contract=contract, task=task,
+                                   refunded=any(m.status == "refunded" for m in milestones))
 
 
 # --- claims ---------------------------------------------------------------------------------------
@@ -579,6 +585,7 @@ def claim_task(actor, task, *, now=None) -> Contract:
     require_view(actor, task)
     if task.mode != "claim":
         raise WrongState(_l("Only life-service tasks can be claimed."))
+    ensure_not_blocklisted(actor)
     if bid_policies.acts_for_poster(actor, task):
         raise Forbidden(_l("You cannot claim your own task."))
     if not is_verified(actor):
@@ -651,6 +658,7 @@ def abandon_claim(actor, contract, reason: str = "", *, now=None) -> ClaimAbando
     db.session.flush()
     notify(_user(task.poster_id), "claim.abandoned", link=contract_link(contract),
            solver=actor.display_name, task=task.title)
+    events.claim_abandoned.send(Contract, contract=contract, task=task, abandonment=row)
     return row
 
 

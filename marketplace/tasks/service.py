@@ -15,6 +15,7 @@ from collections.abc import Callable
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.policies import ensure_not_blocklisted
 from ..core.catalogue import CATEGORIES, CITIES, city_of
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
@@ -346,6 +347,7 @@ def create_task(actor, mode: str, *, now: dt.datetime | None = None, **values) -
     unknown = set(values) - set(ALL_FIELDS)
     if unknown:
         raise TypeError(f"unknown task fields: {sorted(unknown)}")
+    ensure_not_blocklisted(actor)
     now = now or utcnow()
     clean = validate_fields(mode, values, now=now)
     _check_org(actor, clean["org_id"])
@@ -466,6 +468,7 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     """Open a draft. A tender opens at once; a claim or bounty only once its escrow is funded
     (409 otherwise). Posters who are not verified may not publish above UNVERIFIED_PUBLISH_LIMIT."""
     policies.require_manage(actor, task)
+    ensure_not_blocklisted(actor)
     now = now or utcnow()
     task = get_task(task.id, lock=True)
     if task.status != "draft":
