@@ -11,9 +11,12 @@ PORT ?= 5000
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt | $(BIN)/activate
+# `make install` sets up a development checkout: what production runs (requirements.txt) plus the
+# test and lint tools (requirements-dev.txt includes requirements.txt). Production installs only
+# requirements.txt.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -61,8 +64,10 @@ screenshots: compile-translations
 ci:
 	.ci/run
 
+# Style (ruff) and the dependency order between domains (import-linter, contracts in .importlinter).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache screenshots-tmp

@@ -19,6 +19,12 @@ def nav_url(endpoint: str, **values) -> str | None:
         return None
 
 
+def icon(name: str, label: str | None = None, cls: str = "") -> Markup:
+    """The inline SVG icon `name` from templates/_icons.html (a global, so no import is needed)."""
+    module = current_app.jinja_env.get_template("_icons.html").module
+    return Markup(module.icon(name, label=label, cls=cls))
+
+
 def init_templating(app):
     app.jinja_env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency)
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
@@ -26,6 +32,7 @@ def init_templating(app):
     app.jinja_env.filters["city"] = city_name
     app.jinja_env.filters["category"] = category_name
     app.jinja_env.globals["nav_url"] = nav_url
+    app.jinja_env.globals["icon"] = icon
 
     @app.context_processor
     def globals_():

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from marketplace.core.money import fee_for, split_largest_remainder
-from marketplace.ledger.service import _fingerprint, _parse_fee_overrides, fee_bps_for
+from marketplace.ledger.fees import _parse_fee_overrides, fee_bps_for
+from marketplace.ledger.posting import _fingerprint
 
 
 @pytest.fixture

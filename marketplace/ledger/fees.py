@@ -1,0 +1,31 @@
+"""Platform fees: the fee in basis points for a task category."""
+from __future__ import annotations
+
+from flask import current_app
+
+
+def _parse_fee_overrides(text: str) -> dict[str, int]:
+    overrides: dict[str, int] = {}
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        slug, sep, bps = part.partition("=")
+        if not sep or not slug.strip() or not bps.strip().isdigit() or int(bps) > 10000:
+            raise ValueError(f"PLATFORM_FEE_BPS_BY_CATEGORY: bad item {part!r} (want slug=bps)")
+        overrides[slug.strip()] = int(bps)
+    return overrides
+
+
+def fee_bps_for(category: str | None) -> int:
+    """The platform fee in basis points for a task category (PLATFORM_FEE_BPS_BY_CATEGORY
+    "slug=bps,..." overrides PLATFORM_FEE_BPS, default 1000 = 10%)."""
+    config = current_app.config
+    if category:
+        overrides = _parse_fee_overrides(config.get("PLATFORM_FEE_BPS_BY_CATEGORY", ""))
+        if category in overrides:
+            return overrides[category]
+    bps = int(config.get("PLATFORM_FEE_BPS", 1000))
+    if not 0 <= bps <= 10000:
+        raise ValueError("PLATFORM_FEE_BPS must be within 0..10000")
+    return bps
