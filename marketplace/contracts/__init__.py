@@ -23,3 +23,5 @@ def init_app(app):
     tasks_service.on_published(service.on_task_published)
     from .sections import task_section
     page_sections.register(task_section)
+    from . import references
+    references.init()
