@@ -20,6 +20,7 @@ from wtforms.widgets import TextInput
 
 from ..core.catalogue import category_choices, city_choices
 from ..core.errors import ValidationFailed
+from ..core.inputs import parse_id
 from ..core.money import format_plain, parse_amount
 from .service import COMMON_FIELDS, MODE_FIELDS
 
@@ -158,8 +159,8 @@ class OrgField(SelectField):
         self.data = None
         if valuelist and not _blank(valuelist[0]):
             try:
-                self.data = int(valuelist[0])
-            except (TypeError, ValueError):
+                self.data = parse_id(valuelist[0], self.name)
+            except ValidationFailed:
                 raise ValueError(_l("Choose an organisation.")) from None
 
 
