@@ -121,8 +121,10 @@ def test_verification_lists_an_individual_and_the_expert_sets_availability(clien
                    json={"available": False, "headline": "Fluid dynamics", "fields": ["rd_challenge"]})
     assert r.status_code == 200 and r.json["available"] is False and r.json["headline"] == "Fluid dynamics"
     assert _names(client, available="false") == {"Dr Wang"}
-    r = client.put("/api/v1/me/expert", headers=api_headers(user), json={"available": "no", "fields": ["x"]})
-    assert r.status_code == 422 and set(r.json["errors"]) == {"available", "fields"}
+    r = client.put("/api/v1/me/expert", headers=api_headers(user), json={"available": "no"})
+    assert r.status_code == 422 and set(r.json["errors"]) == {"available"}
+    r = client.put("/api/v1/me/expert", headers=api_headers(user), json={"fields": ["x"], "city": "atlantis"})
+    assert r.status_code == 422 and set(r.json["errors"]) == {"fields", "city"}
     # The page form works too.
     login(client, user)
     r = client.post("/experts/me", data={"headline": "CFD and more", "skills": "CFD, OpenFOAM", "city": "wuhan",

@@ -109,9 +109,11 @@ def test_one_review_per_side_and_one_reply_by_the_reviewee(client):
 def test_bad_scores_are_named_and_strangers_get_404(client):
     poster, solver = make_user(), make_solver()
     contract = complete_contract(poster, solver)
-    r = _review(client, poster, contract, rating=6, quality="good", timeliness=None)
+    r = _review(client, poster, contract, quality="good", timeliness=None)
     assert r.status_code == 422
-    assert set(r.json["errors"]) == {"rating", "quality", "timeliness"}
+    assert set(r.json["errors"]) == {"quality", "timeliness"}
+    r = _review(client, poster, contract, rating=6, communication=0)
+    assert r.status_code == 422 and set(r.json["errors"]) == {"rating", "communication"}
     assert _review(client, make_user(), contract).status_code == 404
     assert client.get(f"/api/v1/contracts/{contract.id}/reviews", headers=api_headers(make_user())).status_code == 404
 
