@@ -31,6 +31,7 @@ DOMAINS = (
     "tasks",
     "bids",
     "contracts",
+    "bounties",
     "dashboard",
     "jobs",
 )
@@ -58,6 +59,8 @@ def create_app(config_class=None, **overrides) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
+    from .core.inputs import register_converters
+    register_converters(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -153,7 +156,8 @@ def _safe_referrer():
     parts = urlsplit(ref)
     if parts.netloc and parts.netloc != request.host:
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    from .core.inputs import safe_next
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def _register_error_handlers(app: Flask) -> None:

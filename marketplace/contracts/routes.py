@@ -71,13 +71,13 @@ def _back(contract):
     return redirect(url_for("contracts.detail", contract_id=contract.id), code=303)
 
 
-@bp.get("/contracts/<int:contract_id>")
+@bp.get("/contracts/<id:contract_id>")
 @login_required
 def detail(contract_id):
     return _render_contract(_contract(contract_id))
 
 
-@bp.post("/contracts/<int:contract_id>/accept")
+@bp.post("/contracts/<id:contract_id>/accept")
 @login_required
 def accept(contract_id):
     contract = _contract(contract_id)
@@ -86,7 +86,7 @@ def accept(contract_id):
     return _back(contract)
 
 
-@bp.post("/contracts/<int:contract_id>/cancel")
+@bp.post("/contracts/<id:contract_id>/cancel")
 @login_required
 def cancel(contract_id):
     contract = _contract(contract_id)
@@ -98,7 +98,7 @@ def cancel(contract_id):
     return _back(contract)
 
 
-@bp.post("/contracts/<int:contract_id>/abandon")
+@bp.post("/contracts/<id:contract_id>/abandon")
 @login_required
 def abandon(contract_id):
     contract = _contract(contract_id)
@@ -110,7 +110,7 @@ def abandon(contract_id):
     return _back(contract)
 
 
-@bp.post("/milestones/<int:milestone_id>/fund")
+@bp.post("/milestones/<id:milestone_id>/fund")
 @login_required
 def fund(milestone_id):
     milestone, contract = _milestone(milestone_id)
@@ -129,7 +129,7 @@ def fund(milestone_id):
     return redirect(url_for("payments.funding_detail", funding_id=funding.id), code=303)
 
 
-@bp.post("/milestones/<int:milestone_id>/deliver")
+@bp.post("/milestones/<id:milestone_id>/deliver")
 @login_required
 def deliver(milestone_id):
     milestone, contract = _milestone(milestone_id)
@@ -145,7 +145,7 @@ def deliver(milestone_id):
     return _back(contract)
 
 
-@bp.post("/milestones/<int:milestone_id>/accept")
+@bp.post("/milestones/<id:milestone_id>/accept")
 @login_required
 def accept_milestone(milestone_id):
     milestone, contract = _milestone(milestone_id)
@@ -154,7 +154,7 @@ def accept_milestone(milestone_id):
     return _back(contract)
 
 
-@bp.post("/milestones/<int:milestone_id>/request-revision")
+@bp.post("/milestones/<id:milestone_id>/request-revision")
 @login_required
 def request_revision(milestone_id):
     milestone, contract = _milestone(milestone_id)
@@ -170,7 +170,7 @@ def request_revision(milestone_id):
     return _back(contract)
 
 
-@bp.post("/tasks/<int:task_id>/claim")
+@bp.post("/tasks/<id:task_id>/claim")
 @login_required
 def claim(task_id):
     task = get_visible_task(current_user, task_id)
@@ -179,7 +179,7 @@ def claim(task_id):
     return _back(contract)
 
 
-@bp.route("/tasks/<int:task_id>/messages/<int:solver_id>", methods=["GET", "POST"])
+@bp.route("/tasks/<id:task_id>/messages/<id:solver_id>", methods=["GET", "POST"])
 @login_required
 def messages(task_id, solver_id):
     task = get_visible_task(current_user, task_id)

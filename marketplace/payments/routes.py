@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from ..accounts.policies import operator_required
 from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
+from ..core.inputs import arg_id
 from ..extensions import db
 from . import bank_transfers, fundables, service
 from .api import bank_details
@@ -37,7 +38,7 @@ KIND_LABELS = {
 
 
 def _wallet_page(payout_form=None, account_form=None, status=200):
-    data = service.wallet(current_user, limit=50, before_id=request.args.get("before", type=int))
+    data = service.wallet(current_user, limit=50, before_id=arg_id("before"))
     lines = data["lines"]
     next_url = url_for("payments.wallet", before=lines[-1].id) if len(lines) == 50 else None
     return render_template(
@@ -115,7 +116,7 @@ def fund(kind, subject_id):
     return redirect(url_for("payments.funding_detail", funding_id=funding.id), code=303)
 
 
-@bp.get("/fundings/<int:funding_id>")
+@bp.get("/fundings/<id:funding_id>")
 @login_required
 def funding_detail(funding_id):
     funding = service.get_funding(current_user, funding_id)
@@ -164,7 +165,7 @@ def _transfer_page(funding, form=None, *, correct_form=None, return_form=None, a
         subject_link=service.subject_link(funding)), status
 
 
-@bp.route("/operator/bank-transfers/<int:transfer_id>", methods=["GET", "POST"])
+@bp.route("/operator/bank-transfers/<id:transfer_id>", methods=["GET", "POST"])
 @operator_required
 def confirm_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
@@ -191,7 +192,7 @@ def confirm_bank_transfer(transfer_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/bank-transfers/<int:transfer_id>/correct")
+@bp.post("/operator/bank-transfers/<id:transfer_id>/correct")
 @operator_required
 def correct_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
@@ -212,7 +213,7 @@ def correct_bank_transfer(transfer_id):
     return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
 
 
-@bp.post("/operator/bank-transfers/<int:transfer_id>/return")
+@bp.post("/operator/bank-transfers/<id:transfer_id>/return")
 @operator_required
 def return_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
@@ -224,7 +225,7 @@ def return_bank_transfer(transfer_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/bank-transfers/<int:transfer_id>/ask")
+@bp.post("/operator/bank-transfers/<id:transfer_id>/ask")
 @operator_required
 def ask_about_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
@@ -236,7 +237,7 @@ def ask_about_bank_transfer(transfer_id):
     return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
 
 
-@bp.route("/operator/payouts/<int:payout_id>", methods=["GET"])
+@bp.route("/operator/payouts/<id:payout_id>", methods=["GET"])
 @operator_required
 def payout_detail(payout_id):
     return _payout_page(payout_id)
@@ -252,7 +253,7 @@ def _payout_page(payout_id, approve_form=None, reject_form=None, status=200):
         available=service.available_balance(payout.user, payout.currency)), status
 
 
-@bp.post("/operator/payouts/<int:payout_id>/approve")
+@bp.post("/operator/payouts/<id:payout_id>/approve")
 @operator_required
 def approve_payout(payout_id):
     form = ApprovePayoutForm()
@@ -270,7 +271,7 @@ def approve_payout(payout_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/payouts/<int:payout_id>/reject")
+@bp.post("/operator/payouts/<id:payout_id>/reject")
 @operator_required
 def reject_payout(payout_id):
     form = RejectPayoutForm()
@@ -285,7 +286,7 @@ def reject_payout(payout_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/fundings/<int:funding_id>/review")
+@bp.post("/operator/fundings/<id:funding_id>/review")
 @operator_required
 def review_flag(funding_id):
     form = ReviewFlagForm()

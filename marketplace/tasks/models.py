@@ -107,6 +107,7 @@ class Task(db.Model):
     submission_deadline = db.Column(db.DateTime, nullable=True)
     selection_days = db.Column(db.Integer, nullable=True)
     eligibility = db.Column(db.String(10), nullable=True)
+    criteria = db.Column(db.Text, nullable=True)  # how entries are judged (shown to solvers)
 
     # Derived on every write (see _derive_listing): the amount and deadline lists sort and
     # filter on, whatever the mode.

@@ -153,7 +153,7 @@ def new_household():
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.route("/<int:task_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:task_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -179,7 +179,7 @@ def edit(task_id):
     return _form_page(form, task)
 
 
-@bp.get("/<int:task_id>")
+@bp.get("/<id:task_id>")
 def show(task_id):
     user = current_user if current_user.is_authenticated else None
     task = service.get_visible_task(user, task_id)
@@ -222,7 +222,7 @@ def _payment_context(task) -> dict:
             "payer_wallet": states.payer_wallet(TaskFundable(task).payer, task.currency)}
 
 
-@bp.post("/<int:task_id>/publish")
+@bp.post("/<id:task_id>/publish")
 @login_required
 def publish(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -239,7 +239,7 @@ def publish(task_id):
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/<int:task_id>/cancel")
+@bp.post("/<id:task_id>/cancel")
 @login_required
 def cancel(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -248,7 +248,7 @@ def cancel(task_id):
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/<int:task_id>/funding")
+@bp.post("/<id:task_id>/funding")
 @login_required
 def fund(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -269,7 +269,7 @@ def fund(task_id):
     return redirect(target or url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/<int:task_id>/invites")
+@bp.post("/<id:task_id>/invites")
 @login_required
 def invite(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -281,7 +281,7 @@ def invite(task_id):
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/<int:task_id>/questions")
+@bp.post("/<id:task_id>/questions")
 @login_required
 def ask(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -291,7 +291,7 @@ def ask(task_id):
     return redirect(url_for("tasks.show", task_id=task.id, _anchor="questions"), code=303)
 
 
-@bp.post("/<int:task_id>/questions/<int:question_id>/answer")
+@bp.post("/<id:task_id>/questions/<id:question_id>/answer")
 @login_required
 def answer(task_id, question_id):
     task = service.get_visible_task(current_user, task_id)
@@ -301,7 +301,7 @@ def answer(task_id, question_id):
     return redirect(url_for("tasks.show", task_id=task.id, _anchor="questions"), code=303)
 
 
-@bp.post("/<int:task_id>/attachments/<public_id>/delete")
+@bp.post("/<id:task_id>/attachments/<public_id>/delete")
 @login_required
 def delete_attachment(task_id, public_id):
     task = service.get_visible_task(current_user, task_id)
