@@ -2,7 +2,7 @@
 sort keys with one partial index per sort of open tasks, kept term counts; task_terms dropped
 
 Revision ID: a1c0de5ea7c1
-Revises: 670379169994
+Revises: cec3401becb3
 Create Date: 2026-11-30 00:45:00
 
 The terms of existing tasks are recomputed from their text with the same tokenizer
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 revision = 'a1c0de5ea7c1'
-down_revision = '670379169994'
+down_revision = 'cec3401becb3'
 branch_labels = None
 depends_on = None
 

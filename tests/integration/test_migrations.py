@@ -81,7 +81,7 @@ def _task_terms_migration(url: str, tmp_path, engine_options: dict | None = None
                      SQLALCHEMY_ENGINE_OPTIONS=engine_options or {})
     with app.app_context():
         try:
-            flask_migrate.upgrade(revision="670379169994")
+            flask_migrate.upgrade(revision="cec3401becb3")
             with db.engine.begin() as conn:
                 conn.execute(text(
                     "INSERT INTO users (id, email, password_hash, display_name, account_type, role, skills, bio, "
@@ -101,7 +101,7 @@ def _task_terms_migration(url: str, tmp_path, engine_options: dict | None = None
                 found[q] = [t.id for t in rows]
             listed = db.session.execute(text("SELECT listed_at, sort_amount FROM tasks WHERE id = 7")).one()
             db.session.rollback()
-            flask_migrate.downgrade(revision="670379169994")
+            flask_migrate.downgrade(revision="cec3401becb3")
             with db.engine.connect() as conn:
                 old_terms = set(conn.execute(text("SELECT term FROM task_terms WHERE task_id = 7")).scalars())
             flask_migrate.downgrade(revision="base")
