@@ -3,7 +3,7 @@
 Also the PostgreSQL trigger that keeps credit_records append-only (marketplace/reputation/ddl.py).
 
 Revision ID: cc1743ba0ad8
-Revises: cec3401becb3
+Revises: b3c1a2e4f5d6
 Create Date: 2026-11-30 00:26:25.604408
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'cc1743ba0ad8'
-down_revision = 'cec3401becb3'
+down_revision = 'b3c1a2e4f5d6'
 branch_labels = None
 depends_on = None
 

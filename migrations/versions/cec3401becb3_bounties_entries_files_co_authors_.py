@@ -1,7 +1,7 @@
 """bounties: entries, files, co-authors, reviews; tasks.criteria
 
 Revision ID: cec3401becb3
-Revises: a1c0de5ea7c1
+Revises: 670379169994
 Create Date: 2026-11-30 00:26:22.754099
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'cec3401becb3'
-down_revision = 'a1c0de5ea7c1'
+down_revision = '670379169994'
 branch_labels = None
 depends_on = None
 
