@@ -9,7 +9,7 @@ from ..core.db import utcnow
 from ..core.errors import ValidationFailed, WrongState
 from ..extensions import db
 from . import policies
-from .models import Task, TaskTerm
+from .models import Task
 from .terms import index_terms
 from .validation import (
     ALL_FIELDS,
@@ -22,12 +22,10 @@ from .validation import (
 
 
 def reindex(task: Task) -> None:
-    """Rebuild the task's search terms (title, description, skills)."""
+    """Rebuild the task's search terms (title, description, skills); the term index (GIN on
+    PostgreSQL, FTS5 on SQLite) follows the column."""
+    task.search_terms = sorted(index_terms(task.title, task.description, " ".join(task.skills or [])))
     db.session.flush()
-    db.session.execute(db.delete(TaskTerm).where(TaskTerm.task_id == task.id))
-    terms = index_terms(task.title, task.description, " ".join(task.skills or []))
-    if terms:
-        db.session.execute(db.insert(TaskTerm), [{"task_id": task.id, "term": t} for t in sorted(terms)])
 
 
 # --- use cases ---------------------------------------------------------------------------------
