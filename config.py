@@ -71,6 +71,7 @@ class Config:
     AVATAR_MAX_BYTES = _env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
     LICENCE_MAX_BYTES = _env_int("LICENCE_MAX_BYTES", 5 * 1024 * 1024)
     ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    SUBMISSION_MAX_BYTES = _env_int("SUBMISSION_MAX_BYTES", 20 * 1024 * 1024)  # each file of a bounty entry
 
     # Rate limits
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
