@@ -33,6 +33,7 @@ DOMAINS = (
     "contracts",
     "bounties",
     "disputes",
+    "reputation",
     "dashboard",
     "jobs",
 )
