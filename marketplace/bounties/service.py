@@ -584,7 +584,9 @@ def accept_piece(actor, sub: Submission, *, now: dt.datetime | None = None) -> S
     if sub.status not in CONTENDING_STATUSES:
         raise WrongState(_l("This entry was already decided."))
     base = f"{escrow_ref(task)}:piece:"
-    open_pieces = sorted((h for h in ledger.escrow_holds(escrow_ref(task)) if h.is_open and h.ref.startswith(base)),
+    # A piece frozen by an open dispute (jobs.freeze, see disputes.py) is not spent meanwhile.
+    open_pieces = sorted((h for h in ledger.escrow_holds(escrow_ref(task))
+                          if h.is_open and h.ref.startswith(base) and not jobs.is_frozen(h.ref)),
                          key=lambda h: int(h.ref[len(base):].split(":")[0]))
     if not open_pieces:
         raise WrongState(_l("All pieces of this bounty are already paid."))
@@ -597,7 +599,9 @@ def accept_piece(actor, sub: Submission, *, now: dt.datetime | None = None) -> S
     sub.paid_amount = _pay(task, sub, hold.ref, actor, key=f"bounty:accept:{hold.ref}")
     _close_escrow_amount(task)
     _notify_authors(sub, "bounty.piece_accepted", task, prize=format_money(sub.paid_amount, task.currency))
-    if len(open_pieces) == 1:  # the cap is reached: nothing is left to pay
+    frozen_left = any(h.is_open and h.ref.startswith(base) and jobs.is_frozen(h.ref)
+                      for h in ledger.escrow_holds(escrow_ref(task)))
+    if len(open_pieces) == 1 and not frozen_left:  # the cap is reached: nothing is left to pay
         transitions.move(task, "awarded", expected=(task.status,))
         jobs.cancel(DEADLINE_TIMER, _ref(task))
         jobs.cancel(SELECTION_TIMER, _ref(task))

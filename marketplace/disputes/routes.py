@@ -58,13 +58,22 @@ def _render_case(dispute, status=200, **forms):
 @bp.route("/disputes/new", methods=["GET", "POST"])
 @login_required
 def new():
-    milestone_id, contract_id = _id_arg("milestone_id"), _id_arg("contract_id")
-    if (milestone_id is None) == (contract_id is None):
+    milestone_id, contract_id, task_id = _id_arg("milestone_id"), _id_arg("contract_id"), _id_arg("task_id")
+    if sum(x is not None for x in (milestone_id, contract_id, task_id)) != 1:
         raise NotFound()
-    subject = service._find_subject(milestone_id=milestone_id, contract_id=contract_id)
-    from ..contracts import service as contracts
-    if not contracts.is_party(current_user, subject.contract):
-        raise NotFound()
+    try:
+        subject = service._find_subject(milestone_id=milestone_id, contract_id=contract_id, task_id=task_id)
+    except ValidationFailed:
+        raise NotFound() from None
+    if subject.kind == "bounty":
+        from ..bounties import disputes as bounty_disputes
+        if bounty_disputes.disputed_entry(subject.task, current_user.id) is None:
+            raise NotFound()
+        subject.held = subject.task.unit_price or 0
+    else:
+        from ..contracts import service as contracts
+        if not contracts.is_party(current_user, subject.contract):
+            raise NotFound()
     form = OpenDisputeForm()
     if request.method == "GET":
         form.amount.data = format_plain(subject.held)
@@ -73,7 +82,7 @@ def new():
         try:
             amount = parse_amount(form.amount.data)
             dispute = service.open_dispute(current_user, reason=form.reason.data, amount=amount,
-                                           milestone_id=milestone_id, contract_id=contract_id)
+                                           milestone_id=milestone_id, contract_id=contract_id, task_id=task_id)
         except ValidationFailed as exc:
             apply_errors(form, exc)
             status = 422

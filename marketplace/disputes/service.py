@@ -170,7 +170,13 @@ def _find_subject(milestone_id=None, contract_id=None, task_id=None) -> _Subject
         if contract.kind != "claim":
             raise _bad("contract_id", _l("Only a claim is disputed as a whole; name the milestone of a tender."))
         return _contract_subject(contracts.milestones_of(contract)[0], contract)
-    raise _bad("task_id", _l("Bounty outcomes cannot be disputed yet."))
+    from ..tasks.models import Task
+    task = db.session.get(Task, value)
+    if task is None:
+        raise NotFound()
+    if task.mode != "bounty":
+        raise _bad("task_id", _l("Name a bounty; a tender's milestone or a claim is named by its own id."))
+    return _Subject("bounty", task.id, task, task.poster_id, None, 0, task.currency, "")
 
 
 # --- open ---------------------------------------------------------------------------------------
@@ -193,6 +199,8 @@ def open_dispute(actor, *, reason, amount, milestone_id=None, contract_id=None, 
     except ValidationFailed as exc:
         errors.update(exc.errors)
         subject = None
+    if subject is not None and subject.kind == "bounty":
+        return _open_bounty_dispute(actor, subject, reason, amount, errors, now)
     if subject is not None and not contracts.is_party(actor, subject.contract):
         raise NotFound()
     if subject is not None and not errors.get("amount") and amount > subject.held:
@@ -215,6 +223,42 @@ def open_dispute(actor, *, reason, amount, milestone_id=None, contract_id=None, 
     other = subject.poster_id if actor.id == subject.solver_id else subject.solver_id
     notify(_user(other), "dispute.opened", link=dispute_link(dispute), who=actor.display_name,
            task=subject.task.title, reason=reason[:200])
+    events.send(events.dispute_opened, dispute)
+    return dispute
+
+
+def _open_bounty_dispute(actor, subject, reason, amount, errors, now) -> Dispute:
+    """The submitter of a rejected entry of a piece bounty disputes the rejection: the bounty's
+    timers and one piece of its reward are frozen until the dispute ends."""
+    from ..bounties import disputes as bounty_disputes
+    from ..tasks.policies import can_view
+    task = subject.task
+    entry = bounty_disputes.disputed_entry(task, actor.id)
+    if entry is None and not can_view(actor, task):
+        raise NotFound()
+    if errors:
+        raise ValidationFailed(errors=errors)
+    from ..core.db import lock_row
+    from ..tasks.models import Task
+    task = lock_row(Task, task.id)  # serialises with the bounty's own timers and accepts
+    bounty_disputes.check_disputable(task, entry, now)
+    if open_dispute_of("bounty", task.id) is not None:
+        raise WrongState(_l("A dispute about this is already open."))
+    dispute = Dispute(subject="bounty", subject_id=task.id, task_id=task.id, poster_id=task.poster_id,
+                      solver_id=actor.id, opened_by_id=actor.id, reason=reason, amount=amount, held=0,
+                      currency=task.currency, hold_ref="-", status="open", opened_at=now,
+                      evidence_until=now + dt.timedelta(days=evidence_days()), prior_status=entry.status)
+    db.session.add(dispute)
+    db.session.flush()
+    hold_ref, held = bounty_disputes.freeze(task, f"dispute:{dispute.id}", now)
+    if amount > held:
+        raise ValidationFailed(errors={"amount": [
+            _l("The amount in question cannot be more than the money held (%(held)s).",
+               held=format_money(held, task.currency))]})
+    dispute.hold_ref, dispute.held = hold_ref, held
+    db.session.flush()
+    notify(_user(task.poster_id), "dispute.opened", link=dispute_link(dispute), who=actor.display_name,
+           task=task.title, reason=reason[:200])
     events.send(events.dispute_opened, dispute)
     return dispute
 
@@ -279,6 +323,8 @@ def _move_money(dispute, bps: int, actor) -> tuple[int, int]:
     from ..contracts import disputes as contract_disputes
     from ..contracts import service as contracts
     from ..payments import service as payments
+    if dispute.subject == "bounty":
+        return _move_bounty_money(dispute, bps, actor)
     milestone = contracts.load_milestone(dispute.milestone_id)
     contract = contracts.contract_of(milestone)
     subject = _contract_subject(milestone, contract)
@@ -286,6 +332,20 @@ def _move_money(dispute, bps: int, actor) -> tuple[int, int]:
     payments.split(dispute.hold_ref, subject.payee, solver_amount=solver_part,
                    idempotency_key=f"dispute:{dispute.id}", actor=actor, category=subject.task.category)
     contract_disputes.resolve(milestone, contract, solver_part > 0, utcnow())
+    return solver_part, payer_part
+
+
+def _move_bounty_money(dispute, bps: int, actor) -> tuple[int, int]:
+    from ..bounties import disputes as bounty_disputes
+    from ..payments import service as payments
+    task = _task(dispute)
+    entry = bounty_disputes.disputed_entry(task, dispute.solver_id)
+    solver_part, payer_part = split_largest_remainder(dispute.held, [bps, 10000 - bps])
+    now = utcnow()
+    bounty_disputes.thaw(task, dispute.hold_ref, now)
+    payments.split(dispute.hold_ref, _user(dispute.solver_id), solver_amount=solver_part,
+                   idempotency_key=f"dispute:{dispute.id}", actor=actor, category=task.category)
+    bounty_disputes.resolve(task, entry, dispute.hold_ref, solver_part, now)
     return solver_part, payer_part
 
 
@@ -365,6 +425,12 @@ def withdraw(actor, dispute, *, now=None) -> Dispute:
     if actor.id != dispute.opened_by_id:
         raise Forbidden(_l("Only the party who opened the dispute can withdraw it."))
     _close(dispute, "withdrawn", now)
+    if dispute.subject == "bounty":
+        from ..bounties import disputes as bounty_disputes
+        bounty_disputes.thaw(_task(dispute), dispute.hold_ref, now)
+        notify(_user(dispute.poster_id), "dispute.withdrawn", link=dispute_link(dispute), who=actor.display_name,
+               task=_task(dispute).title)
+        return dispute
     milestone = contracts.load_milestone(dispute.milestone_id)
     contract_disputes.resume(milestone, contracts.contract_of(milestone), dispute.prior_status,
                              dispute.frozen_timer, dispute.frozen_seconds, now)

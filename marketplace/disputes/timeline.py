@@ -24,6 +24,8 @@ LABELS = {
     "timer.scheduled": _l("Timer started"),
     "timer.cancelled": _l("Timer stopped"),
     "timer.done": _l("Timer ran"),
+    "submission": _l("Entry submitted"),
+    "entry.rejected": _l("Entry rejected"),
     "dispute.opened": _l("Dispute opened"),
     "evidence": _l("Evidence"),
     "dispute.settled": _l("Settled by the parties"),
@@ -36,6 +38,8 @@ METHODS = {"bank_transfer": _l("Corporate bank transfer"), "wallet": _l("Wallet 
 TIMER_LABELS = {
     "milestone.auto_accept": _l("automatic acceptance"),
     "claim.auto_confirm": _l("automatic confirmation"),
+    "bounty.deadline": _l("submission deadline"),
+    "bounty.selection_end": _l("end of the selection window"),
 }
 
 
@@ -92,6 +96,8 @@ def build(dispute) -> list[dict]:
             items.append(_item(t.created_at, "timer.scheduled", text=name, due=t.due_at))
             if t.done_at and t.status in ("cancelled", "done"):
                 items.append(_item(t.done_at, f"timer.{t.status}", text=name))
+    if dispute.subject == "bounty":
+        items.extend(_bounty_items(dispute))
     items.append(_item(dispute.opened_at, "dispute.opened", who=dispute.opened_by_id, text=dispute.reason))
     for e in db.session.scalars(db.select(Evidence).options(selectinload(Evidence.files))
                                 .where(Evidence.dispute_id == dispute.id).order_by(Evidence.id)):
@@ -106,3 +112,31 @@ def build(dispute) -> list[dict]:
         items.append(_item(dispute.closed_at, f"dispute.{dispute.status}", who=who, text=text))
     # Stable order: by time, then by the order the rows were read (sorted is stable).
     return sorted(items, key=lambda i: i["at"])
+
+
+def _timer_items(refs) -> list[dict]:
+    from ..jobs.models import Timer
+    items = []
+    for t in db.session.scalars(db.select(Timer).where(Timer.subject_ref.in_(refs),
+                                                       Timer.kind.in_(tuple(TIMER_LABELS)))):
+        name = str(TIMER_LABELS[t.kind])
+        items.append(_item(t.created_at, "timer.scheduled", text=name, due=t.due_at))
+        if t.done_at and t.status in ("cancelled", "done"):
+            items.append(_item(t.done_at, f"timer.{t.status}", text=name))
+    return items
+
+
+def _bounty_items(dispute) -> list[dict]:
+    """The solver's entries of the bounty and how they were judged, and the bounty's timers."""
+    from ..bounties.models import Submission
+    items = []
+    for sub in db.session.scalars(db.select(Submission).options(selectinload(Submission.files))
+                                  .where(Submission.task_id == dispute.task_id,
+                                         Submission.solver_id == dispute.solver_id).order_by(Submission.id)):
+        items.append(_item(sub.received_at, "submission", who=sub.solver_id, text=sub.text,
+                           files=[{"id": f.public_id, "name": f.name, "size": f.size, "sha256": f.sha256,
+                                   "bounty": True} for f in sub.files]))
+        if sub.status in ("rejected", "ineligible") and sub.decided_at:
+            items.append(_item(sub.decided_at, "entry.rejected", text=sub.reason or ""))
+    items.extend(_timer_items([f"task:{dispute.task_id}"]))
+    return items

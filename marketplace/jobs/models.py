@@ -36,3 +36,14 @@ class Timer(db.Model):
 
     def __repr__(self) -> str:
         return f"<Timer {self.id} {self.kind} {self.subject_ref} {self.status} due {self.due_at}>"
+
+
+class TimerFreeze(db.Model):
+    """A subject whose timers are paused (e.g. "task:7" while a dispute about it is open): the
+    sweeper skips them, and thawing moves their due times on by the time they were frozen."""
+    __tablename__ = "timer_freezes"
+
+    id = db.Column(db.Integer, primary_key=True)
+    subject_ref = db.Column(db.String(64), nullable=False, unique=True)
+    by_ref = db.Column(db.String(64), nullable=False)  # what froze it, e.g. "dispute:3"
+    frozen_at = db.Column(db.DateTime, nullable=False, default=utcnow)

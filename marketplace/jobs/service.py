@@ -2,6 +2,7 @@
 
     schedule(kind, subject_ref, due_at) -> Timer      create, or move the due time of the pending one
     cancel(kind, subject_ref) -> bool                 cancel the pending one (True if there was one)
+    freeze(subject_ref, by) / thaw(subject_ref)       pause a subject's timers (a dispute) / resume them
     pending_due_at(kind, subject_ref) -> datetime|None
     register_handler(kind, fn)                        fn(subject_ref, now) does the work
     run_due(now, limit=100) -> int                    process due timers, one unit of work each
@@ -24,7 +25,7 @@ from ..core import db as unit
 from ..core.db import utcnow
 from ..core.errors import NotFound, WrongState
 from ..extensions import db
-from .models import Timer
+from .models import Timer, TimerFreeze
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,40 @@ def backoff(attempts: int) -> dt.timedelta:
                                     BACKOFF_MAX_SECONDS))
 
 
+def freeze(ref: str, by: str, now: dt.datetime | None = None) -> TimerFreeze:
+    """Pause every timer of `ref` (present and future) until `thaw`; `by` names the reason
+    ("dispute:3"). Freezing a frozen subject is a Conflict-free no-op returning the freeze."""
+    row = db.session.scalar(db.select(TimerFreeze).where(TimerFreeze.subject_ref == ref))
+    if row is None:
+        row = TimerFreeze(subject_ref=ref, by_ref=by, frozen_at=now or utcnow())
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def thaw(ref: str, now: dt.datetime | None = None) -> dt.timedelta:
+    """Resume the timers of `ref`: each pending one is moved on by the time the subject was
+    frozen, so it keeps the time it had left. Returns that time."""
+    row = db.session.scalar(db.select(TimerFreeze).where(TimerFreeze.subject_ref == ref).with_for_update())
+    if row is None:
+        return dt.timedelta(0)
+    paused = max((now or utcnow()) - row.frozen_at, dt.timedelta(0))
+    for timer in db.session.scalars(db.select(Timer).where(Timer.subject_ref == ref, Timer.status == "pending")
+                                    .with_for_update()):
+        timer.due_at = timer.due_at + paused
+    db.session.delete(row)
+    db.session.flush()
+    return paused
+
+
+def is_frozen(ref: str) -> bool:
+    return db.session.scalar(db.select(TimerFreeze.id).where(TimerFreeze.subject_ref == ref)) is not None
+
+
 def _next_due(now: dt.datetime, skip: set[int]) -> Timer | None:
+    frozen = db.select(TimerFreeze.id).where(TimerFreeze.subject_ref == Timer.subject_ref).exists()
     query = (db.select(Timer)
-             .where(Timer.status == "pending", Timer.due_at <= now)
+             .where(Timer.status == "pending", Timer.due_at <= now, ~frozen)
              .order_by(Timer.due_at, Timer.id)
              .limit(1))
     if skip:

@@ -141,7 +141,8 @@ def test_a_decided_dispute_leaves_no_timer_behind():
     assert dispute.subject == "claim" and dispute.subject_id == contract.id
     service.decide(make_operator(), dispute, 10_000, "The poster confirmed by phone.")
     commit()
-    pending = db.session.scalar(db.select(db.func.count(Timer.id)).where(Timer.status == "pending"))
+    pending = db.session.scalar(db.select(db.func.count(Timer.id)).where(
+        Timer.status == "pending", Timer.subject_ref == f"milestone:{milestone.id}"))
     assert pending == 0
     assert wallet(solver) == 9_000 and escrow(f"task:{task.id}") == 0
     assert _fresh(Task, task.id).status == "completed"

@@ -34,9 +34,10 @@ def test_demo_reputation_loads_twice_without_change():
     _load_up_to_reputation()
     first = _snapshot()
     engagements, reviews, experts, records = first
-    # Two finished contracts here, plus one engagement per bounty winner of the bounties demo.
+    # Two finished contracts here, two ended by the disputes demo (decided and settled with a share
+    # to the solver), plus one engagement per bounty winner of the bounties demo.
     kinds = db.session.scalars(db.select(Engagement.kind)).all()
-    assert kinds.count("contract") == 2 and reviews == 3 and experts >= 3 and records > 0
+    assert kinds.count("contract") == 4 and reviews == 3 and experts >= 3 and records > 0
     published = db.session.scalars(db.select(Engagement).where(Engagement.published_at.is_not(None))).all()
     assert len(published) == 1 and engagements == len(kinds)
     assert db.session.scalar(db.select(db.func.count(Review.id)).where(Review.reply.is_not(None))) == 1
