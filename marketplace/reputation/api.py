@@ -164,6 +164,12 @@ def get_expert(expert_id):
     data = experts.expert_payload(expert, standing, detail=True)
     data["reviews"] = ([reviews.review_payload(r) for r in reviews.public_reviews_of(expert.user_id, limit=20)]
                        if expert.user_id else [])
+    # Tasks by invitation keep their titles to their parties.
+    data["completed_work"] = [{"task_id": task.id if task.visibility == "public" else None,
+                               "title": task.title if task.visibility == "public" else None, "kind": e.kind,
+                               "amount": {"amount": e.amount, "currency": e.currency},
+                               "on_time": e.on_time, "ended_at": iso(e.ended_at)}
+                              for e, task in experts.completed_work(expert)]
     return jsonify(data)
 
 

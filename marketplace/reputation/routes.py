@@ -163,6 +163,7 @@ def _expert_page(expert, invite_form=None, status=200):
     invite_form.task_id.choices = [(t.id, t.title) for t in tasks]
     received = reviews.public_reviews_of(expert.user_id, limit=10) if expert.user_id else []
     return render_template("reputation/expert.html", expert=expert, invite_form=invite_form, tasks=tasks,
+                           work=experts.completed_work(expert),
                            public_reviews=received, can_edit=experts.can_edit(current_user, expert), **ctx), status
 
 
