@@ -197,8 +197,17 @@ def messages(task_id, solver_id):
         else:
             status = 422
     items = service.thread(current_user, task, solver_id)
+    # The thread is titled by the other party: the poster for the solver, the solver otherwise.
+    other = service._user(task.poster_id if current_user.id == solver_id else solver_id)
     return render_template("contracts/messages.html", task=task, items=items, form=form,
-                           solver=service._user(solver_id)), status
+                           solver=service._user(solver_id), other=other), status
+
+
+@bp.get("/messages")
+@login_required
+def inbox():
+    from .messages import threads_of
+    return render_template("contracts/inbox.html", threads=threads_of(current_user))
 
 
 @bp.get("/deliveries/files/<public_id>")
