@@ -22,6 +22,9 @@ CODES = sorted({code for labels in LABELS.values() for code in labels}, key=len,
 CODE_WORD = re.compile(r"(?<![A-Za-z_])(" + "|".join(map(re.escape, CODES)) + r")(?![A-Za-z_])")
 SKIP = re.compile(r"^/(static|logout|api|webhooks|lang|healthz)|/avatar|/download|/attachments/|/files/|/licence|\.(png|jpe?g|pdf|zip)$")
 PAGE_LIMIT = 140
+# The audit log lists the recorded action codes (review.replied, payments.bank_transfer_confirmed)
+# on purpose, as a log does; its references and badges are still checked.
+CODES_ALLOWED = re.compile(r"^/operator/audit")
 
 
 def _text(page: str) -> str:
@@ -89,7 +92,7 @@ def test_no_demo_page_shows_an_internal_reference_or_a_raw_status(client, demo):
             for code, label in BADGE.findall(body):
                 if not label.strip() or re.fullmatch(r"[a-z_ ]+", label.strip()):
                     problems.append(f"{email} {url}: badge {code!r} reads {label!r}")
-            for match in CODE_WORD.finditer(text):
+            for match in ([] if CODES_ALLOWED.search(url) else CODE_WORD.finditer(text)):
                 start = max(0, match.start() - 30)
                 problems.append(f"{email} {url}: status code {match.group(0)!r} in …{text[start:match.end() + 30]!r}")
     assert visited > 40, f"only {visited} pages visited"
