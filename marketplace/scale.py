@@ -65,6 +65,21 @@ TOPICS = {
     "software": (["小程序商城开发", "仓储管理系统", "数据可视化大屏", "设备物联网平台", "Python 数据采集工具"],
                  ["要求使用 Python 或 Java 开发，提供源代码和部署文档。", "前端采用 Vue，需适配手机和电脑。",
                   "项目验收后提供三个月免费维护。", "需对接现有 ERP 系统接口。"], ["python", "java", "vue", "数据库"]),
+    "appliance_repair": (["空调不制冷维修", "洗衣机漏水维修", "冰箱不制冷", "热水器打不着火", "油烟机清洗维修"],
+                         ["请带好常用配件，上门检修并说明故障原因。", "维修后请演示正常运行，并拍照留存。"],
+                         ["家电维修", "上门服务"]),
+    "cleaning": (["新房开荒保洁", "日常家庭保洁", "厨房深度清洁", "玻璃擦洗", "退租保洁"],
+                 ["约九十平方米，三室一厅，请自带清洁工具。", "重点清洁厨房和卫生间，完成后拍照确认。"],
+                 ["保洁", "家政"]),
+    "moving": (["同城小件搬家", "学生宿舍搬家", "办公室搬迁", "钢琴搬运", "家具拆装搬运"],
+               ["六楼无电梯，请提前确认人手。", "需要拆装一张床和一个衣柜。"],
+               ["搬家", "搬运"]),
+    "errands": (["排队取号", "代买早餐", "宠物代喂", "代取快递", "代送钥匙"],
+                ["请按约定时间完成，并发照片确认。", "路程较近，步行即可。"],
+                ["跑腿"]),
+    "plumbing_electrics": (["水龙头漏水维修", "下水道疏通", "插座更换", "灯具安装", "电路跳闸检修"],
+                           ["请带好工具和常用配件，上门处理。", "需持电工证，完成后检查用电安全。"],
+                           ["水电维修"]),
     "delivery": (["同城文件急送", "生鲜代买跑腿", "合同文件取送", "药品代取", "快递代收代寄"],
                  ["请在约定时间内送达，并拍照确认。", "物品较轻，步行或电动车均可。", "送达后请当面交给收件人。"],
                  ["跑腿", "配送"]),
@@ -235,7 +250,7 @@ def _text(rng: random.Random, category: str) -> tuple[str, str, list[str]]:
     subjects, details, skills = TOPICS[category]
     family = CATEGORIES[category][0]
     title = rng.choice(subjects) + rng.choice(TITLE_TAILS[family])
-    target = rng.randint(120, 200)
+    target = rng.randint(124, 200)  # room for trailing punctuation stripped below
     parts, length = [], 0
     pool = details + COMMON
     while length < target:

@@ -118,6 +118,10 @@ class Task(db.Model):
     currency = db.Column(db.String(3), nullable=False, default="CNY")
     escrow_funded = db.Column(db.Boolean, nullable=False, default=False)
     escrow_amount = db.Column(db.BigInteger, nullable=False, default=0)
+    # Posted and paid in one step (a household job): the task opens by itself once the escrow is
+    # funded, e.g. when an operator confirms the bank transfer.
+    publish_when_funded = db.Column(db.Boolean, nullable=False, default=False,
+                                    server_default=db.false())
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
     published_at = db.Column(db.DateTime, nullable=True)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
