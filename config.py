@@ -58,6 +58,8 @@ class Config:
 
     # Timers
     REVIEW_DAYS = _env_int("REVIEW_DAYS", 7)
+    # Days each side of a finished engagement has to review the other (double-blind).
+    REVIEW_WINDOW_DAYS = _env_int("REVIEW_WINDOW_DAYS", 14)
     CLAIM_CONFIRM_HOURS = _env_int("CLAIM_CONFIRM_HOURS", 48)
     SELECTION_DAYS = _env_int("SELECTION_DAYS", 7)
     MAX_REVISIONS = _env_int("MAX_REVISIONS", 3)
