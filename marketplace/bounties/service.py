@@ -564,6 +564,9 @@ def award(actor, task: Task, awards, *, now: dt.datetime | None = None, operator
         _notify_payer(task, "bounty.refunded", amount=format_money(returned, task.currency))
     if operator:
         _close_review(task, actor, "awarded", reason, now)
+        for user in _judge_users(task):
+            notify(user, "bounty.closed", link=f"/tasks/{task.id}/results", task=task.title,
+                   reason=str(_l("an operator chose the winners by your criteria")) + (f": {reason}" if reason else ""))
     events.bounty_awarded.send(task, task=task, winners=winners, amount=total)
     return task
 
