@@ -416,7 +416,7 @@ def set_blocklisted(user: User, reason: str, by: User | None, *, now=None) -> Us
         raise WrongState(_l("This account is already on the blocklist."))
     db.session.refresh(user)
     audit.record("user.blocklist", actor=by, target=user, reason=reason)
-    notify(user, "account.blocklisted", link=_path("accounts.profile", "/profile"), reason=reason)
+    notify(user, "account.blocklisted", link=_path("accounts.profile", "/profile"), reason=reason.rstrip("。.！!　 "))
     events.user_blocklisted.send(User, user=user, reason=reason, by=by, at=now)
     return user
 
