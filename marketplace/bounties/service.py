@@ -21,7 +21,7 @@ from ..accounts.models import User
 from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
-from ..core.files import ATTACHMENT_KINDS, KINDS, absolute_path, store_upload
+from ..core.files import ATTACHMENT_KINDS, KINDS, delete_stored, open_stored, store_upload
 from ..core.money import MAX_AMOUNT, format_money
 from ..extensions import db
 from ..jobs import service as jobs
@@ -112,7 +112,7 @@ def get_visible_file(user, public_id) -> tuple[SubmissionFile, str]:
         raise NotFound()
     sub = db.session.get(Submission, file.submission_id)
     policies.require_see(user, sub, get_bounty(sub.task_id))
-    return file, absolute_path(file.path)
+    return file, file.path
 
 
 def _load(query):
@@ -286,14 +286,14 @@ def _store_files(files) -> list:
 def _looks_executable(item) -> bool:
     if item.mime != "text/plain":
         return False
-    with open(absolute_path(item.path), "rb") as fh:
+    with open_stored(item.path) as fh:
         return fh.read(2) == b"#!"
 
 
 def _discard(stored) -> None:
     for item in stored:
         try:
-            os.remove(absolute_path(item.path))
+            delete_stored(item.path)
         except OSError:
             pass
 

@@ -2,12 +2,12 @@
 message thread of a task and one solver; delivery file downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core.errors import ValidationFailed
-from ..core.files import absolute_path
+from ..core.files import send_stored
 from ..core.forms import apply_errors
 from ..extensions import db
 from ..tasks.service import get_visible_task
@@ -211,4 +211,7 @@ def delivery_file(public_id):
     delivery = db.session.get(Delivery, row.delivery_id)
     milestone = service.load_milestone(delivery.milestone_id)
     service.require_party(current_user, service.contract_of(milestone))
-    return send_file(absolute_path(row.path), mimetype=row.mime, as_attachment=True, download_name=row.name)
+    try:
+        return send_stored(row.path, mimetype=row.mime, as_attachment=True, download_name=row.name)
+    except (OSError, ValueError):
+        abort(404)
