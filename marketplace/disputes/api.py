@@ -2,13 +2,13 @@
 operator's decision."""
 from __future__ import annotations
 
-from flask import jsonify, request, send_file
+from flask import jsonify, request
 
 from ..api import api_route, api_user, json_body
 from ..api.idempotency import idempotent
 from ..core.db import iso
-from ..core.errors import ValidationFailed
-from ..core.files import absolute_path
+from ..core.errors import NotFound, ValidationFailed
+from ..core.files import send_stored
 from . import service, timeline
 
 
@@ -104,7 +104,10 @@ def add_evidence(dispute_id):
            tags=["disputes"])
 def evidence_file(public_id):
     row = service.evidence_file(api_user(), public_id)
-    return send_file(absolute_path(row.path), mimetype=row.mime, as_attachment=True, download_name=row.name)
+    try:
+        return send_stored(row.path, mimetype=row.mime, as_attachment=True, download_name=row.name)
+    except (OSError, ValueError):  # the stored object is gone
+        raise NotFound() from None
 
 
 @api_route("/disputes/<int:dispute_id>/settlement", methods=["POST"],

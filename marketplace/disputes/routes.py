@@ -2,13 +2,13 @@
 operators the decision), my disputes, evidence file downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.policies import operator_required
 from ..core.errors import NotFound, ValidationFailed
-from ..core.files import absolute_path
+from ..core.files import send_stored
 from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
@@ -189,4 +189,7 @@ def decide(dispute_id):
 @login_required
 def evidence_file(public_id):
     row = service.evidence_file(current_user, public_id)
-    return send_file(absolute_path(row.path), mimetype=row.mime, as_attachment=True, download_name=row.name)
+    try:
+        return send_stored(row.path, mimetype=row.mime, as_attachment=True, download_name=row.name)
+    except (OSError, ValueError):  # the stored object is gone
+        raise NotFound() from None
