@@ -23,8 +23,9 @@ CODE_WORD = re.compile(r"(?<![A-Za-z_])(" + "|".join(map(re.escape, CODES)) + r"
 SKIP = re.compile(r"^/(static|logout|api|webhooks|lang|healthz)|/avatar|/download|/attachments/|/files/|/licence|\.(png|jpe?g|pdf|zip)$")
 PAGE_LIMIT = 140
 # The audit log lists the recorded action codes (review.replied, payments.bank_transfer_confirmed)
-# on purpose, as a log does; its references and badges are still checked.
-CODES_ALLOWED = re.compile(r"^/operator/audit")
+# on purpose, as a log does; the negative list shows its rule keys and banned words as typed ("fake
+# review"); their references and badges are still checked.
+CODES_ALLOWED = re.compile(r"^/operator/(audit|negative-list)")
 
 
 def _text(page: str) -> str:
