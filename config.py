@@ -44,6 +44,8 @@ class Config:
     PLATFORM_FEE_BPS_BY_CATEGORY = os.environ.get("PLATFORM_FEE_BPS_BY_CATEGORY", "")
     PAYOUT_MIN_AMOUNT = _env_int("PAYOUT_MIN_AMOUNT", 1000)  # 10.00 CNY
     PAYOUT_DAILY_LIMIT = _env_int("PAYOUT_DAILY_LIMIT", 5_000_000)  # 50,000.00 CNY
+    # A bank-transfer confirmation or payout above this amount needs a second operator (four eyes).
+    FOUR_EYES_AMOUNT = _env_int("FOUR_EYES_AMOUNT", 5_000_000)  # 50,000.00 CNY
     UNVERIFIED_PUBLISH_LIMIT = _env_int("UNVERIFIED_PUBLISH_LIMIT", 500_000)  # 5,000.00 CNY
     BANK_ACCOUNT_NAME = os.environ.get("BANK_ACCOUNT_NAME", "湖北汇众科技有限公司")
     BANK_ACCOUNT_NUMBER = os.environ.get("BANK_ACCOUNT_NUMBER", "4200 1234 5678 9012 345")

@@ -2,7 +2,7 @@
 
 
 def init_app(app):
-    from . import api, audit  # noqa: F401  (API routes, model)
+    from . import api, audit, four_eyes  # noqa: F401  (API routes, models)
     from .routes import bp
     from .templating import init_templating
     app.register_blueprint(bp)
