@@ -26,7 +26,9 @@ def _env_bool(name: str, default: bool) -> bool:
 
 class Config:
     ENV_NAME = "base"
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    # No key lives in the source: development reads (or on first use writes) a random key in
+    # instance/secret_key (see instance_secret_key); production must set SECRET_KEY.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'huizhong.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
@@ -92,6 +94,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     PASSWORD_RESET_MAX_AGE = 3600
     LOG_JSON = _env_bool("LOG_JSON", False)
@@ -105,6 +108,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "testing-only-not-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
@@ -127,13 +131,32 @@ class ProductionConfig(Config):
     def check(cls) -> None:
         """Refuse to start with development secrets or the embedded database."""
         problems = []
-        if not os.environ.get("SECRET_KEY") or os.environ["SECRET_KEY"] == Config.SECRET_KEY:
-            problems.append("SECRET_KEY must be set")
+        key = os.environ.get("SECRET_KEY") or ""
+        if len(key) < 32 or key in ("dev-only-not-secret", TestingConfig.SECRET_KEY):
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
         url = os.environ.get("DATABASE_URL", "")
         if not url or url.startswith("sqlite"):
             problems.append("DATABASE_URL must name a PostgreSQL database")
         if problems:
             raise RuntimeError("Production configuration refused: " + "; ".join(problems))
+
+
+def instance_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """The development key: read from instance/secret_key, written with a random value on first use
+    (readable by the owner only), so no two installs share a key and none is in the source."""
+    import secrets
+
+    path = Path(instance_dir) / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
 
 
 CONFIGS = {

@@ -80,8 +80,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Sessions are signed cookies: a copy replayed after logout would still be valid, so logging
+    # out rotates the account's session version, which ends every session of the account.
+    if current_user.is_authenticated:
+        service.end_sessions(current_user._get_current_object())
+        service.audit_logout(current_user._get_current_object())
     logout_user()
-    flash(_("You have been logged out."), "info")
+    flash(_("You have been logged out on every device."), "info")
     return redirect(url_for("core.home"), code=303)
 
 

@@ -45,6 +45,9 @@ _RESET_SALT = "huizhong.password-reset"
 register_kind("account.password_changed",
               _l("The password of your account was changed. If it was not you, reset it now and contact us."))
 register_kind("account.role_changed", _l("Your role on Huizhong is now: %(role)s."))
+register_kind("account.tokens_revoked",
+              _l("Your password was changed, so your %(count)s API tokens were revoked. Create new ones "
+                 "in the settings."))
 
 
 class LoginRefused(NotAuthenticated):
@@ -222,11 +225,38 @@ def _path(endpoint: str, fallback: str) -> str:
     return url_for(endpoint) if has_request_context() else fallback
 
 
+def end_sessions(user: User) -> None:
+    """End every login session and remember-me cookie of the user (the session version rotates)."""
+    db.session.execute(db.update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(user, ["session_version"])
+
+
+def audit_logout(user: User) -> None:
+    audit.record("user.logout", actor=user, target=user)
+
+
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every API token of the user; returns how many were active."""
+    result = db.session.execute(
+        db.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
 def _set_password(user: User, new_password: str, field: str = "password") -> None:
     problems = password_problems(new_password, user.email)
     if problems:
         raise ValidationFailed(errors={field: problems})
     user.password_hash = hash_password(new_password)
+    db.session.flush()
+    # A new password ends the sessions and the API tokens made with the old one.
+    end_sessions(user)
+    revoked = revoke_all_tokens(user)
+    if revoked:
+        audit.record("api_tokens.revoked_on_password_change", actor=user, target=user, count=revoked)
+        notify(user, "account.tokens_revoked", link=_path("accounts.tokens", "/settings/tokens"), count=revoked)
 
 
 def reset_password(token: str, new_password: str) -> User:
@@ -374,6 +404,8 @@ def set_role(actor: User | None, user: User, role: str, *, system: bool = False)
     if user.role != role:
         previous = user.role
         user.role = role
+        db.session.flush()
+        end_sessions(user)  # sessions made under the old role end
         audit.record("user.role_changed", actor=actor, target=user, previous=previous, role=role,
                      via="cli" if system else "web")
         notify(user, "account.role_changed", email=False, role=role)
