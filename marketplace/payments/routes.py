@@ -99,7 +99,7 @@ def _fund_page(kind, subject_id, subject, form, status=200):
 @bp.route("/fund/<kind>/<subject_id>", methods=["GET", "POST"])
 @login_required
 def fund(kind, subject_id):
-    subject = fundables.load(kind, subject_id)
+    subject = fundables.load(kind, subject_id, viewer=current_user)
     form = FundingForm(methods=service.available_methods() if fundables.target_of(subject) == "escrow"
                        else [m for m in service.available_methods() if m != "wallet"])
     if request.method == "GET":
