@@ -31,6 +31,7 @@ DOMAINS = (
     "tasks",
     "bids",
     "contracts",
+    "bounties",
     "dashboard",
     "jobs",
 )

@@ -51,3 +51,11 @@ def _page_guard(check):
 
 operator_required = _page_guard(lambda user: user.is_operator)
 admin_required = _page_guard(lambda user: user.is_admin)
+
+
+def ensure_not_blocklisted(user) -> None:
+    """A user on the blocklist (失信名单) may not post, bid, claim or submit (403 naming why)."""
+    if user is not None and (getattr(user, "blocklisted_at", None) is not None
+                             or getattr(user, "is_blocklisted", False) is True):
+        from flask_babel import lazy_gettext as _l
+        raise Forbidden(_l("Your account is on the blocklist; you cannot take part in tasks."))

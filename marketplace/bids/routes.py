@@ -27,8 +27,12 @@ def _render_task_bids(task, form=None, status=200):
         form = BidForm()
     if form is not None:
         form.offer_orgs(current_user)
+    from ..verification.cards import person_cards
+    from .flags import budget_flag
+    cards = person_cards(b.solver_id for b in bids) if bids else {}
     return render_template("bids/task_bids.html", task=task, bids=bids, poster_side=poster_side,
-                           own=own, form=form, reject_form=RejectForm(),
+                           own=own, form=form, reject_form=RejectForm(), cards=cards,
+                           flags={b.id: budget_flag(task, b.amount) for b in bids},
                            can_see_all=policies.can_see_all_bids(current_user, task)), status
 
 

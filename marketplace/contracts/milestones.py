@@ -179,15 +179,20 @@ def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Miles
     cancel(AUTO_CONFIRM_TIMER if claim else AUTO_ACCEPT_TIMER, subject_ref("milestone", milestone.id))
     solver = _user(contract.solver_id)
     amount = _money(milestone.amount, milestone.currency)
+    # Gross, fee and net as the ledger computed them, so the message says what the wallet got.
+    from ..ledger.fees import fee_breakdown
+    parts = fee_breakdown(milestone.amount, task.category)
+    fee, net = _money(parts["fee"], milestone.currency), _money(parts["net"], milestone.currency)
     if claim:
         notify(solver, "claim.auto_confirmed" if auto else "claim.confirmed", link=contract_link(contract),
-               task=task.title, amount=amount)
+               task=task.title, amount=amount, fee=fee, net=net)
         if auto:
             notify(_user(contract.poster_id), "claim.auto_confirmed", link=contract_link(contract),
                    task=task.title, amount=amount)
     else:
         notify(solver, "milestone.auto_accepted" if auto else "milestone.accepted",
-               link=contract_link(contract), milestone=milestone.title, task=task.title, amount=amount)
+               link=contract_link(contract), milestone=milestone.title, task=task.title, amount=amount,
+               fee=fee, net=net)
         if auto:
             notify(_user(contract.poster_id), "milestone.auto_accepted", link=contract_link(contract),
                    milestone=milestone.title, task=task.title, amount=amount)

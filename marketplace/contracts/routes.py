@@ -37,8 +37,21 @@ def _render_contract(contract, status=200, **forms):
                    poster=service._user(contract.poster_id), solver=service._user(contract.solver_id),
                    fund_form=_fund_form(), deliver_form=DeliverForm(), revision_form=RevisionForm(),
                    abandon_form=AbandonForm(), error_milestone=None)
+    if context["poster_side"]:
+        context.update(_payment_context(contract, task, milestones))
+    else:
+        context.update(fundings={}, funding_waiting=lambda f: False, payer_wallet=None)
     context.update(forms)
     return render_template("contracts/detail.html", **context), status
+
+
+def _payment_context(contract, task, milestones) -> dict:
+    """Each milestone's payment state, and whose wallet pays (the organisation's when it posted)."""
+    from ..payments import states
+    fundable = service.MilestoneFundable(milestones[0], contract, task) if milestones else None
+    return {"fundings": states.latest_for(service.milestone_escrow_ref(m) for m in milestones),
+            "funding_waiting": states.waiting,
+            "payer_wallet": states.payer_wallet(fundable.payer, contract.currency) if fundable else None}
 
 
 def _contract(contract_id):

@@ -27,4 +27,8 @@ def task_section(task, user):
             if authenticated else None
         context["bidding_open"] = task.status == "open" and (task.bid_deadline is None or task.bid_deadline > utcnow())
         return "bids/_task_section.html", context
+    if context["contract"] is not None and poster_side:
+        from ..verification.cards import person_card
+        context["claimant"] = person_card(contract.solver_id)
+    context["task"] = task
     return "contracts/_claim_section.html", context

@@ -66,6 +66,43 @@ def load_wallet_topup(subject_id):
     return WalletTopUp(user) if user is not None else None
 
 
+class OrgWalletTopUp:
+    """The fundable "org_wallet": an owner or manager adds money to the organisation's wallet (the
+    wallet that pays for the organisation's tasks and milestones)."""
+    target = "wallet"
+    amount = None
+
+    def __init__(self, org):
+        self.org = org
+        self.payer = org
+        self.payer_user = None
+        self.escrow_ref = f"wallet:org:{org.id}"
+        self.title = _l("Top-up of the wallet of %(org)s", org=org.name)
+        self.link = f"/orgs/{org.id}"
+
+    @property
+    def currency(self) -> str:
+        from flask import current_app
+        return current_app.config.get("DEFAULT_CURRENCY", "CNY")
+
+    def can_fund(self, user) -> bool:
+        from ..organisations.policies import can_act_for
+        return can_act_for(user, self.org)
+
+    def on_funded(self, funding) -> None:
+        """The ledger credited the organisation's wallet; nothing else changes."""
+
+
+def load_org_wallet_topup(subject_id):
+    from ..extensions import db
+    from ..organisations.models import Organisation
+    try:
+        org = db.session.get(Organisation, int(subject_id))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return OrgWalletTopUp(org) if org is not None else None
+
+
 def init_app(app):
     from ..api import idempotency  # noqa: F401  (its model)
     from ..extensions import csrf
@@ -80,6 +117,9 @@ def init_app(app):
         fundables,
     )
     fundables.register("wallet", load_wallet_topup)
+    fundables.register("org_wallet", load_org_wallet_topup)
+    from ..ledger.fees import fee_breakdown
+    app.jinja_env.globals["fee_breakdown"] = fee_breakdown
     from . import references
     references.init()
     _register_hooks()

@@ -13,6 +13,7 @@ from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
 from ..core.inputs import arg_id
 from ..core.money import format_money
+from ..extensions import db
 from . import bank_transfers, fundables, service
 from .api import bank_details
 from .bank_transfers import CONFIRM_ACTION
@@ -129,7 +130,15 @@ def funding_detail(funding_id):
     confirming = (funding.status == "pending" and request.args.get("redirect_status") == "succeeded")
     if funding.method == "card" and publishable and not confirming:
         client_secret = service.client_secret_for(current_user, funding)
+    payer_name = None
+    if funding.method == "wallet" and funding.payer_org_id:
+        from ..organisations.models import Organisation
+        org = db.session.get(Organisation, funding.payer_org_id)
+        payer_name = _("the wallet of %(org)s", org=org.name) if org else None
+    elif funding.method == "wallet":
+        payer_name = _("your own wallet")
     return render_template("payments/funding.html", funding=funding, bank=bank_details(),
+                           payer_name=payer_name,
                            client_secret=client_secret, publishable_key=publishable,
                            confirming=confirming, back=service.subject_link(funding))
 

@@ -25,6 +25,9 @@ def init_app(app):
     from . import references
     references.init()
 
+    from .cli import tasks_cli
+    app.cli.add_command(tasks_cli)
+
     @app.context_processor
     def task_globals():
         return {"task_status_names": STATUS_NAMES}

@@ -28,7 +28,7 @@ TASK_BODY = {
     "price": "integer", "address": "string", "district": "string", "window_start": "string",
     "window_end": "string", "prize_structure": "string", "prizes": "array", "unit_price": "integer",
     "max_pieces": "integer", "submission_deadline": "string", "selection_days": "integer",
-    "eligibility": "string",
+    "eligibility": "string", "criteria": "string", "reward": "integer",
 }
 SEARCH_QUERY = {"q": "string", "mode": "string", "category": "string", "city": "string", "status": "string",
                 "min_amount": "integer", "max_amount": "integer", "sort": "string", "limit": "integer",

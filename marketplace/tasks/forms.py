@@ -196,6 +196,9 @@ class TaskForm(FlaskForm):
     selection_days = IntegerField(_l("Days to choose winners"), validators=[Optional()])
     eligibility = SelectField(_l("Who may submit"), choices=ELIGIBILITY_CHOICES, validate_choice=False,
                               default="anyone")
+    criteria = TextAreaField(_l("Judging criteria"), render_kw={"maxlength": 5000},
+                             description=_l("How entries are judged; solvers see this before they submit."))
+    reward = MoneyField(_l("Total reward"), description=_l("Optional: checked against the prizes."))
 
     def __init__(self, *args, api: bool = False, orgs=(), **kwargs):
         super().__init__(*args, meta={**(kwargs.pop("meta", None) or {}), "api": api}, **kwargs)
@@ -217,6 +220,8 @@ class TaskForm(FlaskForm):
             if isinstance(value, str):
                 value = value if value.strip() else None
             result[name] = value
+        if mode == "bounty" and self.submitted("reward") and self.reward.data is not None:
+            result["reward"] = self.reward.data
         return result
 
     def checked_values(self, mode: str | None = None, *, partial: bool = False) -> dict:

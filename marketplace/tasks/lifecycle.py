@@ -164,5 +164,36 @@ def mark_funded(task: Task, amount: int, *, now: dt.datetime | None = None) -> T
     task.updated_at = now or utcnow()
     from ..accounts.models import User
     poster = db.session.get(User, task.poster_id)
+    if task.publish_when_funded and task.status == "draft":
+        return _publish_once_funded(poster, task, now)
     notify(poster, "task.funded", link=task_link(task), task=task.title)
+    return task
+
+
+def check_publishable(task: Task, *, now: dt.datetime | None = None) -> None:
+    """What publish_task would refuse apart from the missing escrow (the negative list, the limit
+    for posters who are not verified), checked before a household pays for a job that then could
+    not open."""
+    from ..moderation.service import check_task_text  # as publish_task does (moderation is higher)
+    check_task_text(title=task.title, description=task.description, category=task.category)
+    if publish_limit_exceeded(task):
+        raise Forbidden(_l("Verify your identity to publish tasks above %(limit)s.",
+                           limit=_money(current_app.config["UNVERIFIED_PUBLISH_LIMIT"], task.currency)),
+                        errors={_amount_field(task): [_l("Above the limit for posters who are not verified.")]})
+
+
+def _publish_once_funded(poster, task: Task, now) -> Task:
+    """Open a task posted and paid in one step. If it can no longer open (its time window passed
+    while the transfer travelled, the poster lost the right), it stays a funded draft and the
+    poster is told why; the payment itself is never undone here."""
+    from ..core.errors import DomainError
+    try:
+        with db.session.begin_nested():
+            publish_task(poster, task, now=now)
+    except DomainError as exc:
+        reasons = "; ".join(str(m) for msgs in (exc.errors or {}).values() for m in msgs)
+        notify(poster, "task.funded_not_opened", link=task_link(task), task=task.title,
+               reason=f"{exc.message} {reasons}".strip())
+        return task
+    notify(poster, "task.funded_and_opened", link=task_link(task), task=task.title)
     return task

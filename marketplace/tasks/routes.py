@@ -122,6 +122,37 @@ def new():
     return _form_page(form, None)
 
 
+@bp.route("/new/household", methods=["GET", "POST"])
+@login_required
+def new_household():
+    """Post a household job and pay for it in one step (see household.py)."""
+    from ..payments.service import available_methods, start_funding
+    from .household import HouseholdForm, show_errors
+    from .lifecycle import check_publishable
+    form = HouseholdForm(methods=available_methods(), orgs=_managed_orgs())
+    if request.method == "GET":
+        return render_template("tasks/household.html", form=form)
+    form.validate()
+    try:
+        task = service.create_task(current_user, "claim", **form.task_values())
+        task.publish_when_funded = True
+        db.session.flush()
+        check_publishable(task)
+        funding = start_funding(current_user, "task", task.id, form.method.data)
+    except DomainError as exc:
+        if not isinstance(exc, ValidationFailed):
+            exc = ValidationFailed(errors={**(exc.errors or {}), "title": [str(exc.message)]}
+                                   if not exc.errors else exc.errors)
+        rollback()
+        show_errors(form, exc)
+        return render_template("tasks/household.html", form=form), 422
+    if funding.status == "succeeded":
+        flash(_("Paid from the wallet: your job is open and solvers nearby can claim it."), "success")
+    else:
+        flash(_("Your job is saved. It opens as soon as your payment arrives."), "success")
+    return redirect(url_for("tasks.show", task_id=task.id), code=303)
+
+
 @bp.route("/<id:task_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(task_id):
@@ -159,7 +190,7 @@ def show(task_id):
         "show_address": policies.can_see_address(user, task),
         "attachments": service.attachments_of(task), "questions": service.questions_of(task),
         "question_form": QuestionForm(), "answer_form": AnswerForm(), "report_form": ReportForm(),
-        "hide_form": HideForm(), "funding_form": FundingForm(), "invite_form": InviteForm(),
+        "hide_form": HideForm(), "funding_form": _funding_form(), "invite_form": InviteForm(),
         "suggestions": service.suggested_solvers(task, 6) if manages and task.status in ("draft", "open") else [],
         "invites": service.invites_of(task) if manages else [],
         "sections": page_sections.render_all(task, user),
@@ -169,7 +200,26 @@ def show(task_id):
         "report_url": nav_url("moderation.report_task", task_id=task.id),
         "hide_url": nav_url("moderation.hide_task_page", task_id=task.id),
     }
+    if manages and task.needs_escrow:
+        context.update(_payment_context(task))
     return render_template("tasks/show.html", **context)
+
+
+def _funding_form() -> FundingForm:
+    """Only the ways of paying that work here (no card without Stripe)."""
+    from ..payments.service import available_methods
+    form = FundingForm()
+    form.method.choices = [c for c in form.method.choices if c[0] in available_methods()]
+    return form
+
+
+def _payment_context(task) -> dict:
+    """Where the task's payment stands and whose wallet pays (the organisation's, when it posts)."""
+    from ..payments import states
+    from .funding import TaskFundable
+    funding = states.latest(f"task:{task.id}")
+    return {"funding": funding, "funding_waiting": states.waiting(funding),
+            "payer_wallet": states.payer_wallet(TaskFundable(task).payer, task.currency)}
 
 
 @bp.post("/<id:task_id>/publish")
@@ -205,7 +255,13 @@ def fund(task_id):
     policies.require_manage(current_user, task)
     form = FundingForm()
     from ..payments.service import start_funding
-    funding = start_funding(current_user, "task", task.id, form.method.data)
+    try:
+        funding = start_funding(current_user, "task", task.id, form.method.data)
+    except ValidationFailed as exc:
+        # Back to the task page with the reason (e.g. too little in the wallet that pays).
+        rollback()
+        flash(" ".join(str(m) for msgs in exc.errors.values() for m in msgs) or str(exc.message), "error")
+        return redirect(url_for("tasks.show", task_id=task.id), code=303)
     target = nav_url("payments.funding_detail", funding_id=funding.id)
     if funding.status == "succeeded":
         flash(_("The escrow is funded. You can publish the task now."), "success")

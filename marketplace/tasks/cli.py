@@ -1,0 +1,18 @@
+"""`flask tasks search-stats`: recount the search terms the search plans by (run daily)."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+tasks_cli = AppGroup("tasks", help="Tasks and search.")
+
+
+@tasks_cli.command("search-stats")
+def search_stats_command():
+    """Recount how many tasks have each search term."""
+    from ..core.db import commit
+    from .search_stats import refresh
+
+    terms = refresh()
+    commit()
+    click.echo(f"{terms} search terms counted")
