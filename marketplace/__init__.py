@@ -32,6 +32,7 @@ DOMAINS = (
     "bids",
     "contracts",
     "bounties",
+    "reputation",
     "dashboard",
     "jobs",
 )

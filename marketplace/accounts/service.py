@@ -25,12 +25,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..core import audit
 from ..core.catalogue import CITIES
 from ..core.db import after_commit, utcnow
-from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed, WrongState
 from ..core.files import IMAGE_KINDS, absolute_path, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from . import events
 from .models import ACCOUNT_TYPES, ROLES, ApiToken, User
 from .passwords import check_password, hash_password, password_problems
+from .policies import require_operator
 
 AFTER_REGISTER: list = []
 ME_EXTENSIONS: list = []
@@ -48,6 +50,13 @@ register_kind("account.role_changed", _l("Your role on Huizhong is now: %(role)s
 register_kind("account.tokens_revoked",
               _l("Your password was changed, so your %(count)s API tokens were revoked. Create new ones "
                  "in the settings."))
+register_kind("account.blocklisted",
+              _l("Your account was put on the list of dishonest parties (失信名单): %(reason)s. "
+                 "You cannot post, bid, claim or submit until an operator lifts it."))
+register_kind("account.blocklist_lifted",
+              _l("Your account was taken off the list of dishonest parties: %(reason)s."))
+
+BLOCKLIST_REASON_MAX = 1000
 
 
 class LoginRefused(NotAuthenticated):
@@ -410,6 +419,75 @@ def set_role(actor: User | None, user: User, role: str, *, system: bool = False)
                      via="cli" if system else "web")
         notify(user, "account.role_changed", email=False, role=role)
     return user
+
+
+# --- blocklist (失信名单) ---------------------------------------------------------------------------
+
+def _blocklist_reason(reason) -> str:
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationFailed(errors={"reason": [_l("Give the reason.")]})
+    if len(reason) > BLOCKLIST_REASON_MAX:
+        raise ValidationFailed(errors={"reason": [_l("Use at most %(n)d characters.", n=BLOCKLIST_REASON_MAX)]})
+    return reason
+
+
+def set_blocklisted(user: User, reason: str, by: User | None, *, now=None) -> User:
+    """Put `user` on the blocklist: posting, bidding, claiming and submitting stop at once, with
+    the reason shown to them. `by` is the operator (None for the platform itself, e.g. a rule)."""
+    if by is not None:
+        require_operator(by)
+        if by.id == user.id:
+            raise Forbidden(_l("You cannot put your own account on the blocklist."))
+    reason = _blocklist_reason(reason)
+    now = now or utcnow()
+    result = db.session.execute(
+        db.update(User).where(User.id == user.id, User.blocklisted_at.is_(None))
+        .values(blocklisted_at=now, blocklist_reason=reason).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise WrongState(_l("This account is already on the blocklist."))
+    db.session.refresh(user)
+    audit.record("user.blocklist", actor=by, target=user, reason=reason)
+    notify(user, "account.blocklisted", link=_path("accounts.profile", "/profile"), reason=reason)
+    events.user_blocklisted.send(User, user=user, reason=reason, by=by, at=now)
+    return user
+
+
+def lift_blocklist(user: User, reason: str, by: User, *, now=None) -> User:
+    """An operator takes `user` off the blocklist, with a reason (audit-logged)."""
+    require_operator(by)
+    if by.id == user.id:
+        raise Forbidden(_l("You cannot lift the blocklist of your own account."))
+    reason = _blocklist_reason(reason)
+    now = now or utcnow()
+    result = db.session.execute(
+        db.update(User).where(User.id == user.id, User.blocklisted_at.is_not(None))
+        .values(blocklisted_at=None, blocklist_reason=None).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise WrongState(_l("This account is not on the blocklist."))
+    db.session.refresh(user)
+    audit.record("user.blocklist_lift", actor=by, target=user, reason=reason)
+    notify(user, "account.blocklist_lifted", link=_path("accounts.profile", "/profile"), reason=reason)
+    events.user_blocklist_lifted.send(User, user=user, reason=reason, by=by, at=now)
+    return user
+
+
+# --- user summaries (bidder and claimant cards) ---------------------------------------------------
+
+def user_summaries(user_ids) -> dict[int, dict]:
+    """{user_id: {"rating", "reviews", "completed", "score", "level"}} for cards of bidders and
+    claimants, merged from the receivers of `accounts.user_summaries` (each answers for all the
+    ids in one query). Ids nobody knows about get None/0 values."""
+    ids = sorted({int(i) for i in user_ids if i is not None})
+    merged: dict[int, dict] = {i: {"rating": None, "reviews": 0, "completed": 0, "score": None,
+                                   "level": None} for i in ids}
+    if not ids:
+        return merged
+    for _receiver, value in events.user_summaries.send(User, user_ids=ids):
+        for uid, data in (value or {}).items():
+            if uid in merged:
+                merged[uid].update(data)
+    return merged
 
 
 # --- JSON shapes ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, absolute_path, store_upload
@@ -109,6 +110,7 @@ def place_bid(actor, task, amount, days, proposal, files=(), *, org_id=None, now
     from ..tasks.policies import require_view
     now = now or utcnow()
     require_view(actor, task)
+    ensure_not_blocklisted(actor)
     if policies.acts_for_poster(actor, task):
         raise Forbidden(_l("You cannot bid on your own task."))
     if policies.is_org_member(actor, task):
@@ -160,6 +162,7 @@ def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid
         raise Forbidden()
     if not bid.is_live:
         raise WrongState(_l("This bid can no longer be changed."))
+    ensure_not_blocklisted(actor)
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
     if errors:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 SUBMISSION_LABELS = {
-    "submitted": _l("Submitted"), "withdrawn": _l("Withdrawn"), "eligible": _l("Eligible"),
-    "ineligible": _l("Ineligible"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
+    "submitted": _l("Awaiting judging"), "withdrawn": _l("Withdrawn"), "eligible": _l("Eligible"),
+    "ineligible": _l("Ineligible"), "accepted": _l("Accepted piece"), "rejected": _l("Rejected"),
     "winner": _l("Winner"),
 }
 REVIEW_LABELS = {"open": _l("Waiting for an operator"), "awarded": _l("Awarded"), "refunded": _l("Refunded")}

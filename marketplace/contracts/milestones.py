@@ -11,6 +11,7 @@ from ..core.db import utcnow
 from ..core.errors import Forbidden, ValidationFailed, WrongState
 from ..extensions import db
 from ..notifications.service import notify
+from . import events
 from .loading import (
     AUTO_ACCEPT_TIMER,
     AUTO_CONFIRM_TIMER,
@@ -209,6 +210,8 @@ def _complete_if_done(contract, task, now) -> None:
     _set_task_status(task, ("in_progress",), "completed")
     for uid in (contract.poster_id, contract.solver_id):
         notify(_user(uid), "contract.completed", link=contract_link(contract), task=task.title)
+    signal = events.claim_confirmed if contract.kind == "claim" else events.contract_completed
+    signal.send(Contract, contract=contract, task=task, amount=contract.amount)
 
 
 def request_revision(actor, milestone, reason: str, *, now=None) -> Milestone:

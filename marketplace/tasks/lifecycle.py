@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import Forbidden, ValidationFailed, WrongState
 from ..extensions import db
@@ -85,6 +86,7 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     """Open a draft. A tender opens at once; a claim or bounty only once its escrow is funded
     (409 otherwise). Posters who are not verified may not publish above UNVERIFIED_PUBLISH_LIMIT."""
     policies.require_manage(actor, task)
+    ensure_not_blocklisted(actor)
     now = now or utcnow()
     task = get_task(task.id, lock=True)
     if task.status != "draft":

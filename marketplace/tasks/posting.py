@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed, WrongState
 from ..extensions import db
@@ -36,6 +37,7 @@ def create_task(actor, mode: str, *, now: dt.datetime | None = None, **values) -
     unknown = set(values) - set(ALL_FIELDS)
     if unknown:
         raise TypeError(f"unknown task fields: {sorted(unknown)}")
+    ensure_not_blocklisted(actor)
     now = now or utcnow()
     clean = validate_fields(mode, {**values, "reward": reward}, now=now)
     _check_org(actor, clean["org_id"])

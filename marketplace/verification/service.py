@@ -25,7 +25,7 @@ from ..core.files import DOCUMENT_KINDS, absolute_path, detect_kind, store_uploa
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from ..organisations.duties import ensure_not_own_item
-from . import numbers
+from . import events, numbers
 from .models import VerificationRequest
 
 log = logging.getLogger(__name__)
@@ -329,6 +329,7 @@ def approve(operator, req) -> VerificationRequest:
     audit.record("verification.approve", actor=operator, target=req, subject=req.subject,
                  user_id=req.user_id, org_id=req.org_id, masked_number=req.masked_number)
     notify(req.user, "verification.approved", link=_link_for(req), name=req.name)
+    events.verification_approved.send(VerificationRequest, request=req)
     return req
 
 

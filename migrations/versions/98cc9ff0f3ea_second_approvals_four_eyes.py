@@ -1,7 +1,7 @@
 """second approvals (four eyes)
 
 Revision ID: 98cc9ff0f3ea
-Revises: b3c1a2e4f5d6
+Revises: cc1743ba0ad8
 Create Date: 2026-11-30 00:50:42.833327
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '98cc9ff0f3ea'
-down_revision = 'b3c1a2e4f5d6'
+down_revision = 'cc1743ba0ad8'
 branch_labels = None
 depends_on = None
 

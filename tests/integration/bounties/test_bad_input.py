@@ -99,6 +99,7 @@ def test_raised_prizes_are_paid_in_full_to_the_winner(app, client):
 
 
 def test_bad_files_are_refused_by_content_and_size(app, client):
+    before = app.config.get("SUBMISSION_MAX_BYTES")
     app.config["SUBMISSION_MAX_BYTES"] = 1024
     try:
         task = post_bounty(client, structure="single", prizes=(10_000,))
@@ -124,7 +125,7 @@ def test_bad_files_are_refused_by_content_and_size(app, client):
         assert "coauthors" in body["errors"]
         assert db.session.scalar(db.select(db.func.count(Submission.id))) == 0
     finally:
-        app.config.pop("SUBMISSION_MAX_BYTES", None)
+        app.config["SUBMISSION_MAX_BYTES"] = before
 
 
 def test_judging_needs_a_reason_and_the_poster_side(app, client):
