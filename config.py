@@ -81,7 +81,16 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Failed sign-ins per address (successful ones never count): high enough for a campus behind
+    # one NAT address, low enough to stop one address spraying passwords over many accounts.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per 5 minutes")
+    # Per account: this many wrong passwords in a row pause sign-in for LOGIN_LOCK_SECONDS,
+    # doubling with each further pause up to LOGIN_LOCK_MAX_SECONDS (the owner is mailed).
+    LOGIN_ACCOUNT_FAILURES = _env_int("LOGIN_ACCOUNT_FAILURES", 5)
+    LOGIN_LOCK_SECONDS = _env_int("LOGIN_LOCK_SECONDS", 60)
+    LOGIN_LOCK_MAX_SECONDS = _env_int("LOGIN_LOCK_MAX_SECONDS", 24 * 3600)
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "20 per hour")
+    RESET_MAIL_RATE_LIMIT = os.environ.get("RESET_MAIL_RATE_LIMIT", "5 per 15 minutes")
 
     # Mail: printed to the log and kept in the outbox table unless MAIL_SERVER is set
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -140,6 +149,11 @@ class ProductionConfig(Config):
         url = os.environ.get("DATABASE_URL", "")
         if not url or url.startswith("sqlite"):
             problems.append("DATABASE_URL must name a PostgreSQL database")
+        # memory:// counts per process: with several gunicorn workers every limit is multiplied.
+        storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        if storage.startswith("memory://") and os.environ.get("WEB_CONCURRENCY", "") != "1":
+            problems.append("RATELIMIT_STORAGE_URI must name a shared store such as redis://host:6379/0 "
+                            "(memory:// counts per worker; set WEB_CONCURRENCY=1 to run a single worker)")
         if problems:
             raise RuntimeError("Production configuration refused: " + "; ".join(problems))
 

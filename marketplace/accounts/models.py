@@ -41,6 +41,10 @@ class User(UserMixin, db.Model):
     # Rotated by logout, password change or reset, suspension and role change: every login session
     # and remember-me cookie made before then stops working (see get_id).
     session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    # Sign-in throttling per account (see accounts.throttle).
+    failed_logins = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    login_lock_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    login_locked_until = db.Column(db.DateTime, nullable=True)
 
     def get_id(self) -> str:
         # Flask-Login's alternative id: the session names the user and a fingerprint of the password

@@ -29,7 +29,7 @@ from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, Va
 from ..core.files import IMAGE_KINDS, absolute_path, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
-from . import events
+from . import events, throttle
 from .models import ACCOUNT_TYPES, ROLES, ApiToken, User
 from .passwords import check_password, hash_password, password_problems
 from .policies import require_operator
@@ -165,8 +165,10 @@ def authenticate(email: str, password: str, *, via: str = "page") -> User:
         audit.record("login.failed", actor=None, target_type="users", email=tried,
                      reason="unknown_email", via=via)
         raise LoginRefused(errors={"password": [LoginRefused.default_message]})
+    throttle.check_not_locked(user, via=via)
     if not check_password(user.password_hash, password or ""):
         audit.record("login.failed", actor=None, target=user, email=tried, reason="wrong_password", via=via)
+        throttle.record_failure(user)
         raise LoginRefused(errors={"password": [LoginRefused.default_message]})
     if user.suspended_at is not None:
         audit.record("login.failed", actor=None, target=user, email=tried, reason="suspended", via=via)
@@ -176,6 +178,7 @@ def authenticate(email: str, password: str, *, via: str = "page") -> User:
 
 def record_login(user: User, *, via: str = "page") -> None:
     user.last_login_at = utcnow()
+    throttle.clear(user)
     audit.record("login.succeeded", actor=user, target=user, via=via)
 
 
@@ -271,6 +274,7 @@ def _set_password(user: User, new_password: str, field: str = "password") -> Non
 def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     _set_password(user, new_password)
+    throttle.clear(user)  # a successful reset ends a sign-in pause
     audit.record("password.reset_completed", actor=user, target=user)
     notify(user, "account.password_changed", link=_path("accounts.forgot_password", "/password/forgot"))
     return user
