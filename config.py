@@ -14,7 +14,12 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    text = value.strip().replace("_", "")
+    if not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):
+        raise RuntimeError(f"Configuration refused: {name} must be a whole number, not {value!r}")
+    return int(text)
 
 
 def _env_bool(name: str, default: bool) -> bool:

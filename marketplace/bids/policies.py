@@ -43,3 +43,26 @@ def require_can_see_bid(user, bid, task) -> None:
     # 404 rather than 403: the existence of someone else's bid is not the caller's business.
     if not can_see_bid(user, bid, task):
         raise NotFound()
+
+
+# A bid outside this range of the tender's budget is refused (a typo or an attempt to game the
+# ranking): below a tenth of the bottom of the budget, or above ten times its top. Between these and
+# the budget, bids stand and the poster sees a flag (bids.flags).
+REFUSE_BELOW = 0.1
+REFUSE_ABOVE = 10
+
+
+def budget_range_errors(task, amount) -> dict:
+    """{"amount": [why]} for a bid amount far outside the tender's budget, else {}."""
+    from flask_babel import lazy_gettext as _l
+
+    from ..core.money import format_money
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return {}
+    if task.budget_min and amount < task.budget_min * REFUSE_BELOW:
+        return {"amount": [_l("A bid below %(amount)s (a tenth of the budget's lower end) is refused; check the "
+                              "amount.", amount=format_money(int(task.budget_min * REFUSE_BELOW), task.currency))]}
+    if task.budget_max and amount > task.budget_max * REFUSE_ABOVE:
+        return {"amount": [_l("A bid above %(amount)s (ten times the budget's upper end) is refused; check the "
+                              "amount.", amount=format_money(task.budget_max * REFUSE_ABOVE, task.currency))]}
+    return {}

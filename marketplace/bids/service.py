@@ -117,6 +117,8 @@ def place_bid(actor, task, amount, days, proposal, files=(), *, org_id=None, now
         raise Forbidden(_l("Members of the posting organisation cannot bid on its tasks."))
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
+    if "amount" not in errors:
+        errors.update(policies.budget_range_errors(task, amount))
     org = _bidding_org(actor, task, org_id, errors)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -165,6 +167,7 @@ def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid
     ensure_not_blocklisted(actor)
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
+    errors = errors or policies.budget_range_errors(task, amount)
     if errors:
         raise ValidationFailed(errors=errors)
     stored = store_files(files)

@@ -78,3 +78,18 @@ def test_a_member_of_a_public_tasks_organisation_cannot_bid(client):
     assert r.status_code == 200 and r.json["items"] == []
     from marketplace.bids.models import Bid
     assert db.session.scalar(db.select(db.func.count(Bid.id))) == 1
+
+
+def test_a_bid_far_outside_the_budget_is_refused(client):
+    task = make_task(budget_min=2_000_000, budget_max=4_000_000)  # ¥20,000–40,000
+    solver = make_solver()
+    r = client.post(f"/api/v1/tasks/{task.id}/bids", json={"amount": 100, "days": 5, "proposal": "cheap"},
+                    headers=api_headers(solver))
+    assert r.status_code == 422 and "amount" in r.json["errors"]
+    r = client.post(f"/api/v1/tasks/{task.id}/bids", json={"amount": 1_000_000, "days": 5, "proposal": "ok"},
+                    headers=api_headers(solver))
+    assert r.status_code == 201  # half the bottom of the budget: allowed, flagged for the poster
+    bid_id = r.json["id"]
+    r = client.patch(f"/api/v1/bids/{bid_id}", json={"amount": 1_000_000_000_000, "days": 5, "proposal": "ok"},
+                     headers=api_headers(solver))
+    assert r.status_code == 422 and "amount" in r.json["errors"]
