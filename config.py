@@ -81,6 +81,25 @@ class Config:
     LICENCE_MAX_BYTES = _env_int("LICENCE_MAX_BYTES", 5 * 1024 * 1024)
     ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     SUBMISSION_MAX_BYTES = _env_int("SUBMISSION_MAX_BYTES", 20 * 1024 * 1024)  # each file of a bounty entry
+    # Where uploads live: "local" (UPLOAD_DIR, one server) or "s3" (an S3-compatible bucket that
+    # every app server shares: S3, MinIO, Aliyun OSS, Tencent COS). See docs/deploy.md.
+    FILE_STORE = os.environ.get("FILE_STORE", "local")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # empty: AWS itself
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")  # empty: boto3's usual sources
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE", "path")  # "virtual" for OSS / COS
+    # Downloads: stream through the app (default) or redirect to a URL signed for S3_URL_SECONDS.
+    S3_SIGNED_URLS = _env_bool("S3_SIGNED_URLS", False)
+    S3_URL_SECONDS = _env_int("S3_URL_SECONDS", 60)
+
+    # Keyword search plans (marketplace/tasks/search.py, docs/deploy.md): a query whose rarest term
+    # is in at most SEARCH_TERM_PLAN_MAX_TASKS tasks reads the term index; others walk a sort index
+    # for at most SEARCH_WALK_ROWS tasks first.
+    SEARCH_TERM_PLAN_MAX_TASKS = _env_int("SEARCH_TERM_PLAN_MAX_TASKS", 5000)
+    SEARCH_WALK_ROWS = _env_int("SEARCH_WALK_ROWS", 3000)
 
     # Rate limits
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

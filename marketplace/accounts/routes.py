@@ -1,13 +1,13 @@
 """Account pages: register, login/logout, password reset and change, profile, tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..core.db import commit
 from ..core.errors import ValidationFailed
-from ..core.files import absolute_path
+from ..core.files import send_stored
 from ..core.inputs import safe_next
 from ..extensions import limiter
 from . import service, throttle
@@ -189,10 +189,9 @@ def avatar(user_id):
     if not user.avatar_path:
         abort(404)
     try:
-        path = absolute_path(user.avatar_path)
-    except ValueError:
+        response = send_stored(user.avatar_path, max_age=86400)
+    except (OSError, ValueError):
         abort(404)
-    response = send_file(path, max_age=86400)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 
@@ -26,7 +25,7 @@ from ..core import audit
 from ..core.catalogue import CITIES
 from ..core.db import after_commit, utcnow
 from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed, WrongState
-from ..core.files import IMAGE_KINDS, absolute_path, store_upload
+from ..core.files import IMAGE_KINDS, delete_stored, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from . import events, throttle
@@ -359,7 +358,7 @@ def update_profile(user: User, *, display_name: str, bio: str | None, city: str 
 
 def _remove_file(rel: str) -> None:
     try:
-        os.remove(absolute_path(rel))
+        delete_stored(rel)
     except (OSError, ValueError):
         pass
 
@@ -452,7 +451,7 @@ def set_blocklisted(user: User, reason: str, by: User | None, *, now=None) -> Us
         raise WrongState(_l("This account is already on the blocklist."))
     db.session.refresh(user)
     audit.record("user.blocklist", actor=by, target=user, reason=reason)
-    notify(user, "account.blocklisted", link=_path("accounts.profile", "/profile"), reason=reason)
+    notify(user, "account.blocklisted", link=_path("accounts.profile", "/profile"), reason=reason.rstrip("。.！!　 "))
     events.user_blocklisted.send(User, user=user, reason=reason, by=by, at=now)
     return user
 

@@ -4,8 +4,6 @@ The award itself creates a contract and lives in `contracts.service.award_bid`.
 """
 from __future__ import annotations
 
-import os
-
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -13,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
-from ..core.files import ATTACHMENT_KINDS, absolute_path, store_upload
+from ..core.files import ATTACHMENT_KINDS, delete_stored, store_upload
 from ..core.money import MAX_AMOUNT
 from ..extensions import db
 from ..notifications.service import notify, register_kind
@@ -81,7 +79,7 @@ def store_files(files, field: str = "files", kinds=ATTACHMENT_KINDS):
 def discard_files(stored) -> None:
     for s in stored:
         try:
-            os.remove(absolute_path(s.path))
+            delete_stored(s.path)
         except OSError:
             pass
 

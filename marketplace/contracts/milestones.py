@@ -19,7 +19,6 @@ from .loading import (
     _confirm_hours,
     _fmt_time,
     _max_revisions,
-    _money,
     _review_days,
     _set_status,
     _set_task_status,
@@ -179,11 +178,13 @@ def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Miles
     claim = contract.kind == "claim"
     cancel(AUTO_CONFIRM_TIMER if claim else AUTO_ACCEPT_TIMER, subject_ref("milestone", milestone.id))
     solver = _user(contract.solver_id)
-    amount = _money(milestone.amount, milestone.currency)
-    # Gross, fee and net as the ledger computed them, so the message says what the wallet got.
+    # Gross, fee and net as the ledger computed them, so the message says what the wallet got;
+    # formatted when read, in the reader's language.
+    from ..core.money import MoneyParam
     from ..ledger.fees import fee_breakdown
     parts = fee_breakdown(milestone.amount, task.category)
-    fee, net = _money(parts["fee"], milestone.currency), _money(parts["net"], milestone.currency)
+    amount = MoneyParam(milestone.amount, milestone.currency)
+    fee, net = MoneyParam(parts["fee"], milestone.currency), MoneyParam(parts["net"], milestone.currency)
     if claim:
         notify(solver, "claim.auto_confirmed" if auto else "claim.confirmed", link=contract_link(contract),
                task=task.title, amount=amount, fee=fee, net=net)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from ..core import audit, four_eyes
 from ..core.db import utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed, WrongState
+from ..core.money import MoneyParam
 from ..extensions import db
 from ..notifications.service import notify
 from ..organisations.duties import ensure_not_own_item
@@ -31,7 +32,6 @@ from .funding import (
     _bad,
     _funding_link,
     _load_subject,
-    _money,
     _record_funded,
     _row,
     check_amount,
@@ -94,8 +94,8 @@ def confirm_bank_transfer(operator, transfer_id: int, amount) -> Funding:
         audit.record("payments.bank_transfer_mismatch", actor=operator, target=funding,
                      reference=funding.reference, expected=funding.amount, received=amount)
         notify(funding.payer, "payments.bank_transfer_mismatch", link=_funding_link(funding),
-               reference=funding.reference, received=_money(amount, funding.currency),
-               amount=_money(funding.amount, funding.currency), title=funding.title)
+               reference=funding.reference, received=MoneyParam(amount, funding.currency),
+               amount=MoneyParam(funding.amount, funding.currency), title=funding.title)
         return funding
     subject = _load_subject(funding)
     if subject is None:
@@ -182,8 +182,8 @@ def correct_amount(operator, transfer_id, amount, reason: str) -> Funding:
                  reference=funding.reference, before=before, received=amount, reason=reason)
     if amount != funding.amount:
         notify(funding.payer, "payments.bank_transfer_mismatch", link=_funding_link(funding),
-               reference=funding.reference, received=_money(amount, funding.currency),
-               amount=_money(funding.amount, funding.currency), title=funding.title)
+               reference=funding.reference, received=MoneyParam(amount, funding.currency),
+               amount=MoneyParam(funding.amount, funding.currency), title=funding.title)
         return funding
     subject = _load_subject(funding)
     if subject is None:
@@ -204,7 +204,7 @@ def return_money(operator, transfer_id, reason: str) -> Funding:
                  reference=funding.reference, received=funding.received_amount, reason=reason)
     notify(funding.payer, "payments.bank_transfer_returned", link=_funding_link(funding),
            reference=funding.reference, title=funding.title, reason=reason,
-           received=_money(funding.received_amount or 0, funding.currency))
+           received=MoneyParam(funding.received_amount or 0, funding.currency))
     return funding
 
 
@@ -216,6 +216,6 @@ def ask_payer(operator, transfer_id, message: str) -> Funding:
                  reference=funding.reference, message=message)
     notify(funding.payer, "payments.bank_transfer_question", link=_funding_link(funding),
            reference=funding.reference, title=funding.title, message=message,
-           received=_money(funding.received_amount or 0, funding.currency),
-           amount=_money(funding.amount, funding.currency))
+           received=MoneyParam(funding.received_amount or 0, funding.currency),
+           amount=MoneyParam(funding.amount, funding.currency))
     return funding

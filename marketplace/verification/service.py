@@ -11,7 +11,6 @@ and the number is never logged.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 
 from flask import current_app, url_for
@@ -21,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
-from ..core.files import DOCUMENT_KINDS, absolute_path, detect_kind, store_upload
+from ..core.files import DOCUMENT_KINDS, delete_stored, detect_kind, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from ..organisations.duties import ensure_not_own_item
@@ -285,7 +284,7 @@ def submit_org(user, org, *, org_name: str, uscc: str, licence) -> VerificationR
 
 def _remove_file(rel: str) -> None:
     try:
-        os.remove(absolute_path(rel))
+        delete_stored(rel)
     except (OSError, ValueError):
         log.warning("could not remove an unused licence file")
 
