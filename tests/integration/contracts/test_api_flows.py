@@ -198,12 +198,12 @@ def test_files_too_large_or_of_the_wrong_type_through_the_api(client, app):
     import io
     task = make_task()
     solver = make_solver()
-    data = {"amount": "1000", "days": "3", "proposal": "ok", "files": (io.BytesIO(b"\x00\x01binary"), "x.bin")}
+    data = {"amount": "150000", "days": "3", "proposal": "ok", "files": (io.BytesIO(b"\x00\x01binary"), "x.bin")}
     r = client.post(f"/api/v1/tasks/{task.id}/bids", headers=api_headers(solver), data=data,
                     content_type="multipart/form-data")
     assert r.status_code == 422 and "files" in r.json["errors"]
     big = b"%PDF-1.4\n" + b"0" * app.config["ATTACHMENT_MAX_BYTES"]
-    data = {"amount": "1000", "days": "3", "proposal": "ok", "files": (io.BytesIO(big), "big.pdf")}
+    data = {"amount": "150000", "days": "3", "proposal": "ok", "files": (io.BytesIO(big), "big.pdf")}
     r = client.post(f"/api/v1/tasks/{task.id}/bids", headers=api_headers(solver), data=data,
                     content_type="multipart/form-data")
     assert r.status_code == 422 and "files" in r.json["errors"]
