@@ -71,22 +71,18 @@ def require_party(user, dispute) -> None:
         raise Forbidden(_l("Only the parties of the dispute can do this."))
 
 
-def _org_ids_of(user) -> set[int]:
-    from ..organisations.models import Membership
-    return set(db.session.scalars(db.select(Membership.org_id).where(Membership.user_id == user.id)))
-
-
 def is_involved(user, dispute) -> bool:
-    """Separation of duties: the user is a party, or belongs to an organisation of either side."""
-    if user.id in (dispute.poster_id, dispute.solver_id, dispute.opened_by_id):
-        return True
-    orgs = {o for o in (_task(dispute).org_id, _solver_org_id(dispute)) if o is not None}
-    return bool(orgs & _org_ids_of(user)) if orgs else False
+    """Separation of duties (organisations.duties): the dispute is about the user, or a colleague
+    in one of the user's organisations, or an organisation of either side."""
+    from ..organisations.duties import is_own_item
+    orgs = [o for o in (_task(dispute).org_id, _solver_org_id(dispute)) if o is not None]
+    return is_own_item(user, user_ids=(dispute.poster_id, dispute.solver_id, dispute.opened_by_id), org_ids=orgs)
 
 
 def require_may_decide(user, dispute) -> None:
     if not _authenticated(user) or not getattr(user, "is_operator", False):
         raise NotFound()
     if is_involved(user, dispute):
-        raise Forbidden(_l("You cannot decide a dispute about yourself or your organisation; "
-                           "another operator must decide it."))
+        from ..organisations.duties import OwnItem
+        raise OwnItem(_l("You cannot decide a dispute about yourself or your organisation; "
+                         "another operator must decide it."))

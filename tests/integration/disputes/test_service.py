@@ -242,3 +242,19 @@ def test_a_dispute_reference_reads_as_words_and_a_link():
     commit()
     described = describe(f"dispute:{dispute.id}")
     assert described.link == f"/disputes/{dispute.id}" and task.title in described.text
+
+
+def test_an_operator_of_the_posters_organisation_may_not_decide():
+    from marketplace.organisations.models import Membership
+    from tests.factories_orgs import make_org
+    poster, solver, task, contract, milestone = delivered_milestone(100_000)
+    dispute = service.open_dispute(solver, milestone_id=milestone.id, amount=100_000, reason="Unpaid")
+    org = make_org(poster)
+    colleague = make_operator()
+    db.session.add(Membership(org_id=org.id, user_id=colleague.id, role="member"))
+    commit()
+    with pytest.raises(Forbidden) as exc:
+        service.decide(colleague, _fresh(Dispute, dispute.id), 5000, "Half")
+    assert exc.value.type_slug == "separation-of-duties"
+    db.session.rollback()
+    assert _fresh(Dispute, dispute.id).status == "open"
