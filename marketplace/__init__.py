@@ -52,7 +52,12 @@ def create_app(config_class=None, **overrides) -> Flask:
                 static_folder=os.path.join(root, "static"))
     app.config.from_object(config_class)
     app.config.update(overrides)
+    from .config_check import check as check_config
+    check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        from config import instance_secret_key
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     _configure_engine(app)
 
     from .core.logging import configure_logging

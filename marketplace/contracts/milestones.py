@@ -34,7 +34,7 @@ from .models import (
     DeliveryFile,
     Milestone,
 )
-from .policies import is_poster_side
+from .policies import is_party, is_poster_side
 
 
 def milestone_escrow_ref(milestone) -> str:
@@ -75,6 +75,9 @@ class MilestoneFundable:
 
     def can_fund(self, user) -> bool:
         return self.accepts_funding() and is_poster_side(user, self.contract)
+
+    def can_view(self, user) -> bool:
+        return is_party(user, self.contract)  # the contract page's visibility
 
     def on_funded(self, funding) -> None:
         mark_funded(self.milestone)

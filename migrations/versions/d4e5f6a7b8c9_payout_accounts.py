@@ -1,7 +1,7 @@
 """payout_accounts: the bank account payouts are sent to
 
 Revision ID: d4e5f6a7b8c9
-Revises: cc1743ba0ad8
+Revises: 7a0de83d1ec0
 Create Date: 2026-11-30 01:55:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'd4e5f6a7b8c9'
-down_revision = 'cc1743ba0ad8'
+down_revision = '7a0de83d1ec0'
 branch_labels = None
 depends_on = None
 
