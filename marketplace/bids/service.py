@@ -12,7 +12,7 @@ from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, delete_stored, store_upload
-from ..core.money import MAX_AMOUNT
+from ..core.money import MAX_AMOUNT, WhenParam
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from . import policies
@@ -335,9 +335,8 @@ def close_bidding(subject_ref: str, now) -> None:
         return
     until = (task.bid_deadline or now) + award_window()
     schedule(EXPIRE_TIMER, subject_ref, until)
-    from ..core.db import iso
     notify(_poster(task), "tender.bidding_closed", link=task_link(task), task=task.title,
-           count=count, until=iso(until)[:16].replace("T", " ") + " UTC")
+           count=count, until=WhenParam(until))
 
 
 def expire_tender(subject_ref: str, now) -> None:

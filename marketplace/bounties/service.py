@@ -757,7 +757,8 @@ def deadline_passed(subject: str, now: dt.datetime) -> None:
     transitions.move(task, "selecting", expected=("open",))
     until = selection_ends_at(task)
     jobs.schedule(SELECTION_TIMER, subject, until)
-    _notify_judges(task, "bounty.selecting", until=until.strftime("%Y-%m-%d %H:%M UTC"))
+    from ..core.money import WhenParam  # read in the reader's time zone
+    _notify_judges(task, "bounty.selecting", until=WhenParam(until))
 
 
 def selection_ended(subject: str, now: dt.datetime) -> None:
