@@ -171,7 +171,7 @@ def public_profile(user_id):
     user = service.get_user(user_id)
     if user.suspended_at is not None and not (current_user.is_authenticated and current_user.is_operator):
         abort(404)
-    sections = [section for section in (fn(user) for fn in service.PROFILE_SECTIONS) if section]
+    sections = service.profile_sections(user)
     role_form = None
     if current_user.is_authenticated and current_user.is_admin and current_user.id != user.id:
         role_form = RoleForm(formdata=None, role=user.role)

@@ -1,14 +1,7 @@
 """Account rules: registration, login, password reset and change, profile, API tokens, roles.
 
-Other domains plug into this one through three registries (append at init_app time):
-
-    AFTER_REGISTER.append(fn)     fn(user, form_data) runs inside the registration unit of work
-                                  (e.g. create the organisation named in form_data["org_name"]);
-                                  raising ValidationFailed refuses the whole registration.
-    ME_EXTENSIONS.append(fn)      fn(user) -> dict merged into the /api/v1/me payload
-                                  (e.g. {"verification": {...}} or {"orgs": [...]}).
-    PROFILE_SECTIONS.append(fn)   fn(user) -> (template, context) or None, rendered on the public
-                                  profile page (badges, credit, reviews).
+Other domains plug into this one through the signals of `accounts.events` (after_register,
+me_payload, profile_sections, user_summaries), connected in their init_app.
 """
 from __future__ import annotations
 
@@ -26,15 +19,13 @@ from ..core import audit
 from ..core.catalogue import CITIES
 from ..core.db import after_commit, utcnow
 from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from ..core.events import collect
 from ..core.files import IMAGE_KINDS, absolute_path, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from . import events
 from .models import ACCOUNT_TYPES, ROLES, ApiToken, User
 from .passwords import check_password, hash_password, password_problems
-
-AFTER_REGISTER: list = []
-ME_EXTENSIONS: list = []
-PROFILE_SECTIONS: list = []
 
 TOKEN_PREFIX = "hz_"
 MAX_SKILLS = 20
@@ -121,8 +112,7 @@ def register(*, email: str, password: str, display_name: str, account_type: str 
     db.session.flush()
     form_data = {"email": email, "display_name": display_name, "account_type": account_type,
                  "org_name": user.org_name}
-    for hook in AFTER_REGISTER:
-        hook(user, form_data)
+    events.after_register.send(user=user, form_data=form_data)
     audit.record("user.registered", actor=user, target=user, account_type=account_type)
     return user
 
@@ -390,7 +380,7 @@ def public_payload(user: User) -> dict:
 
 
 def me_payload(user: User) -> dict:
-    """The User/me shape of API.md; other domains add or override keys via ME_EXTENSIONS."""
+    """The User/me shape of API.md; other domains add or override keys (accounts.events.me_payload)."""
     from ..core.db import iso
     data = {
         "id": user.id, "email": user.email, "display_name": user.display_name,
@@ -400,6 +390,24 @@ def me_payload(user: User) -> dict:
         "verification": {"status": "none", "masked_number": None},
         "orgs": [],
     }
-    for extension in ME_EXTENSIONS:
-        data.update(extension(user) or {})
+    for extension in collect(events.me_payload, user=user):
+        data.update(extension)
     return data
+
+
+def profile_sections(user: User) -> list[tuple[str, dict]]:
+    """The (template, context) sections other domains show on the public profile."""
+    return collect(events.profile_sections, user=user)
+
+
+def user_summaries(user_ids) -> dict[int, dict]:
+    """{user_id: {"rating", "reviews", "completed", "score", "level", ...}} merged from every
+    receiver of accounts.events.user_summaries; users nobody knows anything about get {}."""
+    ids = sorted({int(i) for i in user_ids})
+    merged: dict[int, dict] = {i: {} for i in ids}
+    if not ids:
+        return merged
+    for answer in collect(events.user_summaries, user_ids=ids):
+        for user_id, values in answer.items():
+            merged.setdefault(user_id, {}).update(values)
+    return merged

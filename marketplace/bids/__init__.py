@@ -6,13 +6,14 @@ def init_app(app):
     from . import models  # noqa: F401
     from .routes import bp
     app.register_blueprint(bp)
+    from ..core.events import connect
     from ..jobs.service import register_handler
-    from ..tasks import service as tasks_service
+    from ..tasks import events as task_events
     from . import (
         api,  # noqa: F401
         service,
     )
     register_handler(service.BID_DEADLINE_TIMER, service.close_bidding)
     register_handler(service.EXPIRE_TIMER, service.expire_tender)
-    tasks_service.on_published(service.on_task_published)
-    tasks_service.on_cancelled(service.on_task_cancelled)
+    connect(task_events.task_published, service.on_task_published)
+    connect(task_events.task_cancelled, service.on_task_cancelled)

@@ -364,12 +364,13 @@ def _expire(task, now) -> None:
 
 # --- task events -------------------------------------------------------------------------------
 
-def on_task_published(task) -> None:
+def on_task_published(_sender=None, *, task) -> None:
+    """tasks.events.task_published receiver: a published tender gets its bid deadline timer."""
     schedule_bid_deadline(task)
 
 
-def on_task_cancelled(task) -> None:
-    """A cancelled tender: its live bids are declined and its timers stop."""
+def on_task_cancelled(_sender=None, *, task) -> None:
+    """tasks.events.task_cancelled receiver: a cancelled tender: its live bids are declined and its timers stop."""
     from ..jobs.service import cancel, subject_ref
     if task.mode != "tender":
         return

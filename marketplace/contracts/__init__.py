@@ -18,8 +18,8 @@ def init_app(app):
     register_handler(service.AUTO_CONFIRM_TIMER, service.auto_accept)
     register_handler(service.CLAIM_EXPIRE_TIMER, service.expire_claim)
     fundables.register("milestone", service.load_fundable)
-    from ..tasks import page_sections
-    from ..tasks import service as tasks_service
-    tasks_service.on_published(service.on_task_published)
+    from ..core.events import connect
+    from ..tasks import events as task_events
     from .sections import task_section
-    page_sections.register(task_section)
+    connect(task_events.task_published, service.on_task_published)
+    connect(task_events.task_page_sections, task_section)

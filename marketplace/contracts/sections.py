@@ -1,4 +1,4 @@
-"""The bids/claim/contract section of the task page (see tasks.page_sections)."""
+"""The bids/claim/contract section of the task page (a receiver of tasks.events.task_page_sections)."""
 from __future__ import annotations
 
 from ..bids import policies as bid_policies
@@ -9,7 +9,7 @@ from .models import LIVE_STATUSES as LIVE_CONTRACT_STATUSES
 from .models import Contract
 
 
-def task_section(task, user):
+def task_section(_sender=None, *, task, user):
     if task.mode not in ("tender", "claim") or task.status == "draft":
         return None
     authenticated = user is not None and getattr(user, "is_authenticated", False)

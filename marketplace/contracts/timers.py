@@ -9,8 +9,8 @@ from .milestones import accept_milestone
 from .models import Milestone
 
 
-def on_task_published(task) -> None:
-    """A published claim expires, refunded, if nobody has claimed it when its time window ends."""
+def on_task_published(_sender=None, *, task) -> None:
+    """tasks.events.task_published receiver: a published claim expires, refunded, if nobody has claimed it when its time window ends."""
     from ..jobs.service import schedule, subject_ref
     if task.mode == "claim" and task.window_end is not None:
         schedule(CLAIM_EXPIRE_TIMER, subject_ref("task", task.id), task.window_end)

@@ -7,8 +7,9 @@ def init_app(app):
     # negative_list.py for the formats.
     for name in ("NEGATIVE_LIST_EXTRA", "NEGATIVE_LIST_CATEGORIES"):
         app.config.setdefault(name, os.environ.get(name, ""))
+    from ..core.events import connect, queue_sections
     from . import api, models  # noqa: F401
-    from .queue import register_queue_section
+    from .queue import queue_sections as report_section
     from .routes import bp
     app.register_blueprint(bp)
-    register_queue_section()
+    connect(queue_sections, report_section)

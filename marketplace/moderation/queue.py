@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from ..core.db import iso
+from ..core.events import QueueSection
 from ..extensions import db
 from . import service
 
@@ -21,10 +22,7 @@ def serialize_report(report) -> dict:
             "created_at": iso(report.created_at)}
 
 
-def register_queue_section() -> None:
-    try:
-        from ..operator.queue import register_section
-    except ModuleNotFoundError:  # a build without the operator console
-        return
-    register_section("reports", title=_l("Reports from users"), loader=service.open_reports,
-                     template="moderation/_queue_section.html", api_serializer=serialize_report)
+def queue_sections(_sender=None) -> QueueSection:
+    """core.events.queue_sections receiver: the reports section."""
+    return QueueSection("reports", title=_l("Reports from users"), loader=service.open_reports,
+                        template="moderation/_queue_section.html", api_serializer=serialize_report)

@@ -10,9 +10,8 @@ def init_app(app):
 
 
 def _register_account_hooks():
-    from ..accounts import service as accounts
+    from ..accounts import events as accounts
+    from ..core.events import connect
     from . import service
-    for hooks, fn in ((accounts.AFTER_REGISTER, service.create_org_for_registration),
-                      (accounts.ME_EXTENSIONS, service.me_orgs)):
-        if fn not in hooks:
-            hooks.append(fn)
+    connect(accounts.after_register, service.create_org_for_registration)
+    connect(accounts.me_payload, service.me_orgs)

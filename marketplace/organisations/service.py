@@ -118,8 +118,11 @@ def create_org(creator, *, name: str, kind: str = "enterprise", city: str | None
     return org
 
 
-def create_org_for_registration(user, data) -> Organisation | None:
-    """AFTER_REGISTER hook: an `organization` account named at registration gets its organisation."""
+def create_org_for_registration(_sender=None, *, user, form_data) -> Organisation | None:
+    """accounts.events.after_register receiver: an `organization` account named at registration
+    gets its organisation."""
+    data = form_data
+
     def value(key):
         if isinstance(data, dict):
             return data.get(key)
@@ -288,8 +291,8 @@ def leave(user, org) -> None:
 
 # --- /api/v1/me -------------------------------------------------------------------------------------
 
-def me_orgs(user) -> dict:
-    """ME_EXTENSIONS entry: the user's organisations and roles."""
+def me_orgs(_sender=None, *, user) -> dict:
+    """accounts.events.me_payload receiver: the user's organisations and roles."""
     return {"orgs": [{"id": org.id, "name": org.name, "role": role} for org, role in orgs_for_user(user)]}
 
 

@@ -79,39 +79,31 @@ def init_app(app):
 
 
 def _register_hooks():
+    from ..accounts import events as accounts_events
+    from ..core import events as core_events
+    from ..jobs.service import register_handler
+    from ..ledger.verify import register_check
     from ..notifications.service import register_kind
     from . import service
     for kind, template in NOTIFICATION_KINDS.items():
         register_kind(kind, template)
-    try:
-        from ..accounts import service as accounts
-    except ImportError:
-        accounts = None
-    if accounts is not None and hasattr(accounts, "ME_EXTENSIONS") \
-            and service.me_wallet not in accounts.ME_EXTENSIONS:
-        accounts.ME_EXTENSIONS.append(service.me_wallet)
-    try:
-        from ..jobs import service as jobs
-        jobs.register_handler(service.REFUND_TIMER, service._refund_timer)
-    except ImportError:
-        pass
-    try:
-        from ..ledger import verify
-    except ImportError:
-        verify = None
-    if verify is not None and hasattr(verify, "register_check"):
-        verify.register_check("payments: one funding transaction per succeeded card payment",
-                              service.check_card_fundings)
-    try:
-        from ..operator.queue import register_section
-    except ImportError:
-        return
+    core_events.connect(accounts_events.me_payload, service.me_wallet)
+    register_handler(service.REFUND_TIMER, service._refund_timer)
+    register_check("payments: one funding transaction per succeeded card payment", service.check_card_fundings)
+    core_events.connect(core_events.queue_sections, queue_sections)
+
+
+def queue_sections(_sender=None) -> list:
+    """core.events.queue_sections receiver: bank transfers, payouts and flagged payments."""
+    from ..core.events import QueueSection
+    from . import service
     from .api import serialize_bank_transfer, serialize_flagged, serialize_payout
-    register_section("bank_transfers", title=_l("Bank transfers to confirm"),
+    return [
+        QueueSection("bank_transfers", title=_l("Bank transfers to confirm"),
                      loader=service.pending_bank_transfers,
-                     template="payments/_queue_bank_transfers.html",
-                     api_serializer=serialize_bank_transfer)
-    register_section("payouts", title=_l("Payouts to approve"), loader=service.pending_payouts,
-                     template="payments/_queue_payouts.html", api_serializer=serialize_payout)
-    register_section("flagged_payments", title=_l("Payments to look at"), loader=service.flagged_fundings,
-                     template="payments/_queue_flagged.html", api_serializer=serialize_flagged)
+                     template="payments/_queue_bank_transfers.html", api_serializer=serialize_bank_transfer),
+        QueueSection("payouts", title=_l("Payouts to approve"), loader=service.pending_payouts,
+                     template="payments/_queue_payouts.html", api_serializer=serialize_payout),
+        QueueSection("flagged_payments", title=_l("Payments to look at"), loader=service.flagged_fundings,
+                     template="payments/_queue_flagged.html", api_serializer=serialize_flagged),
+    ]

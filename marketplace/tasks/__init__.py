@@ -15,10 +15,9 @@ def init_app(app):
     from .routes import bp
     app.register_blueprint(bp)
 
-    from ..core.routes import HOME_SECTIONS
+    from ..core.events import connect, home_sections
     from .home import home_section
-    if home_section not in HOME_SECTIONS:
-        HOME_SECTIONS.append(home_section)
+    connect(home_sections, home_section)
 
     from . import funding
     funding.register()

@@ -1,9 +1,8 @@
-"""A task's life after its draft: publishing (with the publish limit), cancelling, funding, and the
-hooks other domains use to react."""
+"""A task's life after its draft: publishing (with the publish limit), cancelling, funding. Other
+domains react through the signals of `tasks.events`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -12,39 +11,12 @@ from ..core.db import utcnow
 from ..core.errors import Forbidden, ValidationFailed, WrongState
 from ..extensions import db
 from ..notifications.service import notify
-from . import policies
+from . import events, policies
 from .invitations import invites_of
 from .loading import get_task, task_link
 from .models import Task, TaskInvite
 from .posting import _current_values
 from .validation import _deadline_errors, validate_fields
-
-# Other domains react to task events without this module importing them:
-#   on_published(fn)  fn(task) after a task opens (e.g. schedule its deadline timers)
-#   on_cancelled(fn)  fn(task) after a task is cancelled (e.g. reject open bids)
-#   on_cancel_check(fn) fn(task) before a cancel; raise WrongState to refuse (e.g. a bounty
-#                     that already has submissions)
-_PUBLISHED_HOOKS: list[Callable] = []
-_CANCELLED_HOOKS: list[Callable] = []
-_CANCEL_CHECKS: list[Callable] = []
-
-
-def on_published(fn: Callable) -> Callable:
-    if fn not in _PUBLISHED_HOOKS:
-        _PUBLISHED_HOOKS.append(fn)
-    return fn
-
-
-def on_cancelled(fn: Callable) -> Callable:
-    if fn not in _CANCELLED_HOOKS:
-        _CANCELLED_HOOKS.append(fn)
-    return fn
-
-
-def on_cancel_check(fn: Callable) -> Callable:
-    if fn not in _CANCEL_CHECKS:
-        _CANCEL_CHECKS.append(fn)
-    return fn
 
 
 def _is_verified(user) -> bool:
@@ -109,8 +81,7 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     task.updated_at = now
     invites = list(db.session.scalars(db.select(TaskInvite).where(TaskInvite.task_id == task.id)))
     _notify_invitees(task, invites)
-    for hook in _PUBLISHED_HOOKS:
-        hook(task)
+    events.task_published.send(task=task)
     return task
 
 
@@ -138,8 +109,7 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
         raise WrongState(_l("Only a draft or an open task without an award can be cancelled."))
     if task.mode == "claim" and task.claimant_id is not None:
         raise WrongState(_l("This task has been claimed; cancel the contract instead."))
-    for check in _CANCEL_CHECKS:
-        check(task)
+    events.task_cancel_check.send(task=task)
     if task.escrow_funded:
         from .funding import refund_task_escrow
         refund_task_escrow(task, actor)
@@ -151,8 +121,7 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     task.updated_at = now
     if was_open:
         _notify_invitees(task, invites_of(task), kind="task.cancelled")
-    for hook in _CANCELLED_HOOKS:
-        hook(task)
+    events.task_cancelled.send(task=task)
     return task
 
 

@@ -6,15 +6,16 @@ def init_app(app):
     from . import models  # noqa: F401
     from .routes import bp
     app.register_blueprint(bp)
+    from ..core import events as core_events
+    from ..core.events import connect
     from . import api, queue_section  # noqa: F401
-    queue_section.register()
+    connect(core_events.queue_sections, queue_section.queue_sections)
     _register_account_hooks()
 
 
 def _register_account_hooks():
-    from ..accounts import service as accounts
+    from ..accounts import events as accounts
+    from ..core.events import connect
     from . import service
-    for hooks, fn in ((accounts.ME_EXTENSIONS, service.me_verification),
-                      (accounts.PROFILE_SECTIONS, service.profile_section)):
-        if fn not in hooks:
-            hooks.append(fn)
+    connect(accounts.me_payload, service.me_verification)
+    connect(accounts.profile_sections, service.profile_section)

@@ -360,13 +360,13 @@ def account_verification(user) -> dict:
     return summary
 
 
-def me_verification(user) -> dict:
-    """ME_EXTENSIONS entry for /api/v1/me."""
+def me_verification(_sender=None, *, user) -> dict:
+    """accounts.events.me_payload receiver: the verification of /api/v1/me."""
     return {"verification": account_verification(user)}
 
 
-def profile_section(user):
-    """PROFILE_SECTIONS entry: the verification badge on the public profile."""
+def profile_section(_sender=None, *, user):
+    """accounts.events.profile_sections receiver: the verification badge on the public profile."""
     summary = account_verification(user)
     return "verification/_profile_badge.html", {"verification": summary, "user_id": user.id,
                                                 "verification_label": status_name(summary["status"])}
