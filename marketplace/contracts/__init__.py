@@ -23,3 +23,5 @@ def init_app(app):
     from .sections import task_section
     connect(task_events.task_published, service.on_task_published)
     connect(task_events.task_page_sections, task_section)
+    from . import references
+    references.init()

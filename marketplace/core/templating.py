@@ -9,6 +9,8 @@ from werkzeug.routing import BuildError
 
 from .catalogue import category_name, city_name
 from .money import format_money
+from .references import describe, describe_many
+from .statuses import status_name
 
 
 def nav_url(endpoint: str, **values) -> str | None:
@@ -33,6 +35,9 @@ def init_templating(app):
     app.jinja_env.filters["category"] = category_name
     app.jinja_env.globals["nav_url"] = nav_url
     app.jinja_env.globals["icon"] = icon
+    app.jinja_env.globals["status_name"] = status_name
+    app.jinja_env.globals["describe"] = describe
+    app.jinja_env.globals["describe_many"] = describe_many
 
     @app.context_processor
     def globals_():

@@ -17,6 +17,11 @@ NOTIFICATION_KINDS = {
     "payments.bank_transfer_mismatch": _l("We received %(received)s for transfer %(reference)s but "
                                           "expected %(amount)s, so “%(title)s” was not funded. An "
                                           "operator will contact you."),
+    "payments.bank_transfer_returned": _l("The %(received)s we received with reference %(reference)s "
+                                          "for “%(title)s” was sent back to your bank account: "
+                                          "%(reason)s"),
+    "payments.bank_transfer_question": _l("About your transfer %(reference)s for “%(title)s” (we "
+                                          "received %(received)s, expected %(amount)s): %(message)s"),
     "payments.card_refund_sent": _l("%(amount)s for “%(title)s” was refunded to your card."),
     "payments.payout_requested": _l("Your payout request of %(amount)s is waiting for approval."),
     "payments.payout_paid": _l("Your payout of %(amount)s was sent (reference %(reference)s)."),
@@ -75,6 +80,8 @@ def init_app(app):
         fundables,
     )
     fundables.register("wallet", load_wallet_topup)
+    from . import references
+    references.init()
     _register_hooks()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..core.errors import ValidationFailed
@@ -43,6 +43,26 @@ class FundingForm(FlaskForm):
 class ConfirmBankTransferForm(FlaskForm):
     amount = AmountField(_l("Amount received"), filters=[_strip],
                          validators=[DataRequired(message=_l("Enter an amount."))])
+    # Second step: the amount (minor units) the operator confirms although it differs.
+    accept_difference = HiddenField()
+
+
+class CorrectTransferForm(FlaskForm):
+    amount = AmountField(_l("Amount actually received"), filters=[_strip],
+                         validators=[DataRequired(message=_l("Enter an amount."))])
+    reason = TextAreaField(_l("Reason for the correction"), filters=[_strip],
+                           validators=[DataRequired(message=_l("Say why.")), Length(max=500)])
+
+
+class ReturnTransferForm(FlaskForm):
+    reason = TextAreaField(_l("How the money was returned"), filters=[_strip],
+                           validators=[DataRequired(message=_l("Say why.")), Length(max=500)],
+                           description=_l("e.g. the bank's return reference; the payer reads this."))
+
+
+class AskPayerForm(FlaskForm):
+    message = TextAreaField(_l("Question to the payer"), filters=[_strip],
+                            validators=[DataRequired(message=_l("Say why.")), Length(max=500)])
 
 
 class PayoutRequestForm(FlaskForm):

@@ -10,15 +10,18 @@ from flask_login import current_user, login_required
 from ..accounts.policies import operator_required
 from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
-from . import fundables, service
+from . import bank_transfers, fundables, service
 from .api import bank_details
 from .forms import (
     ApprovePayoutForm,
+    AskPayerForm,
     ConfirmBankTransferForm,
     ConnectedAccountForm,
+    CorrectTransferForm,
     FundingForm,
     PayoutRequestForm,
     RejectPayoutForm,
+    ReturnTransferForm,
     ReviewFlagForm,
 )
 
@@ -139,25 +142,89 @@ def find_bank_transfer():
     return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
 
 
+def _transfer_page(funding, form=None, *, correct_form=None, return_form=None, ask_form=None,
+                   check=None, status=200):
+    """The operator's page of one bank transfer: confirm (two steps when the amount differs),
+    or, for a mismatch, correct the amount, return the money or ask the payer."""
+    return render_template(
+        "payments/operator_bank_transfer.html", funding=funding,
+        form=form or ConfirmBankTransferForm(formdata=None),
+        correct_form=correct_form or CorrectTransferForm(formdata=None),
+        return_form=return_form or ReturnTransferForm(formdata=None),
+        ask_form=ask_form or AskPayerForm(formdata=None), check=check,
+        subject_link=service.subject_link(funding)), status
+
+
 @bp.route("/operator/bank-transfers/<int:transfer_id>", methods=["GET", "POST"])
 @operator_required
 def confirm_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
-    form = ConfirmBankTransferForm()
     if request.method == "GET":
-        return render_template("payments/operator_bank_transfer.html", funding=funding, form=form)
+        return _transfer_page(funding)
+    form = ConfirmBankTransferForm()
     if not form.validate():
-        return render_template("payments/operator_bank_transfer.html", funding=funding, form=form), 422
+        return _transfer_page(funding, form, status=422)
+    amount = form.amount.minor
+    if amount != funding.amount and form.accept_difference.data != str(amount):
+        # Step two: show the difference and ask again before recording a mismatch.
+        return _transfer_page(funding, form, check={
+            "amount": amount, "difference": bank_transfers.difference(funding, amount)})
     try:
-        funding = service.confirm_bank_transfer(current_user, transfer_id, form.amount.minor)
+        funding = service.confirm_bank_transfer(current_user, transfer_id, amount)
     except ValidationFailed as exc:
         apply_errors(form, exc)
-        return render_template("payments/operator_bank_transfer.html", funding=funding, form=form), 422
+        return _transfer_page(funding, form, status=422)
     if funding.status == "mismatch":
-        flash(_("The amount does not match: recorded as a mismatch and not funded."), "warning")
-    else:
-        flash(_("Transfer %(reference)s confirmed and funded.", reference=funding.reference), "success")
+        flash(_("The amount does not match: the transfer stays in the queue as a mismatch until it "
+                "is corrected, returned or answered."), "warning")
+        return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
+    flash(_("Transfer %(reference)s confirmed and funded.", reference=funding.reference), "success")
     return redirect(url_for("operator.queue"), code=303)
+
+
+@bp.post("/operator/bank-transfers/<int:transfer_id>/correct")
+@operator_required
+def correct_bank_transfer(transfer_id):
+    funding = service.get_bank_transfer(transfer_id)
+    form = CorrectTransferForm()
+    if not form.validate():
+        return _transfer_page(funding, correct_form=form, status=422)
+    try:
+        funding = bank_transfers.correct_amount(current_user, transfer_id, form.amount.minor,
+                                                form.reason.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _transfer_page(funding, correct_form=form, status=422)
+    if funding.status == "succeeded":
+        flash(_("Amount corrected: transfer %(reference)s is confirmed and funded.",
+                reference=funding.reference), "success")
+        return redirect(url_for("operator.queue"), code=303)
+    flash(_("Amount corrected; it still differs from the amount expected."), "warning")
+    return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
+
+
+@bp.post("/operator/bank-transfers/<int:transfer_id>/return")
+@operator_required
+def return_bank_transfer(transfer_id):
+    funding = service.get_bank_transfer(transfer_id)
+    form = ReturnTransferForm()
+    if not form.validate():
+        return _transfer_page(funding, return_form=form, status=422)
+    bank_transfers.return_money(current_user, transfer_id, form.reason.data)
+    flash(_("Recorded as returned to the payer; the payer was told."), "success")
+    return redirect(url_for("operator.queue"), code=303)
+
+
+@bp.post("/operator/bank-transfers/<int:transfer_id>/ask")
+@operator_required
+def ask_about_bank_transfer(transfer_id):
+    funding = service.get_bank_transfer(transfer_id)
+    form = AskPayerForm()
+    if not form.validate():
+        return _transfer_page(funding, ask_form=form, status=422)
+    bank_transfers.ask_payer(current_user, transfer_id, form.message.data)
+    flash(_("Your question was sent to the payer; the transfer stays in the queue."), "success")
+    return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
 
 
 @bp.route("/operator/payouts/<int:payout_id>", methods=["GET"])

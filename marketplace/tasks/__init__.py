@@ -21,6 +21,8 @@ def init_app(app):
 
     from . import funding
     funding.register()
+    from . import references
+    references.init()
 
     @app.context_processor
     def task_globals():

@@ -151,7 +151,13 @@ def test_operator_pages_confirm_transfers_and_decide_payouts(client):
     assert form.status_code == 200
     bad = client.post(f"/operator/bank-transfers/{funding.id}", data={"amount": "abc"})
     assert bad.status_code == 422 and db.session.get(Funding, funding.id).status == "pending"
-    mismatch = client.post(f"/operator/bank-transfers/{funding.id}", data={"amount": "99.00"})
+    # Another amount is checked first: the page shows the difference and records nothing yet.
+    check = client.post(f"/operator/bank-transfers/{funding.id}", data={"amount": "99.00"})
+    assert check.status_code == 200 and 'data-testid="confirm-difference"' in check.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Funding, funding.id).status == "pending"
+    mismatch = client.post(f"/operator/bank-transfers/{funding.id}",
+                           data={"amount": "99.00", "accept_difference": "9900"})
     assert mismatch.status_code == 303
     db.session.expire_all()
     assert db.session.get(Funding, funding.id).status == "mismatch"

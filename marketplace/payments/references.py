@@ -1,0 +1,38 @@
+"""How "funding:<id>", "payout:<id>" and "wallet:…" references read (see core/references.py)."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from ..core.references import Described, register
+from ..extensions import db
+from .models import Funding, Payout
+
+
+def _ids(ids: list[str]) -> list[int]:
+    return [int(i) for i in ids if i.isdigit() and len(i) < 10]
+
+
+def describe_fundings(ids: list[str]) -> dict[str, Described]:
+    rows = db.session.execute(db.select(Funding.id, Funding.title, Funding.subject_kind)
+                              .where(Funding.id.in_(_ids(ids)))).all()
+    result = {}
+    for pk, title, kind in rows:
+        text = _l("Wallet top-up") if kind == "wallet" else _l("Payment for “%(title)s”", title=title)
+        result[str(pk)] = Described(str(text), url_for("payments.funding_detail", funding_id=pk))
+    return result
+
+
+def describe_payouts(ids: list[str]) -> dict[str, Described]:
+    rows = db.session.execute(db.select(Payout.id).where(Payout.id.in_(_ids(ids)))).all()
+    return {str(pk): Described(str(_l("Payout no. %(id)s", id=pk)), "/wallet") for (pk,) in rows}
+
+
+def describe_wallets(ids: list[str]) -> dict[str, Described]:
+    return {i: Described(str(_l("Wallet top-up")), "/wallet") for i in ids}
+
+
+def init() -> None:
+    register("funding", describe_fundings)
+    register("payout", describe_payouts)
+    register("wallet", describe_wallets)
