@@ -10,12 +10,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..core.db import utcnow
+from ..core.db import conditional_update, utcnow
 from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, absolute_path, store_upload
 from ..core.money import MAX_AMOUNT
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from ..tasks.transitions import move
 from . import policies
 from .models import LIVE_STATUSES, Bid, BidAttachment
 
@@ -178,14 +179,8 @@ def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid
 
 def _transition(bid, from_statuses, to_status, **values) -> None:
     """Conditional UPDATE on the bid's status; a lost race or a stale page is a 409."""
-    result = db.session.execute(
-        db.update(Bid).where(Bid.id == bid.id, Bid.status.in_(from_statuses))
-        .values(status=to_status, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise WrongState(_l("This bid has changed in the meantime; reload the page."))
-    db.session.refresh(bid)
+    conditional_update(Bid, bid, from_statuses, message=_l("This bid has changed in the meantime; reload the page."),
+                       status=to_status, **values)
 
 
 def withdraw_bid(actor, bid, *, now=None) -> Bid:
@@ -351,13 +346,7 @@ def expire_tender(subject_ref: str, now) -> None:
 
 
 def _expire(task, now) -> None:
-    from ..tasks.models import Task
-    result = db.session.execute(
-        db.update(Task).where(Task.id == task.id, Task.status == "open")
-        .values(status="expired").execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState("tender no longer open")
-    db.session.refresh(task)
+    move(task, to="expired", expected="open", message="tender no longer open")
     reject_other_bids(task, None, now=now)
     notify(_poster(task), "tender.expired", link=task_link(task), task=task.title)
 

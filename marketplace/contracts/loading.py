@@ -3,12 +3,13 @@ status update they share."""
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..core.errors import NotFound, WrongState
+from ..core.db import conditional_update
+from ..core.errors import NotFound
 from ..core.money import format_money
 from ..extensions import db
+from ..tasks.transitions import move
 from . import notices  # noqa: F401  (registers the notification kinds every flow sends)
 from .models import Contract, Delivery, Milestone
 
@@ -90,16 +91,9 @@ def _task(contract):
 def _set_status(model, obj, from_statuses, message=None, **values) -> None:
     """Conditional UPDATE: move obj to new values only if its status is still one of
     from_statuses. The loser of a race (or a stale page) gets a 409."""
-    result = db.session.execute(
-        db.update(model).where(model.id == obj.id, model.status.in_(tuple(from_statuses)))
-        .values(**values).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.expire(obj)
-        raise WrongState(message or _l("This has changed in the meantime; reload the page."))
-    db.session.refresh(obj)
+    conditional_update(model, obj, from_statuses, message=message, **values)
 
 
 def _set_task_status(task, from_statuses, to_status, message=None, **values) -> None:
-    from ..tasks.models import Task
-    _set_status(Task, task, from_statuses, message, status=to_status, **values)
+    """Through the tasks state machine (the only writer of a task's status)."""
+    move(task, to=to_status, expected=from_statuses, message=message, **values)

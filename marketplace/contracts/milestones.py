@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from ..bids.service import discard_files, store_files
-from ..core.db import utcnow
+from ..core.db import conditional_update, utcnow
 from ..core.errors import Forbidden, ValidationFailed, WrongState
 from ..extensions import db
 from ..notifications.service import notify
@@ -222,15 +222,9 @@ def request_revision(actor, milestone, reason: str, *, now=None) -> Milestone:
     limit = _max_revisions()
     if milestone.revisions >= limit:
         raise WrongState(_l("The revision limit (%(n)s) is reached: accept the delivery or open a dispute.", n=limit))
-    result = db.session.execute(
-        db.update(Milestone)
-        .where(Milestone.id == milestone.id, Milestone.status == "delivered", Milestone.revisions < limit)
-        .values(status="revision_requested", revisions=Milestone.revisions + 1, review_due_at=None)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        db.session.expire(milestone)
-        raise WrongState(_l("This milestone is not waiting for review."))
-    db.session.refresh(milestone)
+    conditional_update(Milestone, milestone, "delivered", where=(Milestone.revisions < limit,),
+                       message=_l("This milestone is not waiting for review."),
+                       status="revision_requested", revisions=Milestone.revisions + 1, review_due_at=None)
     latest = db.session.scalars(db.select(Delivery).where(Delivery.milestone_id == milestone.id)
                                 .order_by(Delivery.id.desc()).limit(1)).first()
     if latest is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..core.db import lock_row
 from ..core.errors import NotFound, WrongState
 from ..notifications.service import notify
+from ..tasks.transitions import move
 from .loading import CLAIM_EXPIRE_TIMER, _user
 from .milestones import accept_milestone
 from .models import Milestone
@@ -35,8 +36,7 @@ def expire_claim(subject_ref: str, now) -> None:
         refund_task_escrow(task)
         task.escrow_funded = False
         task.escrow_amount = 0
-    task.status = "expired"
-    task.updated_at = now
+    move(task, to="expired", expected="open", updated_at=now)
     notify(_user(task.poster_id), "claim.expired", link=task_link(task), task=task.title)
 
 

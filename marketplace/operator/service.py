@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.models import User
 from ..core import audit
 from ..core.audit import AuditEntry
-from ..core.db import utcnow
-from ..core.errors import Forbidden, NotFound, WrongState, field_error
+from ..core.db import conditional_update, utcnow
+from ..core.errors import Forbidden, NotFound, field_error
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 
@@ -100,12 +100,8 @@ def _check_may_act_on(actor, user) -> None:
 def suspend_user(actor, user, reason: str) -> User:
     reason = _check_reason(reason)
     _check_may_act_on(actor, user)
-    result = db.session.execute(
-        db.update(User).where(User.id == user.id, User.suspended_at.is_(None))
-        .values(suspended_at=utcnow()).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState(_l("This account is already suspended."))
-    db.session.refresh(user)
+    conditional_update(User, user, where=(User.suspended_at.is_(None),),
+                       message=_l("This account is already suspended."), suspended_at=utcnow())
     audit.record("user.suspend", actor=actor, target=user, reason=reason)
     notify(user, "account.suspended", link=None, reason=reason)
     return user
@@ -114,12 +110,8 @@ def suspend_user(actor, user, reason: str) -> User:
 def unsuspend_user(actor, user, reason: str) -> User:
     reason = _check_reason(reason)
     _check_may_act_on(actor, user)
-    result = db.session.execute(
-        db.update(User).where(User.id == user.id, User.suspended_at.is_not(None))
-        .values(suspended_at=None).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState(_l("This account is not suspended."))
-    db.session.refresh(user)
+    conditional_update(User, user, where=(User.suspended_at.is_not(None),),
+                       message=_l("This account is not suspended."), suspended_at=None)
     audit.record("user.unsuspend", actor=actor, target=user, reason=reason)
     notify(user, "account.unsuspended", link=url_for("core.home"), reason=reason)
     return user

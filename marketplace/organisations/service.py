@@ -13,7 +13,7 @@ import secrets
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from ..core.db import lock_row, utcnow
+from ..core.db import conditional_update, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
 from ..extensions import db
 from ..notifications.service import notify, register_kind, send_mail
@@ -205,13 +205,9 @@ def accept_invite(user, token: str) -> Membership:
     if role_of(user, inv.org) is not None:
         raise Conflict(_l("You are already a member of this organisation."))
     # Conditional update: a second, concurrent acceptance of the same invitation changes no row.
-    result = db.session.execute(
-        db.update(OrgInvite)
-        .where(OrgInvite.id == inv.id, OrgInvite.accepted_at.is_(None))
-        .values(accepted_at=utcnow(), accepted_by_id=user.id)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState(_l("This invitation has already been used."))
+    conditional_update(OrgInvite, inv, where=(OrgInvite.accepted_at.is_(None),),
+                       message=_l("This invitation has already been used."),
+                       accepted_at=utcnow(), accepted_by_id=user.id)
     membership = Membership(org_id=inv.org_id, user_id=user.id, role=inv.role)
     db.session.add(membership)
     db.session.flush()

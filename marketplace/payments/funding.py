@@ -94,6 +94,12 @@ def _succeeded_funding_for(escrow_ref: str) -> Funding | None:
         .limit(1)).scalar_one_or_none()
 
 
+def has_pending_funding(escrow_ref: str) -> bool:
+    """Is a payment for this escrow under way (a funding started and not yet settled)?"""
+    return db.session.scalar(db.select(Funding.id).where(
+        Funding.escrow_ref == escrow_ref, Funding.status == "pending").limit(1)) is not None
+
+
 def is_funded(escrow_ref: str) -> bool:
     """Has money been recorded for this escrow (a hold exists for it)?"""
     return ledger.get_hold(escrow_ref) is not None or _succeeded_funding_for(escrow_ref) is not None
@@ -279,16 +285,14 @@ def client_secret_for(actor, funding: Funding) -> str | None:
 
 def check_card_fundings() -> list[str]:
     """Every succeeded card funding has exactly one funding transaction in the ledger."""
-    from ..ledger.models import LedgerTransaction
     problems = []
     rows = db.session.execute(
         db.select(Funding.id, Funding.amount).where(Funding.method == "card",
                                                     Funding.status == "succeeded")).all()
     for funding_id, _amount in rows:
-        count = db.session.scalar(
-            db.select(db.func.count(LedgerTransaction.id)).where(
-                LedgerTransaction.idempotency_key == f"funding:{funding_id}",
-                LedgerTransaction.kind.in_(("fund_escrow", "fund_wallet")))) or 0
+        # The idempotency key is unique: 0 or 1 transaction, counted when it is a funding.
+        txn = ledger.transaction_for_key(f"funding:{funding_id}")
+        count = 1 if txn is not None and txn.kind in ("fund_escrow", "fund_wallet") else 0
         if count != 1:
             problems.append(f"card funding {funding_id} has {count} funding transactions (want 1)")
     return problems

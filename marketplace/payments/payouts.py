@@ -12,7 +12,6 @@ from ..core.db import utcnow
 from ..core.errors import Forbidden, NotFound, WrongState
 from ..extensions import db
 from ..ledger import service as ledger
-from ..ledger.models import LedgerAccount
 from ..notifications.service import notify
 from . import gateway
 from .funding import _bad, _link, _money, _nonce, _row, card_enabled, check_amount, default_currency
@@ -56,10 +55,7 @@ def request_payout(user, amount, currency: str | None = None) -> Payout:
     daily = int(cfg.get("PAYOUT_DAILY_LIMIT", 5_000_000))
     since = utcnow() - dt.timedelta(hours=24)
     # Serialise one user's payout requests so two at once cannot both pass the daily limit.
-    wallet = ledger.wallet_account(user, currency)
-    if wallet is not None:
-        db.session.execute(db.select(LedgerAccount.id).where(LedgerAccount.id == wallet.id)
-                           .with_for_update())
+    ledger.lock_wallet(user, currency)
     used = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(Payout.amount), 0)).where(
             Payout.user_id == user.id, Payout.created_at >= since,

@@ -12,7 +12,6 @@ from ..core.db import after_commit, utcnow
 from ..core.errors import DomainError, NotFound, WrongState
 from ..extensions import db
 from ..ledger import service as ledger
-from ..ledger.models import LedgerAccount, LedgerEntry
 from ..notifications.service import notify
 from . import gateway
 from .funding import _funding_link, _money, _nonce, _row
@@ -69,11 +68,7 @@ def _card_funding_of(hold) -> Funding | None:
 
 def _amount_to_card(txn, currency: str) -> int:
     """What a ledger transaction moved back to card cash (the Stripe clearing account)."""
-    return int(db.session.scalar(
-        db.select(db.func.coalesce(db.func.sum(LedgerEntry.amount), 0))
-        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-        .where(LedgerEntry.transaction_id == txn.id, LedgerAccount.code == ledger.CASH_ACCOUNTS["card"],
-               LedgerAccount.currency == currency, LedgerEntry.amount > 0)) or 0)
+    return ledger.paid_out_to_cash(txn, "card", currency)
 
 
 def _queue_card_refund(funding: Funding, txn) -> CardRefund | None:

@@ -16,6 +16,7 @@ from .invitations import invites_of
 from .loading import get_task, task_link
 from .models import Task, TaskInvite
 from .posting import _current_values
+from .transitions import move
 from .validation import _deadline_errors, validate_fields
 
 
@@ -76,9 +77,7 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     if task.needs_escrow and not task.escrow_funded:
         raise WrongState(_l("Fund the escrow before publishing: claims and bounties open only when the "
                             "whole reward is held."))
-    task.status = "open"
-    task.published_at = now
-    task.updated_at = now
+    move(task, to="open", expected="draft", published_at=now, updated_at=now)
     invites = list(db.session.scalars(db.select(TaskInvite).where(TaskInvite.task_id == task.id)))
     _notify_invitees(task, invites)
     events.task_published.send(task=task)
@@ -116,9 +115,7 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
         task.escrow_funded = False
         task.escrow_amount = 0
     was_open = task.status == "open"
-    task.status = "cancelled"
-    task.cancelled_at = now
-    task.updated_at = now
+    move(task, to="cancelled", expected=("draft", "open"), cancelled_at=now, updated_at=now)
     if was_open:
         _notify_invitees(task, invites_of(task), kind="task.cancelled")
     events.task_cancelled.send(task=task)

@@ -90,10 +90,9 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
 
 
 def _payment_under_way(task: Task) -> bool:
-    from ..payments.models import Funding
+    from ..payments.service import has_pending_funding
     from .funding import escrow_ref
-    return db.session.scalar(db.select(Funding.id).where(
-        Funding.escrow_ref == escrow_ref(task), Funding.status == "pending").limit(1)) is not None
+    return has_pending_funding(escrow_ref(task))
 
 
 def _differs(current, new) -> bool:

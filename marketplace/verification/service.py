@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit
-from ..core.db import utcnow
+from ..core.db import conditional_update, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
 from ..core.files import DOCUMENT_KINDS, absolute_path, detect_kind, store_upload
 from ..extensions import db
@@ -293,14 +293,8 @@ def _remove_file(rel: str) -> None:
 
 def _decide(req, status: str, operator, reason=None) -> VerificationRequest:
     now = utcnow()
-    result = db.session.execute(
-        db.update(VerificationRequest)
-        .where(VerificationRequest.id == req.id, VerificationRequest.status == "pending")
-        .values(status=status, decided_at=now, decided_by_id=operator.id, reason=reason)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState(_l("This request has already been decided."))
-    db.session.refresh(req)
+    conditional_update(VerificationRequest, req, "pending", message=_l("This request has already been decided."),
+                       status=status, decided_at=now, decided_by_id=operator.id, reason=reason)
     return req
 
 
