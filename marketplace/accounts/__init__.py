@@ -26,5 +26,8 @@ def init_app(app):
         return user
 
     app.register_blueprint(bp)
-    from . import api  # noqa: F401  (attaches routes to the API blueprint)
+    from ..api import events as api_events
+    from ..core.events import connect_handler
+    from . import api, service  # noqa: F401  (api attaches routes to the API blueprint)
+    connect_handler(api_events.bearer_token, "user", service.user_for_token)
     app.cli.add_command(users_cli)

@@ -411,3 +411,18 @@ def user_summaries(user_ids) -> dict[int, dict]:
         for user_id, values in answer.items():
             merged.setdefault(user_id, {}).update(values)
     return merged
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user a bearer token belongs to (api.events.bearer_token handler), or None."""
+    row = db.session.execute(
+        db.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token),
+                                  ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None or not row.user.is_active:
+        return None
+    now = utcnow()
+    # Touch last_used_at at most once a minute so reads stay reads.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = now
+    return row.user

@@ -126,21 +126,3 @@ def reject_bid(bid_id):
     if not isinstance(reason, str):
         raise ValidationFailed(errors={"reason": ["The reason must be text."]})
     return jsonify(serialize_bid(service.reject_bid(user, bid, reason)))
-
-
-@api_route("/bids/<int:bid_id>/award", methods=["POST"],
-           summary="Award a bid: a proposed contract with milestones summing to the bid",
-           description="milestones: [{title, amount}] in minor units; default one milestone for the whole bid. "
-                       "The contract stays `proposed` until the solver accepts it.",
-           body={"milestones": "array"}, tags=["bids", "contracts"], status=201)
-def award_bid(bid_id):
-    from ..contracts import service as contracts
-    from ..contracts.api import serialize_contract
-    user = api_user()
-    bid = _own_or_visible(user, bid_id)
-    data = json_body()
-    milestones = data.get("milestones")
-    if milestones is not None and not isinstance(milestones, list):
-        raise ValidationFailed(errors={"milestones": ["milestones must be a list of {title, amount}."]})
-    contract = contracts.award_bid(user, bid, milestones)
-    return jsonify(serialize_contract(contracts.load_contract(contract.id), user)), 201

@@ -18,9 +18,12 @@ def init_app(app):
     register_handler(service.AUTO_CONFIRM_TIMER, service.auto_accept)
     register_handler(service.CLAIM_EXPIRE_TIMER, service.expire_claim)
     fundables.register("milestone", service.load_fundable)
+    from ..accounts import events as account_events
     from ..core.events import connect
     from ..tasks import events as task_events
+    from .loading import completed_summaries
     from .sections import task_section
+    connect(account_events.user_summaries, completed_summaries)
     connect(task_events.task_published, service.on_task_published)
     connect(task_events.task_page_sections, task_section)
     from . import references

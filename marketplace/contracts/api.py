@@ -5,6 +5,8 @@ from flask import jsonify, request
 
 from ..api import api_route, api_user, json_body
 from ..api.idempotency import idempotent
+from ..bids import policies as bid_policies
+from ..bids import service as bids
 from ..core.db import iso
 from ..core.errors import ValidationFailed
 from ..tasks.service import get_visible_task
@@ -218,3 +220,20 @@ def post_message(task_id, solver_id):
     task = get_visible_task(user, task_id)
     m = service.send_message(user, task, solver_id, _text(json_body(), "body"))
     return jsonify({"id": m.id, "sender_id": m.sender_id, "body": m.body, "created_at": iso(m.created_at)}), 201
+
+
+@api_route("/bids/<int:bid_id>/award", methods=["POST"],
+           summary="Award a bid: a proposed contract with milestones summing to the bid",
+           description="milestones: [{title, amount}] in minor units; default one milestone for the whole bid. "
+                       "The contract stays `proposed` until the solver accepts it.",
+           body={"milestones": "array"}, tags=["bids", "contracts"], status=201)
+def award_bid(bid_id):
+    user = api_user()
+    bid = bids.load_bid(bid_id)
+    bid_policies.require_can_see_bid(user, bid, bids.task_of(bid))
+    data = json_body()
+    milestones = data.get("milestones")
+    if milestones is not None and not isinstance(milestones, list):
+        raise ValidationFailed(errors={"milestones": ["milestones must be a list of {title, amount}."]})
+    contract = service.award_bid(user, bid, milestones)
+    return jsonify(serialize_contract(service.load_contract(contract.id), user)), 201

@@ -6,9 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..bids import policies as bid_policies
+from ..bids import service as bids
+from ..bids.forms import AwardForm
 from ..core.errors import ValidationFailed
 from ..core.files import absolute_path
 from ..core.forms import apply_errors
+from ..core.money import format_plain, parse_amount
 from ..extensions import db
 from ..tasks.service import get_visible_task
 from . import service
@@ -199,3 +203,68 @@ def delivery_file(public_id):
     milestone = service.load_milestone(delivery.milestone_id)
     service.require_party(current_user, service.contract_of(milestone))
     return send_file(absolute_path(row.path), mimetype=row.mime, as_attachment=True, download_name=row.name)
+
+
+def _award_plan(form) -> list[dict]:
+    """Milestone rows from the form; blank rows are ignored, amounts are in yuan."""
+    plan, errors = [], {}
+    for i, row in enumerate(form.milestones.entries):
+        title, raw = (row.form.title.data or "").strip(), (row.form.amount.data or "").strip()
+        if not title and not raw:
+            continue
+        amount = 0
+        try:
+            amount = parse_amount(raw, "amount")
+        except ValidationFailed as exc:
+            errors[f"milestones-{i}-amount"] = exc.errors["amount"]
+        plan.append({"title": title, "amount": amount, "_row": i})
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return plan
+
+
+def _apply_award_errors(form, exc, plan):
+    """Map service errors on milestones[k].field back to the form rows."""
+    db.session.rollback()
+    for key, messages in (exc.errors or {}).items():
+        if key.startswith("milestones[") and plan:
+            index = int(key[len("milestones["):key.index("]")])
+            field = key.split(".", 1)[1] if "." in key else "title"
+            row = form.milestones.entries[plan[index]["_row"]].form
+            getattr(row, field).errors = list(getattr(row, field).errors) + messages
+        elif key.startswith("milestones-"):
+            _m, i, field = key.split("-")
+            row = form.milestones.entries[int(i)].form
+            getattr(row, field).errors = list(getattr(row, field).errors) + messages
+        else:
+            form.form_errors.extend(messages)
+
+
+def _solver_of(bid):
+    from ..accounts.models import User
+    return db.session.get(User, bid.solver_id)
+
+
+# The award is a contracts use case; its page stays at the bid's address.
+@bp.route("/bids/<int:bid_id>/award", methods=["GET", "POST"])
+@login_required
+def award(bid_id):
+    bid = bids.load_bid(bid_id)
+    task = bids.task_of(bid)
+    bid_policies.require_can_see_bid(current_user, bid, task)
+    bid_policies.require_poster_side(current_user, task)
+    if request.method == "GET":
+        form = AwardForm(data={"milestones": [{"title": task.title, "amount": format_plain(bid.amount)}]})
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid))
+    form = AwardForm()
+    if not form.validate_on_submit():
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid)), 422
+    plan = []
+    try:
+        plan = _award_plan(form)
+        contract = service.award_bid(current_user, bid, [{"title": p["title"], "amount": p["amount"]} for p in plan])
+    except ValidationFailed as exc:
+        _apply_award_errors(form, exc, plan)
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid)), 422
+    flash(_("The bid was awarded. The solver is asked to accept the contract."), "success")
+    return redirect(url_for("contracts.detail", contract_id=contract.id), code=303)

@@ -8,31 +8,14 @@ from flask_babel import lazy_gettext as _l
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
+from ..core.negative_list import check_task_text  # noqa: F401  (moved to core; kept importable here)
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from .models import Report
-from .negative_list import RULE_NAMES, banned_categories, find_violation
 
 REASON_MAX = 2000
 
 register_kind("report.resolved", _l("Your report was handled by an operator: %(resolution)s"))
-
-
-def check_task_text(*, title: str | None = None, description: str | None = None,
-                    category: str | None = None) -> None:
-    """Refuse content on the negative list, naming the field and the rule that matched."""
-    if category and category in banned_categories():
-        raise ValidationFailed(
-            _l("This category is closed on Huizhong."),
-            errors={"category": [_l("Not allowed on Huizhong: %(rule)s.", rule=RULE_NAMES["banned_category"])]})
-    for field, text in (("title", title), ("description", description)):
-        violation = find_violation(text)
-        if violation:
-            message = _l("Not allowed on Huizhong: %(rule)s (matched “%(word)s”).",
-                         rule=violation.rule_name, word=violation.word)
-            raise ValidationFailed(_l("The task breaks the negative list (rule: %(rule)s).",
-                                      rule=violation.rule),
-                                   errors={field: [message]})
 
 
 # --- reports ----------------------------------------------------------------------------------

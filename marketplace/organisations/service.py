@@ -15,8 +15,10 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.db import conditional_update, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
+from ..core.events import collect
 from ..extensions import db
 from ..notifications.service import notify, register_kind, send_mail
+from . import events
 from .models import KINDS, ROLES, Membership, Organisation, OrgInvite
 from .policies import MANAGING_ROLES, role_of
 
@@ -297,3 +299,12 @@ def org_wallet(org, currency: str = "CNY", limit: int = 20) -> dict:
     from ..ledger import service as ledger
     return {**ledger.wallet_summary(org, currency),
             "lines": ledger.wallet_lines(org, currency, limit=limit)}
+
+
+def org_details(org) -> dict:
+    """What other domains know about an organisation (organisations.events.org_details), merged;
+    "verification" is always there ({"status": "none"} when nobody answers)."""
+    details: dict = {"verification": {"status": "none", "masked_number": None}}
+    for answer in collect(events.org_details, org=org):
+        details.update(answer)
+    return details

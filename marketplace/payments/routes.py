@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..accounts.policies import operator_required
 from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
+from ..ledger.labels import KIND_LABELS
 from . import bank_transfers, fundables, service
 from .api import bank_details
 from .forms import (
@@ -27,12 +27,6 @@ from .forms import (
 
 bp = Blueprint("payments", __name__)
 
-KIND_LABELS = {
-    "fund_escrow": _l("Escrow funded"), "fund_wallet": _l("Money added"),
-    "release": _l("Payment received"), "refund": _l("Refund"), "split": _l("Dispute decision"),
-    "payout_request": _l("Payout requested"), "payout_complete": _l("Payout sent"),
-    "payout_fail": _l("Payout returned"),
-}
 
 
 def _wallet_page(payout_form=None, account_form=None, status=200):

@@ -68,7 +68,7 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     past = _deadline_errors(task.mode, clean, now)
     if past:
         raise ValidationFailed(_l("Move the deadlines into the future before publishing."), errors=past)
-    from ..moderation.service import check_task_text
+    from ..core.negative_list import check_task_text
     check_task_text(title=task.title, description=task.description, category=task.category)
     if publish_limit_exceeded(task):
         raise Forbidden(_l("Verify your identity to publish tasks above %(limit)s.",

@@ -80,7 +80,7 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
     if "org_id" in changed:
         _check_org(actor, clean["org_id"])
     if task.status == "open":
-        from ..moderation.service import check_task_text
+        from ..core.negative_list import check_task_text
         check_task_text(title=clean["title"], description=clean["description"], category=clean["category"])
     for field, value in clean.items():
         setattr(task, field, value)

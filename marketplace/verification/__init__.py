@@ -19,3 +19,5 @@ def _register_account_hooks():
     from . import service
     connect(accounts.me_payload, service.me_verification)
     connect(accounts.profile_sections, service.profile_section)
+    from ..organisations import events as org_events
+    connect(org_events.org_details, service.org_details)

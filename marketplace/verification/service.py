@@ -77,6 +77,11 @@ def org_verification(org) -> dict:
     return _summary(latest_for_org(org))
 
 
+def org_details(_sender=None, *, org) -> dict:
+    """organisations.events.org_details receiver: the organisation's verification."""
+    return {"verification": org_verification(org)}
+
+
 def is_verified(user) -> bool:
     """Identity approved (or, for an organisation account, an owned organisation approved)."""
     if user is None or not getattr(user, "id", None):
