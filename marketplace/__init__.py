@@ -8,12 +8,21 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
 from werkzeug.exceptions import HTTPException
 
+from config import INSTANCE_DIR, config_from_env
+
+from . import api
+from .core import db as unit
+from .core.errors import Conflict, DomainError, ValidationFailed
+from .core.i18n import select_locale, select_timezone
+from .core.logging import configure_logging
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # Domain packages, in dependency order. Each has init_app(app) (models, blueprints, API routes,
@@ -39,7 +48,6 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config_class=None, **overrides) -> Flask:
-    from config import INSTANCE_DIR, config_from_env
 
     config_class = config_class or config_from_env()
     if hasattr(config_class, "check"):
@@ -53,7 +61,6 @@ def create_app(config_class=None, **overrides) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_engine(app)
 
-    from .core.logging import configure_logging
     configure_logging(app)
 
     db.init_app(app)
@@ -64,21 +71,19 @@ def create_app(config_class=None, **overrides) -> Flask:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     limiter.init_app(app)
-    from .core.i18n import select_locale, select_timezone
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     for name in DOMAINS:
         module = importlib.import_module(f".{name}", __name__)
         module.init_app(app)
 
-    from . import api
     api.init_app(app)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
 
     _register_error_handlers(app)
     _register_commit_boundary(app)
-    from . import cli
+    from . import cli  # cycle: cli lists DOMAINS from this module
     cli.init_app(app)
     return app
 
@@ -89,7 +94,6 @@ def _configure_engine(app: Flask) -> None:
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {}).setdefault("timeout", 15)
         if uri in ("sqlite://", "sqlite:///:memory:"):
-            from sqlalchemy.pool import StaticPool
             options.setdefault("poolclass", StaticPool)
             options["connect_args"]["check_same_thread"] = False
     else:
@@ -98,7 +102,6 @@ def _configure_engine(app: Flask) -> None:
 
 
 def _register_commit_boundary(app: Flask) -> None:
-    from .core import db as unit
 
     def begin_unit_of_work():
         # g belongs to the app context, which a test shares across its requests: start each
@@ -116,7 +119,6 @@ def _register_commit_boundary(app: Flask) -> None:
         try:
             unit.commit()
         except Exception as exc:  # a race lost at commit time
-            from .core.errors import DomainError
             if isinstance(exc, DomainError):
                 return app.make_response(_render_domain_error(exc))
             raise
@@ -124,9 +126,6 @@ def _register_commit_boundary(app: Flask) -> None:
 
 
 def _render_domain_error(exc):
-    from . import api
-    from .core import db as unit
-    from .core.errors import ValidationFailed
 
     unit.rollback()
     g.no_commit = True
@@ -146,7 +145,6 @@ def _render_domain_error(exc):
 
 
 def _safe_referrer():
-    from urllib.parse import urlsplit
     ref = request.referrer
     if not ref:
         return None
@@ -157,9 +155,6 @@ def _safe_referrer():
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from . import api
-    from .core import db as unit
-    from .core.errors import DomainError
 
     @app.errorhandler(DomainError)
     def handle_domain_error(exc):
@@ -178,7 +173,6 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def handle_integrity(exc):
-        from .core.errors import Conflict
         log.info("integrity error: %s", exc.orig)
         return _render_domain_error(Conflict())
 

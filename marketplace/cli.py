@@ -6,14 +6,15 @@ import importlib
 import click
 from flask.cli import AppGroup
 
+from . import DOMAINS
+from .core.db import commit
+
 demo_cli = AppGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("load")
 def demo_load():
     """Load demo organisations, users, tasks and money (idempotent)."""
-    from . import DOMAINS
-    from .core.db import commit
 
     steps = []
     for name in DOMAINS:

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..core.db import commit
 from ..core.errors import ValidationFailed
 from ..core.files import absolute_path
+from ..core.forms import apply_errors
 from ..extensions import limiter
 from . import service
 from .forms import (
@@ -43,7 +44,6 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _with_form_errors(form, exc: ValidationFailed, template: str, **ctx):
-    from ..core.forms import apply_errors
     apply_errors(form, exc)
     return render_template(template, form=form, **ctx), 422
 

@@ -12,20 +12,22 @@ import re
 import secrets
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..core import audit
 from ..core.catalogue import CITIES
-from ..core.db import after_commit, utcnow
+from ..core.db import after_commit, iso, utcnow
 from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from ..core.events import collect
 from ..core.files import IMAGE_KINDS, absolute_path, store_upload
 from ..extensions import db
-from ..notifications.service import notify, register_kind
+from ..notifications.service import notify, register_kind, send_mail
 from . import events
 from .models import ACCOUNT_TYPES, ROLES, ApiToken, User
 from .passwords import check_password, hash_password, password_problems
+from .policies import require_admin
 
 TOKEN_PREFIX = "hz_"
 MAX_SKILLS = 20
@@ -189,14 +191,12 @@ def user_for_reset_token(token: str) -> User:
 
 def request_password_reset(email: str) -> None:
     """Email a reset link if an active account has this address; say nothing either way."""
-    from ..notifications.service import send_mail
 
     user = find_by_email(email)
     if user is None or user.suspended_at is not None:
         return
     link = url_for("accounts.reset_password", token=reset_token_for(user), _external=True)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    from flask_babel import force_locale, gettext
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = gettext("Huizhong: reset your password")
         body = gettext("Someone asked to reset the password of your Huizhong account. "
@@ -354,7 +354,6 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
 def set_role(actor: User | None, user: User, role: str, *, system: bool = False) -> User:
     """Change a user's role. Only admins may (or the command line, with system=True)."""
     if not system:
-        from .policies import require_admin
         require_admin(actor)
     if role not in ROLES:
         raise ValidationFailed(errors={"role": [_l("Choose member, operator or admin.")]})
@@ -373,7 +372,6 @@ def set_role(actor: User | None, user: User, role: str, *, system: bool = False)
 # --- JSON shapes ----------------------------------------------------------------------------------
 
 def public_payload(user: User) -> dict:
-    from ..core.db import iso
     return {"id": user.id, "display_name": user.display_name, "account_type": user.account_type,
             "city": user.city, "skills": list(user.skills or []), "bio": user.bio or "",
             "avatar_url": avatar_url(user), "member_since": iso(user.created_at)}
@@ -381,7 +379,6 @@ def public_payload(user: User) -> dict:
 
 def me_payload(user: User) -> dict:
     """The User/me shape of API.md; other domains add or override keys (accounts.events.me_payload)."""
-    from ..core.db import iso
     data = {
         "id": user.id, "email": user.email, "display_name": user.display_name,
         "account_type": user.account_type, "org_name": user.org_name, "roles": user.roles,

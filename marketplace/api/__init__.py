@@ -22,8 +22,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from ..core.errors import DomainError, NotAuthenticated, ValidationFailed
+from ..core.errors import DomainError, Forbidden, NotAuthenticated, ValidationFailed
 from ..core.events import dispatch
+from ..extensions import db
 from . import events
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -46,7 +47,6 @@ def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, b
             if auth or operator:
                 user = api_user()
                 if operator and not user.is_operator:
-                    from ..core.errors import Forbidden
                     raise Forbidden()
             return view(*args, **kwargs)
 
@@ -173,7 +173,6 @@ def decode_cursor(cursor: str) -> dict:
 def keyset_page(query, model, limit: int, cursor: dict | None, *, id_col=None):
     """Newest-first keyset pagination on the id column: returns (rows, next_cursor)."""
     id_col = id_col if id_col is not None else model.id
-    from ..extensions import db
     if cursor and "before" in cursor:
         query = query.where(id_col < int(cursor["before"]))
     rows = list(db.session.scalars(query.order_by(id_col.desc()).limit(limit + 1)).unique())
@@ -220,4 +219,4 @@ def http_problem(exc: HTTPException):
 def init_app(app):
     # Endpoint modules attach routes to `bp` when their domain's init_app imports them; the
     # OpenAPI route lives here. The blueprint is registered by create_app after every domain.
-    from . import catalogue, openapi  # noqa: F401  (their routes)
+    from . import catalogue, openapi  # noqa: F401  (cycle: they import api_route from this package)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import api_route, api_user, json_body
+from ..api import api_route, api_user, json_body, keyset_page, listing, page_params
 from ..core.db import iso
 from ..core.errors import ValidationFailed
 from ..tasks.service import get_visible_task
-from . import service
+from . import policies, service
+from .models import Bid
 
 
 def serialize_bid(bid) -> dict:
@@ -67,8 +68,6 @@ def place_bid(task_id):
 @api_route("/tasks/<int:task_id>/bids", summary="Bids on a task, newest first (the poster sees all; a bidder only its own)",
            query={"limit": "integer", "cursor": "string"}, tags=["bids"])
 def list_bids(task_id):
-    from ..api import keyset_page, listing, page_params
-    from .models import Bid
     user = api_user()
     task = get_visible_task(user, task_id)
     limit, cursor = page_params()
@@ -80,7 +79,6 @@ def list_bids(task_id):
 def get_bid(bid_id):
     user = api_user()
     bid = service.load_bid(bid_id)
-    from . import policies
     policies.require_can_see_bid(user, bid, service.task_of(bid))
     return jsonify(serialize_bid(bid))
 
@@ -96,7 +94,6 @@ def update_bid(bid_id):
 
 
 def _own_or_visible(user, bid_id):
-    from . import policies
     bid = service.load_bid(bid_id)
     policies.require_can_see_bid(user, bid, service.task_of(bid))
     return bid

@@ -3,11 +3,12 @@ organisation) sees all bids and decides; a solver sees and changes only its own.
 from __future__ import annotations
 
 from ..core.errors import Forbidden, NotFound
+from ..organisations.policies import role_of
+from ..tasks.policies import can_manage, load_org
 
 
 def acts_for_poster(user, task) -> bool:
     """The user may decide for the task: its poster, or an owner/manager of its organisation."""
-    from ..tasks.policies import can_manage
     return can_manage(user, task)
 
 
@@ -27,8 +28,6 @@ def is_org_member(user, task) -> bool:
     """Any member of the task's organisation may read its bids; only owners/managers decide."""
     if not task.org_id:
         return False
-    from ..organisations.policies import role_of
-    from ..tasks.policies import load_org
     return role_of(user, load_org(task.org_id)) is not None
 
 

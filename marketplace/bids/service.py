@@ -5,17 +5,25 @@ The award itself creates a contract and lives in `contracts.service.award_bid`.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
 from sqlalchemy.orm import selectinload
 
-from ..core.db import conditional_update, utcnow
-from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
+from ..accounts.models import User
+from ..core.db import conditional_update, iso, lock_row, utcnow
+from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, absolute_path, store_upload
-from ..core.money import MAX_AMOUNT
+from ..core.money import MAX_AMOUNT, format_money
 from ..extensions import db
+from ..jobs.service import cancel, parse_subject_ref, schedule, subject_ref
 from ..notifications.service import notify, register_kind
+from ..organisations.models import Organisation
+from ..organisations.policies import can_act_for
+from ..tasks.models import Task
+from ..tasks.policies import require_view
 from ..tasks.transitions import move
 from . import policies
 from .models import LIVE_STATUSES, Bid, BidAttachment
@@ -34,7 +42,6 @@ register_kind("tender.expired", _l("“%(task)s” expired without an award."))
 
 
 def _money(amount, currency):
-    from ..core.money import format_money
     return format_money(amount, currency)
 
 
@@ -107,7 +114,6 @@ def live_bid_of(task_id: int, solver_id: int) -> Bid | None:
 def place_bid(actor, task, amount, days, proposal, files=(), *, org_id=None, now=None) -> Bid:
     """A solver's bid on an open tender; one live bid per solver and task. With org_id the bid is
     made for an organisation the solver owns or manages, and the contract pays that organisation."""
-    from ..tasks.policies import require_view
     now = now or utcnow()
     require_view(actor, task)
     if policies.acts_for_poster(actor, task):
@@ -137,8 +143,6 @@ def _bidding_org(actor, task, org_id, errors: dict):
     """The organisation a bid is made for (None: personally); records a field error on org_id."""
     if org_id in (None, ""):
         return None
-    from ..organisations.models import Organisation
-    from ..organisations.policies import can_act_for
     try:
         org = db.session.get(Organisation, int(org_id))
     except (TypeError, ValueError):
@@ -251,7 +255,6 @@ def bids_visible_to(viewer, task) -> list[Bid]:
 
 def attachments_of(bid) -> list[BidAttachment]:
     """The bid's files: the loaded collection when a list query eager-loaded it, else one query."""
-    from sqlalchemy import inspect
     if "attachments" not in inspect(bid).unloaded:
         return list(bid.attachments)
     return list(db.session.scalars(db.select(BidAttachment).where(BidAttachment.bid_id == bid.id)
@@ -259,7 +262,6 @@ def attachments_of(bid) -> list[BidAttachment]:
 
 
 def load_bid(bid_id: int) -> Bid:
-    from ..core.errors import NotFound
     bid = db.session.execute(
         db.select(Bid).options(selectinload(Bid.task), selectinload(Bid.solver),
                                selectinload(Bid.attachments))
@@ -271,17 +273,14 @@ def load_bid(bid_id: int) -> Bid:
 
 
 def task_of(bid):
-    from ..tasks.models import Task
     return db.session.get(Task, bid.task_id)
 
 
 def _poster(task):
-    from ..accounts.models import User
     return db.session.get(User, task.poster_id)
 
 
 def _solver(bid):
-    from ..accounts.models import User
     return db.session.get(User, bid.solver_id)
 
 
@@ -293,23 +292,17 @@ EXPIRE_TIMER = "tender.expire"
 
 def schedule_bid_deadline(task) -> None:
     """Start the bid-deadline clock of a published tender (called when it opens)."""
-    from ..jobs.service import schedule, subject_ref
     if task.mode == "tender" and task.bid_deadline is not None:
         schedule(BID_DEADLINE_TIMER, subject_ref("task", task.id), task.bid_deadline)
 
 
 def award_window():
-    from datetime import timedelta
     return timedelta(days=current_app.config["AWARD_WINDOW_DAYS"])
 
 
 def close_bidding(subject_ref: str, now) -> None:
     """Timer: the bid deadline passed. No bids: the tender expires now; otherwise the poster has
     the award window to choose before it expires."""
-    from ..core.db import lock_row
-    from ..core.errors import NotFound
-    from ..jobs.service import parse_subject_ref, schedule
-    from ..tasks.models import Task
     _name, task_id = parse_subject_ref(subject_ref)
     task = lock_row(Task, task_id)
     if task is None:
@@ -325,17 +318,12 @@ def close_bidding(subject_ref: str, now) -> None:
         return
     until = (task.bid_deadline or now) + award_window()
     schedule(EXPIRE_TIMER, subject_ref, until)
-    from ..core.db import iso
     notify(_poster(task), "tender.bidding_closed", link=task_link(task), task=task.title,
            count=count, until=iso(until)[:16].replace("T", " ") + " UTC")
 
 
 def expire_tender(subject_ref: str, now) -> None:
     """Timer: the award window ended with no award."""
-    from ..core.db import lock_row
-    from ..core.errors import NotFound
-    from ..jobs.service import parse_subject_ref
-    from ..tasks.models import Task
     _name, task_id = parse_subject_ref(subject_ref)
     task = lock_row(Task, task_id)
     if task is None:
@@ -360,7 +348,6 @@ def on_task_published(_sender=None, *, task) -> None:
 
 def on_task_cancelled(_sender=None, *, task) -> None:
     """tasks.events.task_cancelled receiver: a cancelled tender: its live bids are declined and its timers stop."""
-    from ..jobs.service import cancel, subject_ref
     if task.mode != "tender":
         return
     reject_other_bids(task, None)

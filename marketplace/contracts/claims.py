@@ -9,8 +9,11 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
 from ..extensions import db
 from ..notifications.service import notify
+from ..tasks.funding import escrow_ref
 from ..tasks.models import Task
+from ..tasks.policies import require_view
 from ..tasks.transitions import move
+from ..verification.service import is_verified
 from .loading import MAX_TITLE, _set_status, _task, _user, contract_link, milestones_of
 from .models import ClaimAbandonment, Contract, Milestone
 
@@ -18,8 +21,6 @@ from .models import ClaimAbandonment, Contract, Milestone
 def claim_task(actor, task, *, now=None) -> Contract:
     """A verified solver of the task's city claims a funded claim task. Exactly one of many
     concurrent claims wins; the others get a 409."""
-    from ..tasks.policies import require_view
-    from ..verification.service import is_verified
     now = now or utcnow()
     require_view(actor, task)
     if task.mode != "claim":
@@ -53,10 +54,6 @@ def claim_task(actor, task, *, now=None) -> Contract:
 
 def task_escrow_ref(task) -> str:
     """The escrow the task's own funding went to (claims are funded before they open)."""
-    try:
-        from ..tasks.funding import escrow_ref
-    except ImportError:
-        return f"task:{task.id}"
     return escrow_ref(task)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
 from ..core.db import conditional_update
 from ..core.errors import NotFound
 from ..core.money import format_money
 from ..extensions import db
+from ..tasks.models import Task
 from ..tasks.transitions import move
 from . import notices  # noqa: F401  (registers the notification kinds every flow sends)
 from .models import Contract, Delivery, Milestone
@@ -27,7 +29,6 @@ def _money(amount, currency="CNY"):
 
 
 def _user(user_id):
-    from ..accounts.models import User
     return db.session.get(User, user_id)
 
 
@@ -84,7 +85,6 @@ def milestones_of(contract) -> list[Milestone]:
 
 
 def _task(contract):
-    from ..tasks.models import Task
     return db.session.get(Task, contract.task_id)
 
 

@@ -10,7 +10,11 @@ from ..bids.service import discard_files, store_files
 from ..core.db import conditional_update, utcnow
 from ..core.errors import Forbidden, ValidationFailed, WrongState
 from ..extensions import db
+from ..jobs.service import cancel, schedule, subject_ref
+from ..ledger import service as ledger
 from ..notifications.service import notify
+from ..organisations.models import Organisation
+from ..payments.service import start_funding
 from .loading import (
     AUTO_ACCEPT_TIMER,
     AUTO_CONFIRM_TIMER,
@@ -43,7 +47,6 @@ def milestone_escrow_ref(milestone) -> str:
 
 def fund_milestone(actor, milestone, method: str):
     """Start funding a milestone through the payments module; returns the Funding."""
-    from ..payments.service import start_funding
     contract = contract_of(milestone)
     if not is_poster_side(actor, contract):
         raise Forbidden(_l("Only the poster can fund milestones."))
@@ -65,7 +68,6 @@ class MilestoneFundable:
         self.payer_user = _user(contract.poster_id)
         self.payer = self.payer_user
         if task.org_id:
-            from ..organisations.models import Organisation
             self.payer = db.session.get(Organisation, task.org_id) or self.payer_user
         self.title = f"{task.title} · {milestone.title}"
         self.link = contract_link(contract)
@@ -107,7 +109,6 @@ def mark_funded(milestone, *, now=None) -> Milestone:
 
 def deliver_milestone(actor, milestone, note: str, files=(), *, now=None) -> Delivery:
     """The solver hands in a funded milestone (or marks a claim done); the review clock starts."""
-    from ..jobs.service import schedule, subject_ref
     now = now or utcnow()
     contract = contract_of(milestone)
     if actor.id != contract.solver_id:
@@ -151,7 +152,6 @@ def deliver_milestone(actor, milestone, note: str, files=(), *, now=None) -> Del
 
 
 def _release(milestone, contract, task, actor) -> None:
-    from ..ledger import service as ledger
     payee = ("org", contract.solver_org_id) if contract.solver_org_id else _user(contract.solver_id)
     ledger.release(milestone_escrow_ref(milestone), payee,
                    category=task.category, idempotency_key=f"release:milestone:{milestone.id}",
@@ -161,7 +161,6 @@ def _release(milestone, contract, task, actor) -> None:
 def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Milestone:
     """The poster side accepts a delivery (or the timer does): the money goes to the solver's
     wallet minus the platform fee. Happens once, whatever the number of concurrent requests."""
-    from ..jobs.service import cancel, subject_ref
     now = now or utcnow()
     contract = contract_of(milestone)
     if not auto and not is_poster_side(actor, contract):
@@ -205,7 +204,6 @@ def _complete_if_done(contract, task, now) -> None:
 
 def request_revision(actor, milestone, reason: str, *, now=None) -> Milestone:
     """The poster side sends a delivery back with a reason (at most MAX_REVISIONS times)."""
-    from ..jobs.service import cancel, subject_ref
     now = now or utcnow()
     contract = contract_of(milestone)
     if not is_poster_side(actor, contract):

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.models import User
 from ..bids import policies as bid_policies
 from ..bids import service as bids
 from ..bids.forms import AwardForm
@@ -14,17 +15,17 @@ from ..core.files import absolute_path
 from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
+from ..payments.service import available_methods
 from ..tasks.service import get_visible_task
 from . import service
 from .forms import AbandonForm, DeliverForm, FundForm, MessageForm, RevisionForm
-from .models import DeliveryFile
+from .models import Delivery, DeliveryFile
 
 bp = Blueprint("contracts", __name__)
 
 
 def _fund_form(formdata=None):
     """The methods payments offers here (card only when Stripe is configured)."""
-    from ..payments.service import available_methods
     form = FundForm() if formdata is None else FundForm(formdata=formdata)
     offered = set(available_methods())
     form.method.choices = [(value, label) for value, label in form.method.choices if value in offered]
@@ -198,7 +199,6 @@ def delivery_file(public_id):
     row = db.session.execute(db.select(DeliveryFile).where(DeliveryFile.public_id == public_id)).scalar_one_or_none()
     if row is None:
         abort(404)
-    from .models import Delivery
     delivery = db.session.get(Delivery, row.delivery_id)
     milestone = service.load_milestone(delivery.milestone_id)
     service.require_party(current_user, service.contract_of(milestone))
@@ -241,7 +241,6 @@ def _apply_award_errors(form, exc, plan):
 
 
 def _solver_of(bid):
-    from ..accounts.models import User
     return db.session.get(User, bid.solver_id)
 
 

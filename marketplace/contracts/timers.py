@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from ..core.db import lock_row
 from ..core.errors import NotFound, WrongState
+from ..jobs.service import parse_subject_ref, schedule, subject_ref
 from ..notifications.service import notify
+from ..tasks.funding import refund_task_escrow
+from ..tasks.models import Task
+from ..tasks.service import task_link
 from ..tasks.transitions import move
 from .loading import CLAIM_EXPIRE_TIMER, _user
 from .milestones import accept_milestone
@@ -12,7 +16,6 @@ from .models import Milestone
 
 def on_task_published(_sender=None, *, task) -> None:
     """tasks.events.task_published receiver: a published claim expires, refunded, if nobody has claimed it when its time window ends."""
-    from ..jobs.service import schedule, subject_ref
     if task.mode == "claim" and task.window_end is not None:
         schedule(CLAIM_EXPIRE_TIMER, subject_ref("task", task.id), task.window_end)
 
@@ -20,10 +23,6 @@ def on_task_published(_sender=None, *, task) -> None:
 def expire_claim(subject_ref: str, now) -> None:
     """Timer: the time window of an open claim ended and nobody holds it. The task expires and its
     escrow goes back to the payer. A claimed (or reopened and claimed again) task is left alone."""
-    from ..jobs.service import parse_subject_ref
-    from ..tasks.funding import refund_task_escrow
-    from ..tasks.models import Task
-    from ..tasks.service import task_link
     _name, task_id = parse_subject_ref(subject_ref)
     task = lock_row(Task, task_id)
     if task is None:
@@ -42,7 +41,6 @@ def expire_claim(subject_ref: str, now) -> None:
 
 def auto_accept(subject_ref: str, now) -> None:
     """Timer: a delivery that got no answer within the review period is accepted."""
-    from ..jobs.service import parse_subject_ref
     _name, milestone_id = parse_subject_ref(subject_ref)
     milestone = lock_row(Milestone, milestone_id)
     if milestone is None:

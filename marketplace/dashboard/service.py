@@ -11,6 +11,8 @@ from sqlalchemy.orm import selectinload
 from ..bids.models import LIVE_STATUSES, Bid
 from ..contracts.models import Contract
 from ..extensions import db
+from ..organisations.models import Membership
+from ..organisations.policies import MANAGING_ROLES
 from ..tasks.models import Task
 
 LIMIT = 50
@@ -30,8 +32,6 @@ class Row:
 
 def my_tasks(user, limit: int = LIMIT) -> list[Row]:
     """Tasks I posted or that an organisation I manage posted."""
-    from ..organisations.models import Membership
-    from ..organisations.policies import MANAGING_ROLES
     managed = db.select(Membership.org_id).where(Membership.user_id == user.id,
                                                  Membership.role.in_(MANAGING_ROLES))
     tasks = list(db.session.scalars(

@@ -1,15 +1,16 @@
 """Moderation: the negative list (负面清单), user reports, operators hiding tasks."""
 import os
 
+from ..core.events import connect, queue_sections
+from . import api, models  # noqa: F401  (api and models register routes and tables on import)
+from .queue import queue_sections as report_section
+from .routes import bp
+
 
 def init_app(app):
     # The negative list is configurable from the environment without a code change; see
     # negative_list.py for the formats.
     for name in ("NEGATIVE_LIST_EXTRA", "NEGATIVE_LIST_CATEGORIES"):
         app.config.setdefault(name, os.environ.get(name, ""))
-    from ..core.events import connect, queue_sections
-    from . import api, models  # noqa: F401
-    from .queue import queue_sections as report_section
-    from .routes import bp
     app.register_blueprint(bp)
     connect(queue_sections, report_section)

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from ..core.db import iso
 from ..core.events import QueueSection
 from ..extensions import db
+from ..tasks.models import Task
 from . import service
 
 
@@ -15,7 +16,6 @@ def serialize_report(report) -> dict:
     if report.subject_type == "user":
         user_id = report.user_id
     else:  # the queue loader has the task in the identity map already
-        from ..tasks.models import Task
         user_id = db.session.get(Task, report.task_id).poster_id
     return {"id": report.id, "user_id": user_id, "subject": report.subject_type, "task_id": report.task_id,
             "reporter_id": report.reporter_id, "reason": report.reason, "status": report.status,

@@ -5,6 +5,8 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.models import User
+from ..core.templating import nav_url
 from ..extensions import db
 from ..tasks import service as tasks
 from . import service
@@ -31,7 +33,6 @@ def report_task(task_id):
 @bp.post("/users/<int:user_id>/report")
 @login_required
 def report_user(user_id):
-    from ..accounts.models import User
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
@@ -69,5 +70,4 @@ def resolve_report_page(report_id):
     service.resolve_report(current_user, service.get_report(report_id), resolution=form.resolution.data)
     flash(_("Report resolved."), "success")
     target = "operator.queue"
-    from ..core.templating import nav_url
     return redirect(nav_url(target) or url_for("core.home"), code=303)

@@ -4,13 +4,17 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.negative_list import check_task_text  # noqa: F401  (moved to core; kept importable here)
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from ..tasks import policies
+from ..tasks.service import task_link
 from .models import Report
 
 REASON_MAX = 2000
@@ -35,7 +39,6 @@ def create_report(reporter, *, reason: str, task=None, user=None, now: dt.dateti
     if user is not None and user.id == reporter.id:
         raise ValidationFailed(errors={"user_id": [_l("You cannot report yourself.")]})
     if task is not None:
-        from ..tasks import policies
         policies.require_view(reporter, task)
     subject = (Report.task_id == task.id) if task is not None else (Report.user_id == user.id)
     existing = db.session.scalar(db.select(Report.id).where(
@@ -51,7 +54,6 @@ def create_report(reporter, *, reason: str, task=None, user=None, now: dt.dateti
 
 
 def open_reports(limit: int = 100) -> list[Report]:
-    from sqlalchemy.orm import selectinload
     return list(db.session.scalars(
         db.select(Report).where(Report.status == "open").order_by(Report.id)
         .options(selectinload(Report.reporter), selectinload(Report.task), selectinload(Report.user))
@@ -78,7 +80,6 @@ def resolve_report(operator, report: Report, *, resolution: str, now: dt.datetim
     report.resolved_by_id = operator.id
     report.resolution = resolution[:REASON_MAX]
     audit.record("report.resolve", actor=operator, target=report, resolution=report.resolution)
-    from ..accounts.models import User
     notify(db.session.get(User, report.reporter_id), "report.resolved", resolution=report.resolution)
     return report
 
@@ -104,8 +105,6 @@ def hide_task(operator, task, *, reason: str, now: dt.datetime | None = None):
                        .values(status="resolved", resolved_at=now, resolved_by_id=operator.id,
                                resolution="task hidden"))
     audit.record("task.hide", actor=operator, target=task, reason=reason)
-    from ..accounts.models import User
-    from ..tasks.service import task_link
     notify(db.session.get(User, task.poster_id), "task.hidden", link=task_link(task), task=task.title,
            reason=reason)
     return task

@@ -1,13 +1,13 @@
 """In-app notifications and email (outbox in development, SMTP when MAIL_SERVER is set)."""
 from flask_login import current_user
 
+from . import api, models  # noqa: F401  (api and models register routes and tables on import)
+from .routes import bp
+from .service import unread_count
+
 
 def init_app(app):
-    from . import models  # noqa: F401
-    from .routes import bp
     app.register_blueprint(bp)
-    from . import api  # noqa: F401
-    from .service import unread_count
 
     @app.context_processor
     def unread_notifications():

@@ -1,8 +1,8 @@
 """The operator console: a work queue that domains add sections to, the audit log, and user
 administration (suspend / reinstate)."""
+from . import api  # noqa: F401  (api and models register routes and tables on import)
+from .routes import bp
 
 
 def init_app(app):
-    from .routes import bp
     app.register_blueprint(bp)
-    from . import api  # noqa: F401

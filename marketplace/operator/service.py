@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.models import User
 from ..core import audit
 from ..core.audit import AuditEntry
-from ..core.db import conditional_update, utcnow
+from ..core.db import conditional_update, iso, utcnow
 from ..core.errors import Forbidden, NotFound, field_error
 from ..extensions import db
 from ..notifications.service import notify, register_kind
@@ -118,14 +118,12 @@ def unsuspend_user(actor, user, reason: str) -> User:
 
 
 def serialize_user(user) -> dict:
-    from ..core.db import iso
     return {"id": user.id, "email": user.email, "display_name": user.display_name, "role": user.role,
             "account_type": user.account_type, "suspended": user.suspended_at is not None,
             "suspended_at": iso(user.suspended_at), "created_at": iso(user.created_at)}
 
 
 def serialize_audit(entry) -> dict:
-    from ..core.db import iso
     return {"id": entry.id, "at": iso(entry.at), "action": entry.action, "actor_id": entry.actor_id,
             "actor_email": entry.actor.email if entry.actor else None, "target_type": entry.target_type,
             "target_id": entry.target_id, "ip": entry.ip, "details": entry.details}

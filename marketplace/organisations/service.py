@@ -11,12 +11,17 @@ import datetime as dt
 import secrets
 
 from flask import url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.models import User
+from ..core.catalogue import CITIES
 from ..core.db import conditional_update, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
 from ..core.events import collect
 from ..extensions import db
+from ..ledger import service as ledger
+from ..notifications.service import _absolute as absolute
 from ..notifications.service import notify, register_kind, send_mail
 from . import events
 from .models import KINDS, ROLES, Membership, Organisation, OrgInvite
@@ -106,7 +111,6 @@ def create_org(creator, *, name: str, kind: str = "enterprise", city: str | None
     if kind not in KINDS:
         errors["kind"] = [_l("Choose a kind of organisation.")]
     if city:
-        from ..core.catalogue import CITIES
         if city not in CITIES:
             errors["city"] = [_l("Choose a city from the list.")]
     if errors:
@@ -143,7 +147,6 @@ def create_org_for_registration(_sender=None, *, user, form_data) -> Organisatio
 
 def invite(actor, org, *, email: str, role: str = "member") -> tuple[OrgInvite, str]:
     """Invite someone by email. Returns the invite and its token (sent only by mail)."""
-    from ..accounts.models import User
 
     actor_role = role_of(actor, org)
     if actor_role not in MANAGING_ROLES:
@@ -171,7 +174,6 @@ def invite(actor, org, *, email: str, role: str = "member") -> tuple[OrgInvite, 
     db.session.add(inv)
     db.session.flush()
     link = url_for("organisations.accept_invite", token=token)
-    from flask_babel import gettext
     subject = gettext("Huizhong: you are invited to join %(org)s", org=org.name)
     body = gettext("%(inviter)s invited you to join “%(org)s” on Huizhong as %(role)s.\n\n"
                    "Accept the invitation (valid for %(days)d days):\n%(link)s",
@@ -185,7 +187,6 @@ def invite(actor, org, *, email: str, role: str = "member") -> tuple[OrgInvite, 
 
 
 def _absolute(link: str) -> str:
-    from ..notifications.service import _absolute as absolute
     return absolute(link)
 
 
@@ -296,7 +297,6 @@ def me_orgs(_sender=None, *, user) -> dict:
 
 def org_wallet(org, currency: str = "CNY", limit: int = 20) -> dict:
     """The organisation's wallet (paid by contracts its members bid for): balances and recent lines."""
-    from ..ledger import service as ledger
     return {**ledger.wallet_summary(org, currency),
             "lines": ledger.wallet_lines(org, currency, limit=limit)}
 

@@ -4,7 +4,22 @@ back to the card, and payouts out of wallets. The only module that imports `stri
 are written only through the ledger."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+
+from ..accounts import events as accounts_events
+from ..accounts.models import User
+from ..api import idempotency  # noqa: F401  (its model)
+from ..core import events as core_events
+from ..core.events import QueueSection
+from ..extensions import csrf, db
+from ..jobs.service import register_handler
+from ..ledger.verify import register_check
+from ..notifications.service import register_kind
+from . import api, fundables, models, references, service  # noqa: F401  (api and models register routes and tables on import)
+from .api import serialize_bank_transfer, serialize_flagged, serialize_payout
+from .routes import bp
+from .webhooks import bp as webhooks_bp
 
 NOTIFICATION_KINDS = {
     "payments.funding_succeeded": _l("Your payment of %(amount)s for “%(title)s” was received."),
@@ -46,7 +61,6 @@ class WalletTopUp:
 
     @property
     def currency(self) -> str:
-        from flask import current_app
         return current_app.config.get("DEFAULT_CURRENCY", "CNY")
 
     def can_fund(self, user) -> bool:
@@ -57,8 +71,6 @@ class WalletTopUp:
 
 
 def load_wallet_topup(subject_id):
-    from ..accounts.models import User
-    from ..extensions import db
     try:
         user = db.session.get(User, int(subject_id))
     except (TypeError, ValueError):
@@ -67,31 +79,15 @@ def load_wallet_topup(subject_id):
 
 
 def init_app(app):
-    from ..api import idempotency  # noqa: F401  (its model)
-    from ..extensions import csrf
-    from . import models  # noqa: F401
-    from .routes import bp
-    from .webhooks import bp as webhooks_bp
     app.register_blueprint(bp)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
-    from . import (
-        api,  # noqa: F401
-        fundables,
-    )
     fundables.register("wallet", load_wallet_topup)
-    from . import references
     references.init()
     _register_hooks()
 
 
 def _register_hooks():
-    from ..accounts import events as accounts_events
-    from ..core import events as core_events
-    from ..jobs.service import register_handler
-    from ..ledger.verify import register_check
-    from ..notifications.service import register_kind
-    from . import service
     for kind, template in NOTIFICATION_KINDS.items():
         register_kind(kind, template)
     core_events.connect(accounts_events.me_payload, service.me_wallet)
@@ -102,9 +98,6 @@ def _register_hooks():
 
 def queue_sections(_sender=None) -> list:
     """core.events.queue_sections receiver: bank transfers, payouts and flagged payments."""
-    from ..core.events import QueueSection
-    from . import service
-    from .api import serialize_bank_transfer, serialize_flagged, serialize_payout
     return [
         QueueSection("bank_transfers", title=_l("Bank transfers to confirm"),
                      loader=service.pending_bank_transfers,

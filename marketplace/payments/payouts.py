@@ -13,6 +13,7 @@ from ..core.errors import Forbidden, NotFound, WrongState
 from ..extensions import db
 from ..ledger import service as ledger
 from ..notifications.service import notify
+from ..verification import service as verification
 from . import gateway
 from .funding import _bad, _link, _money, _nonce, _row, card_enabled, check_amount, default_currency
 from .models import ConnectedAccount, Payout
@@ -30,8 +31,7 @@ def payouts_of(user, limit: int = 20) -> list[Payout]:
 
 
 def is_verified(user) -> bool:
-    from ..verification.service import is_verified
-    return is_verified(user)
+    return verification.is_verified(user)
 
 
 def request_payout(user, amount, currency: str | None = None) -> Payout:

@@ -2,6 +2,12 @@
 search, recommendations, invitations (邀标), public Q&A and the task side of escrow funding."""
 from flask_babel import lazy_gettext as _l
 
+from ..core.events import connect, home_sections
+from ..organisations import models as _org_models  # noqa: F401  (tasks.org_id references it)
+from . import api, funding, models, references  # noqa: F401  (api and models register routes and tables on import)
+from .home import home_section
+from .routes import bp
+
 STATUS_NAMES = {
     "draft": _l("Draft"), "open": _l("Open"), "awarded": _l("Awarded"), "in_progress": _l("In progress"),
     "selecting": _l("Selecting winners"), "review": _l("Operator review"), "completed": _l("Completed"),
@@ -10,18 +16,11 @@ STATUS_NAMES = {
 
 
 def init_app(app):
-    from ..organisations import models as _org_models  # noqa: F401  (tasks.org_id references it)
-    from . import api, models  # noqa: F401
-    from .routes import bp
     app.register_blueprint(bp)
 
-    from ..core.events import connect, home_sections
-    from .home import home_section
     connect(home_sections, home_section)
 
-    from . import funding
     funding.register()
-    from . import references
     references.init()
 
     @app.context_processor

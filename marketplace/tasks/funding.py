@@ -9,8 +9,16 @@ is held in purposes other domains release one by one:
 """
 from __future__ import annotations
 
+import datetime as dt
+
+from ..accounts.models import User
+from ..core.db import utcnow
 from ..extensions import db
+from ..notifications.service import notify
+from ..payments import fundables
+from ..payments.service import refund_escrow
 from . import policies
+from .loading import get_task, task_link
 from .models import Task
 
 
@@ -54,7 +62,6 @@ class TaskFundable:
 
     @property
     def payer_user(self):
-        from ..accounts.models import User
         return db.session.get(User, self.task.poster_id)
 
     @property
@@ -77,7 +84,6 @@ class TaskFundable:
         return self.accepts_funding() and policies.can_manage(user, self.task)
 
     def on_funded(self, funding) -> None:
-        from .service import mark_funded
         mark_funded(self.task, funding.amount)
 
 
@@ -92,10 +98,19 @@ def load_fundable(subject_id) -> TaskFundable | None:
 
 def refund_task_escrow(task: Task, actor=None) -> None:
     """Return a cancelled task's escrow to its payer (to the card it came from, else the wallet)."""
-    from ..payments.service import refund_escrow
     refund_escrow(escrow_ref(task), idempotency_key=f"cancel:{escrow_ref(task)}", actor=actor)
 
 
 def register() -> None:
-    from ..payments import fundables
     fundables.register("task", load_fundable)
+
+
+def mark_funded(task: Task, amount: int, *, now: dt.datetime | None = None) -> Task:
+    """The escrow of a task now holds `amount` (called by the payments fundable)."""
+    task = get_task(task.id, lock=True)
+    task.escrow_funded = True
+    task.escrow_amount = amount
+    task.updated_at = now or utcnow()
+    poster = db.session.get(User, task.poster_id)
+    notify(poster, "task.funded", link=task_link(task), task=task.title)
+    return task

@@ -7,11 +7,16 @@ import datetime as dt
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.models import User
 from ..core.db import utcnow
 from ..core.errors import Forbidden, ValidationFailed, WrongState
+from ..core.money import format_money
+from ..core.negative_list import check_task_text
 from ..extensions import db
 from ..notifications.service import notify
+from ..verification.service import is_org_verified, is_verified
 from . import events, policies
+from .funding import refund_task_escrow
 from .invitations import invites_of
 from .loading import get_task, task_link
 from .models import Task, TaskInvite
@@ -21,16 +26,11 @@ from .validation import _deadline_errors, validate_fields
 
 
 def _is_verified(user) -> bool:
-    try:
-        from ..verification.service import is_verified
-    except ModuleNotFoundError:  # a build without the verification domain verifies nobody
-        return False
     return is_verified(user)
 
 
 def publish_limit_exceeded(task: Task) -> bool:
     """Whether the task's amount is above what a poster who is not verified may publish."""
-    from ..accounts.models import User
     limit = current_app.config.get("UNVERIFIED_PUBLISH_LIMIT")
     amount = task.reward_total or 0
     if limit is None or amount <= limit:
@@ -38,10 +38,6 @@ def publish_limit_exceeded(task: Task) -> bool:
     if _is_verified(db.session.get(User, task.poster_id)):
         return False
     if task.org_id is not None:  # posting for a verified organisation counts as verified
-        try:
-            from ..verification.service import is_org_verified
-        except ModuleNotFoundError:
-            return True
         return not is_org_verified(policies.load_org(task.org_id))
     return True
 
@@ -68,7 +64,6 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     past = _deadline_errors(task.mode, clean, now)
     if past:
         raise ValidationFailed(_l("Move the deadlines into the future before publishing."), errors=past)
-    from ..core.negative_list import check_task_text
     check_task_text(title=task.title, description=task.description, category=task.category)
     if publish_limit_exceeded(task):
         raise Forbidden(_l("Verify your identity to publish tasks above %(limit)s.",
@@ -85,14 +80,12 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
 
 
 def _money(amount, currency):
-    from ..core.money import format_money
     return format_money(amount, currency)
 
 
 def _notify_invitees(task: Task, invites, kind: str = "task.invited") -> None:
     if not invites:
         return
-    from ..accounts.models import User
     users = db.session.scalars(db.select(User).where(User.id.in_([i.solver_id for i in invites])))
     for user in users:
         notify(user, kind, link=task_link(task), task=task.title)
@@ -110,7 +103,6 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
         raise WrongState(_l("This task has been claimed; cancel the contract instead."))
     events.task_cancel_check.send(task=task)
     if task.escrow_funded:
-        from .funding import refund_task_escrow
         refund_task_escrow(task, actor)
         task.escrow_funded = False
         task.escrow_amount = 0
@@ -119,16 +111,4 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     if was_open:
         _notify_invitees(task, invites_of(task), kind="task.cancelled")
     events.task_cancelled.send(task=task)
-    return task
-
-
-def mark_funded(task: Task, amount: int, *, now: dt.datetime | None = None) -> Task:
-    """The escrow of a task now holds `amount` (called by the payments fundable)."""
-    task = get_task(task.id, lock=True)
-    task.escrow_funded = True
-    task.escrow_amount = amount
-    task.updated_at = now or utcnow()
-    from ..accounts.models import User
-    poster = db.session.get(User, task.poster_id)
-    notify(poster, "task.funded", link=task_link(task), task=task.title)
     return task

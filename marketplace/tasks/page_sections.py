@@ -9,6 +9,7 @@ A section receiver gets the task and the viewer (None when anonymous) and return
 """
 from __future__ import annotations
 
+from ..accounts.models import User
 from ..core.events import collect
 from ..extensions import db
 from . import events
@@ -20,5 +21,4 @@ def render_all(task, user) -> list[tuple[str, dict]]:
 
 
 def poster_of(task):
-    from ..accounts.models import User
     return db.session.get(User, task.poster_id)

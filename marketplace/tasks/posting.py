@@ -7,8 +7,11 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed, WrongState
+from ..core.negative_list import check_task_text
 from ..extensions import db
+from ..payments.service import has_pending_funding
 from . import policies
+from .funding import escrow_ref
 from .models import Task, TaskTerm
 from .terms import index_terms
 from .validation import (
@@ -80,7 +83,6 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
     if "org_id" in changed:
         _check_org(actor, clean["org_id"])
     if task.status == "open":
-        from ..core.negative_list import check_task_text
         check_task_text(title=clean["title"], description=clean["description"], category=clean["category"])
     for field, value in clean.items():
         setattr(task, field, value)
@@ -90,8 +92,6 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
 
 
 def _payment_under_way(task: Task) -> bool:
-    from ..payments.service import has_pending_funding
-    from .funding import escrow_ref
     return has_pending_funding(escrow_ref(task))
 
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
 from ..accounts.service import user_summaries
 from ..core.catalogue import city_of
 from ..core.db import utcnow
 from ..extensions import db
+from ..verification.service import verified_user_ids
 from .models import Task, TaskInvite
 
 TASK_CANDIDATES = 300
@@ -79,8 +81,6 @@ def _completed_counts(user_ids) -> dict[int, int]:
 
 def suggested_solvers(task: Task, limit: int = 8) -> list[SuggestedSolver]:
     """Solvers worth inviting to a task: shared skills, same city, verified, completed work."""
-    from ..accounts.models import User
-    from ..verification.service import verified_user_ids
     wanted = _skill_set(task.skills)
     users = db.session.scalars(
         db.select(User).where(User.suspended_at.is_(None), User.id != task.poster_id)

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.models import User
 from ..api import decode_cursor, encode_cursor
 from ..core.db import rollback
 from ..core.errors import DomainError, ValidationFailed
@@ -12,6 +13,8 @@ from ..core.files import absolute_path
 from ..core.forms import apply_errors
 from ..core.templating import nav_url
 from ..extensions import db
+from ..organisations.service import orgs_managed_by
+from ..payments.service import start_funding
 from . import page_sections, policies, service
 from .forms import (
     AnswerForm,
@@ -32,7 +35,6 @@ PAGE_SIZE = 20
 
 
 def _managed_orgs():
-    from ..organisations.service import orgs_managed_by
     return orgs_managed_by(current_user)
 
 
@@ -204,7 +206,6 @@ def fund(task_id):
     task = service.get_visible_task(current_user, task_id)
     policies.require_manage(current_user, task)
     form = FundingForm()
-    from ..payments.service import start_funding
     funding = start_funding(current_user, "task", task.id, form.method.data)
     target = nav_url("payments.funding_detail", funding_id=funding.id)
     if funding.status == "succeeded":
@@ -218,7 +219,6 @@ def fund(task_id):
 def invite(task_id):
     task = service.get_visible_task(current_user, task_id)
     form = InviteForm()
-    from ..accounts.models import User
     solver = db.session.get(User, form.solver_id.data) if form.solver_id.data else None
     service.invite_solver(current_user, task, solver)
     flash(_("Invitation sent."), "success")

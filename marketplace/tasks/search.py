@@ -16,6 +16,9 @@ from sqlalchemy.orm import selectinload
 from ..core.catalogue import CATEGORIES, CITIES
 from ..core.errors import ValidationFailed
 from ..extensions import db
+from ..organisations.models import Organisation
+from ..organisations.service import orgs_managed_by
+from ..verification.service import verified_org_ids, verified_user_ids
 from .models import MODES, STATUSES, Task, TaskInvite, TaskTerm
 from .terms import query_terms
 
@@ -61,7 +64,6 @@ class TaskFilters:
 
 
 def _managed_org_ids(user) -> list[int]:
-    from ..organisations.service import orgs_managed_by
     return [org.id for org in orgs_managed_by(user)]
 
 
@@ -182,8 +184,6 @@ class ListingPage:
 
 
 def listing_page(tasks: list) -> ListingPage:
-    from ..organisations.models import Organisation
-    from ..verification.service import verified_org_ids, verified_user_ids
     poster_ids = {t.poster_id for t in tasks}
     org_ids = {t.org_id for t in tasks if t.org_id is not None}
     org_names = {}

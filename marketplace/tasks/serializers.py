@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.db import iso
+from ..organisations.service import orgs_managed_by
 from .search import ListingPage
 
 
@@ -17,7 +18,6 @@ class Viewer:
     def of(cls, user) -> Viewer:
         if user is None or not getattr(user, "is_authenticated", False):
             return cls()
-        from ..organisations.service import orgs_managed_by
         return cls(user=user, managed_org_ids={o.id for o in orgs_managed_by(user)})
 
     def manages(self, task) -> bool:

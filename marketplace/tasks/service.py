@@ -12,10 +12,10 @@ and funding, `attachments`, `invitations`, `questions`; `loading`, `notices`); t
 their public functions.
 """
 from .attachments import add_attachment, attachments_of, get_attachment, remove_attachment
+from .funding import mark_funded
 from .invitations import invite_solver, invites_of
 from .lifecycle import (
     cancel_task,
-    mark_funded,
     publish_limit_exceeded,
     publish_task,
     task_link,

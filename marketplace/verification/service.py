@@ -18,12 +18,16 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts.models import User
 from ..core import audit
-from ..core.db import conditional_update, utcnow
+from ..core.db import conditional_update, iso, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
 from ..core.files import DOCUMENT_KINDS, absolute_path, detect_kind, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from ..organisations.models import Membership
+from ..organisations.policies import can_act_for
+from ..organisations.service import orgs_for_user
 from . import numbers
 from .models import VerificationRequest
 
@@ -92,8 +96,6 @@ def is_verified(user) -> bool:
 def verified_user_ids(user_ids) -> set[int]:
     """Which of these users are verified (two queries, whatever the number of users): an approved
     identity, or for organisation accounts, an organisation they own with approved verification."""
-    from ..accounts.models import User
-    from ..organisations.models import Membership
     ids = {int(i) for i in user_ids if i is not None}
     if not ids:
         return set()
@@ -159,7 +161,6 @@ def licence_by_token(token: str) -> VerificationRequest:
 
 
 def can_see_licence(user, req) -> bool:
-    from ..organisations.policies import can_act_for
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return bool(getattr(user, "is_operator", False) or (req.org is not None and can_act_for(user, req.org)))
@@ -167,7 +168,6 @@ def can_see_licence(user, req) -> bool:
 
 def record_licence_view(user, req) -> None:
     """Operators opening someone's licence leave a trace in the audit log."""
-    from ..organisations.policies import can_act_for
     if getattr(user, "is_operator", False) and not (req.org is not None and can_act_for(user, req.org)):
         audit.record("verification.licence_view", actor=user, target=req, org_id=req.org_id)
 
@@ -248,7 +248,6 @@ def _licence_problem(file):
 
 def submit_org(user, org, *, org_name: str, uscc: str, licence) -> VerificationRequest:
     """Organisation verification: registered name + USCC (GB 32100) + business licence file."""
-    from ..organisations.policies import can_act_for
     if org is None:
         raise field_error("org_id", _l("Choose an organisation."))
     if not can_act_for(user, org):
@@ -351,7 +350,6 @@ def account_verification(user) -> dict:
     accounts, the organisation they own (when they have not verified an identity themselves)."""
     summary = user_verification(user)
     if summary["status"] == "none" and getattr(user, "account_type", None) == "organization":
-        from ..organisations.service import orgs_for_user
         owned = [org_verification(org) for org, role in orgs_for_user(user) if role == "owner"]
         if owned:
             approved = [v for v in owned if v["status"] == "approved"]
@@ -372,7 +370,6 @@ def profile_section(_sender=None, *, user):
 
 
 def serialize(req, *, with_licence: bool = False) -> dict:
-    from ..core.db import iso
     data = {"id": req.id, "subject": req.subject, "user_id": req.user_id, "org_id": req.org_id,
             "name": req.name, "masked_number": req.masked_number, "status": req.status,
             "reason": req.reason, "created_at": iso(req.created_at), "decided_at": iso(req.decided_at)}
