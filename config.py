@@ -58,6 +58,8 @@ class Config:
 
     # Timers
     REVIEW_DAYS = _env_int("REVIEW_DAYS", 7)
+    # Days each side of a finished engagement has to review the other (double-blind).
+    REVIEW_WINDOW_DAYS = _env_int("REVIEW_WINDOW_DAYS", 14)
     CLAIM_CONFIRM_HOURS = _env_int("CLAIM_CONFIRM_HOURS", 48)
     SELECTION_DAYS = _env_int("SELECTION_DAYS", 7)
     MAX_REVISIONS = _env_int("MAX_REVISIONS", 3)
@@ -69,6 +71,7 @@ class Config:
     AVATAR_MAX_BYTES = _env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
     LICENCE_MAX_BYTES = _env_int("LICENCE_MAX_BYTES", 5 * 1024 * 1024)
     ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    SUBMISSION_MAX_BYTES = _env_int("SUBMISSION_MAX_BYTES", 20 * 1024 * 1024)  # each file of a bounty entry
 
     # Rate limits
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

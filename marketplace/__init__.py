@@ -22,26 +22,30 @@ from . import api
 from .core import db as unit
 from .core.errors import Conflict, DomainError, ValidationFailed
 from .core.i18n import select_locale, select_timezone
+from .core.inputs import register_converters, safe_next
 from .core.logging import configure_logging
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
-# Domain packages, in dependency order. Each has init_app(app) (models, blueprints, API routes,
+# Domain packages, in the dependency order of docs/architecture.md (a domain imports only those
+# before it; "disputes" goes between bounties and reputation). Each has init_app(app) (models, blueprints, API routes,
 # CLI) and may have demo.py with load() for `flask demo load`.
 DOMAINS = (
     "core",
+    "ledger",
+    "jobs",
     "notifications",
     "accounts",
     "organisations",
     "verification",
-    "operator",
-    "ledger",
     "payments",
-    "moderation",
     "tasks",
     "bids",
     "contracts",
+    "bounties",
+    "reputation",
+    "moderation",
+    "operator",
     "dashboard",
-    "jobs",
 )
 
 log = logging.getLogger(__name__)
@@ -65,6 +69,7 @@ def create_app(config_class=None, **overrides) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
+    register_converters(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
@@ -151,7 +156,7 @@ def _safe_referrer():
     parts = urlsplit(ref)
     if parts.netloc and parts.netloc != request.host:
         return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -59,7 +59,7 @@ def accounts_list_tokens():
                     "next_cursor": None})
 
 
-@api_route("/tokens/<int:token_id>", methods=["DELETE"], status=204, tags=["accounts"],
+@api_route("/tokens/<id:token_id>", methods=["DELETE"], status=204, tags=["accounts"],
            summary="Revoke one of my tokens")
 def accounts_revoke_token(token_id):
     service.revoke_token(api_user(), token_id)
@@ -75,7 +75,8 @@ _PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale")
 
 
 @api_route("/me", methods=["PATCH"], tags=["accounts"], summary="Edit my profile (fields not sent stay as they are)",
-           body={"display_name": "string", "bio": "string", "city": "string", "skills": "array",
+           body={"display_name": "string", "bio": "string", "city": "string", "skills": {"type": ["array", "string"], "items": {"type": "string"},
+                            "description": "a list of tags, or one text with tags separated by commas"},
                  "locale": "string"})
 def accounts_update_me():
     user = api_user()
@@ -101,7 +102,7 @@ def accounts_update_me():
     return jsonify(service.me_payload(user))
 
 
-@api_route("/users/<int:user_id>", methods=["GET"], auth=False, tags=["accounts"],
+@api_route("/users/<id:user_id>", methods=["GET"], auth=False, tags=["accounts"],
            summary="A user's public profile")
 def accounts_public_user(user_id):
     user = service.get_user(user_id)
@@ -110,7 +111,7 @@ def accounts_public_user(user_id):
     return jsonify(service.public_payload(user))
 
 
-@api_route("/users/<int:user_id>/role", methods=["POST"], tags=["accounts"], body={"role": "string!"},
+@api_route("/users/<id:user_id>/role", methods=["POST"], tags=["accounts"], body={"role": "string!"},
            summary="Change a user's role (admins only)")
 def accounts_set_role(user_id):
     actor = api_user()

@@ -11,6 +11,8 @@
                       bidder and claimant cards (keys: rating, reviews, completed, score, level);
                       read through `accounts.service.user_summaries(user_ids)`, one query per
                       receiver (no N+1).
+    user_blocklisted       kwargs: user, reason, by. Put on the blocklist (失信名单).
+    user_blocklist_lifted  kwargs: user, reason, by.
 """
 from ..core.events import NS
 
@@ -18,3 +20,5 @@ after_register = NS.signal("accounts.after_register")
 me_payload = NS.signal("accounts.me_payload")
 profile_sections = NS.signal("accounts.profile_sections")
 user_summaries = NS.signal("accounts.user_summaries")
+user_blocklisted = NS.signal("accounts.user_blocklisted")
+user_blocklist_lifted = NS.signal("accounts.user_blocklist_lifted")

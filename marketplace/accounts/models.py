@@ -33,6 +33,9 @@ class User(UserMixin, db.Model):
     avatar_path = db.Column(db.String(255), nullable=True)
     locale = db.Column(db.String(10), nullable=True)
     suspended_at = db.Column(db.DateTime, nullable=True)
+    # On the blocklist (失信名单): may not post, bid, claim or submit until an operator lifts it.
+    blocklisted_at = db.Column(db.DateTime, nullable=True)
+    blocklist_reason = db.Column(db.Text, nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime, nullable=True)
 
@@ -55,6 +58,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: suspended users cannot log in
         return self.suspended_at is None
+
+    @property
+    def is_blocklisted(self) -> bool:
+        return self.blocklisted_at is not None
 
     @property
     def roles(self) -> list[str]:

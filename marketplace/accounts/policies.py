@@ -3,16 +3,33 @@
     require_operator(user)   raises NotAuthenticated (no user) or Forbidden (not operator/admin)
     require_admin(user)      the same for admins
     @operator_required       page decorator: anonymous -> login page, member -> 403 page
+    ensure_not_blocklisted(user)  raises Blocklisted (403, with the reason) for a user on the
+                             blocklist (失信名单); posting, bidding, claiming and submitting call it
 """
 from __future__ import annotations
 
 from functools import wraps
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core.errors import Forbidden, NotAuthenticated
 from ..extensions import login_manager
+
+
+class Blocklisted(Forbidden):
+    type_slug = "blocklisted"
+    default_message = _l("Your account is on the list of dishonest parties (失信名单), so you cannot "
+                         "post, bid, claim or submit.")
+
+
+def ensure_not_blocklisted(user) -> None:
+    """Refuse a user on the blocklist, naming the reason the operator gave."""
+    if user is not None and getattr(user, "blocklisted_at", None) is not None:
+        raise Blocklisted(_l("Your account is on the list of dishonest parties (失信名单): %(reason)s. "
+                             "You cannot post, bid, claim or submit until an operator lifts it.",
+                             reason=user.blocklist_reason or ""))
 
 
 def _authenticated(user) -> bool:

@@ -1,8 +1,6 @@
 """Account pages: register, login/logout, password reset and change, profile, tokens."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,6 +9,7 @@ from ..core.db import commit
 from ..core.errors import ValidationFailed
 from ..core.files import absolute_path
 from ..core.forms import apply_errors
+from ..core.inputs import safe_next
 from ..extensions import limiter
 from . import service
 from .forms import (
@@ -31,16 +30,6 @@ bp = Blueprint("accounts", __name__)
 
 def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def safe_next(target: str | None) -> str | None:
-    """A same-site path to go to after login, or None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
-        return None
-    return target
 
 
 def _with_form_errors(form, exc: ValidationFailed, template: str, **ctx):
@@ -166,7 +155,7 @@ def profile():
             422 if form.is_submitted() else 200)
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 def public_profile(user_id):
     user = service.get_user(user_id)
     if user.suspended_at is not None and not (current_user.is_authenticated and current_user.is_operator):
@@ -179,7 +168,7 @@ def public_profile(user_id):
                            avatar_url=service.avatar_url(user), role_form=role_form)
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 @admin_required
 def set_role(user_id):
     user = service.get_user(user_id)
@@ -191,7 +180,7 @@ def set_role(user_id):
     return redirect(url_for("accounts.public_profile", user_id=user.id), code=303)
 
 
-@bp.get("/users/<int:user_id>/avatar")
+@bp.get("/users/<id:user_id>/avatar")
 def avatar(user_id):
     user = service.get_user(user_id)
     if not user.avatar_path:
@@ -225,7 +214,7 @@ def tokens():
     return response
 
 
-@bp.post("/settings/tokens/<int:token_id>/revoke")
+@bp.post("/settings/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id):
     row = service.revoke_token(current_user, token_id)

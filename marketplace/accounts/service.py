@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from ..core import audit
 from ..core.catalogue import CITIES
 from ..core.db import after_commit, iso, utcnow
-from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed, WrongState
 from ..core.events import collect
 from ..core.files import IMAGE_KINDS, absolute_path, store_upload
 from ..extensions import db
@@ -27,7 +27,7 @@ from ..notifications.service import notify, register_kind, send_mail
 from . import events
 from .models import ACCOUNT_TYPES, ROLES, ApiToken, User
 from .passwords import check_password, hash_password, password_problems
-from .policies import require_admin
+from .policies import require_admin, require_operator
 
 TOKEN_PREFIX = "hz_"
 MAX_SKILLS = 20
@@ -38,6 +38,13 @@ _RESET_SALT = "huizhong.password-reset"
 register_kind("account.password_changed",
               _l("The password of your account was changed. If it was not you, reset it now and contact us."))
 register_kind("account.role_changed", _l("Your role on Huizhong is now: %(role)s."))
+register_kind("account.blocklisted",
+              _l("Your account was put on the list of dishonest parties (失信名单): %(reason)s. "
+                 "You cannot post, bid, claim or submit until an operator lifts it."))
+register_kind("account.blocklist_lifted",
+              _l("Your account was taken off the list of dishonest parties: %(reason)s."))
+
+BLOCKLIST_REASON_MAX = 1000
 
 
 class LoginRefused(NotAuthenticated):
@@ -369,6 +376,75 @@ def set_role(actor: User | None, user: User, role: str, *, system: bool = False)
     return user
 
 
+# --- blocklist (失信名单) ---------------------------------------------------------------------------
+
+def _blocklist_reason(reason) -> str:
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationFailed(errors={"reason": [_l("Give the reason.")]})
+    if len(reason) > BLOCKLIST_REASON_MAX:
+        raise ValidationFailed(errors={"reason": [_l("Use at most %(n)d characters.", n=BLOCKLIST_REASON_MAX)]})
+    return reason
+
+
+def set_blocklisted(user: User, reason: str, by: User | None, *, now=None) -> User:
+    """Put `user` on the blocklist: posting, bidding, claiming and submitting stop at once, with
+    the reason shown to them. `by` is the operator (None for the platform itself, e.g. a rule)."""
+    if by is not None:
+        require_operator(by)
+        if by.id == user.id:
+            raise Forbidden(_l("You cannot put your own account on the blocklist."))
+    reason = _blocklist_reason(reason)
+    now = now or utcnow()
+    result = db.session.execute(
+        db.update(User).where(User.id == user.id, User.blocklisted_at.is_(None))
+        .values(blocklisted_at=now, blocklist_reason=reason).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise WrongState(_l("This account is already on the blocklist."))
+    db.session.refresh(user)
+    audit.record("user.blocklist", actor=by, target=user, reason=reason)
+    notify(user, "account.blocklisted", link=_path("accounts.profile", "/profile"), reason=reason)
+    events.user_blocklisted.send(User, user=user, reason=reason, by=by, at=now)
+    return user
+
+
+def lift_blocklist(user: User, reason: str, by: User, *, now=None) -> User:
+    """An operator takes `user` off the blocklist, with a reason (audit-logged)."""
+    require_operator(by)
+    if by.id == user.id:
+        raise Forbidden(_l("You cannot lift the blocklist of your own account."))
+    reason = _blocklist_reason(reason)
+    now = now or utcnow()
+    result = db.session.execute(
+        db.update(User).where(User.id == user.id, User.blocklisted_at.is_not(None))
+        .values(blocklisted_at=None, blocklist_reason=None).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise WrongState(_l("This account is not on the blocklist."))
+    db.session.refresh(user)
+    audit.record("user.blocklist_lift", actor=by, target=user, reason=reason)
+    notify(user, "account.blocklist_lifted", link=_path("accounts.profile", "/profile"), reason=reason)
+    events.user_blocklist_lifted.send(User, user=user, reason=reason, by=by, at=now)
+    return user
+
+
+# --- user summaries (bidder and claimant cards) ---------------------------------------------------
+
+def user_summaries(user_ids) -> dict[int, dict]:
+    """{user_id: {"rating", "reviews", "completed", "score", "level"}} for cards of bidders and
+    claimants, merged from the receivers of `accounts.user_summaries` (each answers for all the
+    ids in one query). Ids nobody knows about get None/0 values."""
+    ids = sorted({int(i) for i in user_ids if i is not None})
+    merged: dict[int, dict] = {i: {"rating": None, "reviews": 0, "completed": 0, "score": None,
+                                   "level": None} for i in ids}
+    if not ids:
+        return merged
+    for value in collect(events.user_summaries, user_ids=ids):
+        for uid, data in value.items():
+            if uid in merged:
+                merged[uid].update(data)
+    return merged
+
+
 # --- JSON shapes ----------------------------------------------------------------------------------
 
 def public_payload(user: User) -> dict:
@@ -395,19 +471,6 @@ def me_payload(user: User) -> dict:
 def profile_sections(user: User) -> list[tuple[str, dict]]:
     """The (template, context) sections other domains show on the public profile."""
     return collect(events.profile_sections, user=user)
-
-
-def user_summaries(user_ids) -> dict[int, dict]:
-    """{user_id: {"rating", "reviews", "completed", "score", "level", ...}} merged from every
-    receiver of accounts.events.user_summaries; users nobody knows anything about get {}."""
-    ids = sorted({int(i) for i in user_ids})
-    merged: dict[int, dict] = {i: {} for i in ids}
-    if not ids:
-        return merged
-    for answer in collect(events.user_summaries, user_ids=ids):
-        for user_id, values in answer.items():
-            merged.setdefault(user_id, {}).update(values)
-    return merged
 
 
 def user_for_token(token: str) -> User | None:

@@ -4,7 +4,7 @@ OpenAPI document generated from the routes themselves.
 Domains add endpoints with `api_route`, which both registers the view on the blueprint and
 describes it for `GET /api/v1/openapi.json`:
 
-    @api_route("/tasks/<int:task_id>/bids", methods=["POST"], summary="Place a bid",
+    @api_route("/tasks/<id:task_id>/bids", methods=["POST"], summary="Place a bid",
                body={"amount": "integer", "days": "integer", "proposal": "string"},
                tags=["bids"])
     def place_bid(task_id): ...
@@ -19,13 +19,16 @@ import json
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from ..core.errors import DomainError, Forbidden, NotAuthenticated, ValidationFailed
 from ..core.events import dispatch
+from ..core.inputs import check_cursor, parse_int
 from ..extensions import db
 from . import events
+from .schema import body_errors
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -48,6 +51,8 @@ def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, b
                 user = api_user()
                 if operator and not user.is_operator:
                     raise Forbidden()
+            # json_body()/json_form() check the body against this description (see schema.py).
+            g.api_body_spec = body if request.method in ("POST", "PUT", "PATCH") else None
             return view(*args, **kwargs)
 
         for method in methods:
@@ -86,22 +91,63 @@ def api_user(required: bool = True):
 
 # --- input ----------------------------------------------------------------------------------------
 
-def json_body() -> dict:
-    if request.mimetype == "multipart/form-data" or request.mimetype == "application/x-www-form-urlencoded":
-        return request.form.to_dict()
-    data = request.get_json(silent=True)
-    if data is None:
-        if request.data:
-            raise ValidationFailed(errors={"body": ["The body is not valid JSON."]})
-        return {}
+def _is_form_request() -> bool:
+    return request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _decoded_json():
+    """The JSON body ({} when there is none); 422 when it is not JSON."""
+    try:
+        data = request.get_json(force=True, silent=False) if request.get_data(cache=True) else None
+    except HTTPException as exc:
+        if exc.code == 413:
+            raise
+        raise ValidationFailed(errors={"body": [_l("The body is not valid JSON.")]}) from None
+    except (RecursionError, ValueError):
+        raise ValidationFailed(errors={"body": [_l("The body is not valid JSON.")]}) from None
+    return {} if data is None else data
+
+
+def _checked_json() -> tuple[dict, dict]:
+    """The JSON body and the errors of fields whose type, enum or bounds do not fit the
+    operation's description; a body that is not a JSON object is a 422 at once."""
+    data = _decoded_json()
     if not isinstance(data, dict):
-        raise ValidationFailed(errors={"body": ["The body must be a JSON object."]})
+        raise ValidationFailed(errors={"body": [_l("The body must be a JSON object.")]})
+    spec = g.get("api_body_spec")
+    return data, (body_errors(spec, data) if spec else {})
+
+
+def json_fields() -> tuple[dict, dict]:
+    """(body without the fields of a wrong type, {field: [type error]}) for views that check
+    the remaining fields themselves and answer every bad field at once."""
+    if _is_form_request():
+        return request.form.to_dict(), {}
+    data, errors = _checked_json()
+    return {k: v for k, v in data.items() if k not in errors}, errors
+
+
+def json_body() -> dict:
+    """The request body as a dict (form fields for multipart), its types checked: a field of the
+    wrong type is a 422 naming it before any view code sees it."""
+    if _is_form_request():
+        return request.form.to_dict()
+    data, errors = _checked_json()
+    if errors:
+        raise ValidationFailed(errors=errors)
     return data
 
 
 def json_form(form_class, data: dict | None = None, **kwargs):
     """Validate a JSON body with the page's WTForms form; raise ValidationFailed naming fields."""
-    data = json_body() if data is None else data
+    type_errors: dict = {}
+    if data is None:
+        if _is_form_request():
+            data = request.form.to_dict()
+        else:
+            data, type_errors = _checked_json()
+            # The form still checks the other fields, so one answer names every bad field.
+            data = {k: v for k, v in data.items() if k not in type_errors}
     md = MultiDict()
     for key, value in data.items():
         if isinstance(value, list):
@@ -120,8 +166,11 @@ def json_form(form_class, data: dict | None = None, **kwargs):
             for f in files.getlist(key):
                 md.add(key, f)
     form = form_class(formdata=md, meta={"csrf": False}, **kwargs)
-    if not form.validate():
-        raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in _flat_errors(form.errors).items()})
+    if not form.validate() or type_errors:
+        errors = {k: [str(m) for m in v] for k, v in _flat_errors(form.errors).items()}
+        for key, messages in type_errors.items():
+            errors[key] = [str(m) for m in messages]  # the type error says more than "required"
+        raise ValidationFailed(errors=errors)
     return form
 
 
@@ -144,13 +193,8 @@ def _flat_errors(errors: dict) -> dict:
 
 def page_params(default: int = 20) -> tuple[int, dict | None]:
     """?limit= (1..100) and ?cursor= (opaque) from the query string."""
-    raw = request.args.get("limit", str(default))
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise ValidationFailed(errors={"limit": ["limit must be a whole number."]}) from None
-    if not 1 <= limit <= 100:
-        raise ValidationFailed(errors={"limit": ["limit must be between 1 and 100."]})
+    limit = parse_int(request.args.get("limit", str(default)), "limit", minimum=1, maximum=100,
+                      message=_l("limit must be a whole number between 1 and 100."))
     cursor = request.args.get("cursor")
     return limit, (decode_cursor(cursor) if cursor else None)
 
@@ -163,11 +207,9 @@ def decode_cursor(cursor: str) -> dict:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(data, dict):
-            raise ValueError
-        return data
-    except (ValueError, TypeError):
-        raise ValidationFailed(errors={"cursor": ["The cursor is not valid."]}) from None
+    except (ValueError, TypeError, RecursionError):
+        raise ValidationFailed(errors={"cursor": [_l("The cursor is not valid.")]}) from None
+    return check_cursor(data)
 
 
 def keyset_page(query, model, limit: int, cursor: dict | None, *, id_col=None):

@@ -5,38 +5,31 @@ import re
 
 from flask import jsonify
 
+from ..core.inputs import MAX_ID
 from . import OPERATIONS, api_route
-
-_TYPES = {"string": {"type": "string"}, "integer": {"type": "integer"},
-          "boolean": {"type": "boolean"}, "array": {"type": "array", "items": {}},
-          "object": {"type": "object"}, "file": {"type": "string", "format": "binary"},
-          "number": {"type": "number"}}
+from .schema import body_schema, field_schema
 
 
 def openapi_path(rule: str) -> str:
     return "/api/v1" + re.sub(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>", r"{\1}", rule)
 
 
-def _schema(fields: dict) -> tuple[dict, list]:
-    props, required = {}, []
-    for name, kind in fields.items():
-        if kind.endswith("!"):
-            required.append(name)
-            kind = kind[:-1]
-        props[name] = dict(_TYPES.get(kind, {"type": "string"}))
-    return props, required
+def _path_schema(rule: str, name: str) -> dict:
+    if f"<id:{name}>" in rule or f"<int:{name}>" in rule:
+        return {"type": "integer", "minimum": 1, "maximum": MAX_ID, "format": "int64"}
+    return {"type": "string"}
 
 
 def build_document() -> dict:
     paths: dict = {}
     for op in OPERATIONS:
         path = openapi_path(op["rule"])
-        params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer" if f"<int:{name}>" in op["rule"] else "string"}}
+        params = [{"name": name, "in": "path", "required": True, "schema": _path_schema(op["rule"], name)}
                   for name in re.findall(r"\{([^}]+)\}", path)]
         for name, kind in op["query"].items():
-            params.append({"name": name.rstrip("!"), "in": "query", "required": kind.endswith("!"),
-                           "schema": _TYPES.get(kind.rstrip("!"), {"type": "string"})})
+            schema, required = field_schema(kind)
+            params.append({"name": name.rstrip("!"), "in": "query", "required": required or name.endswith("!"),
+                           "schema": schema})
         if op["idempotent"]:
             params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": {"type": "string"}})
@@ -58,10 +51,8 @@ def build_document() -> dict:
         else:
             operation["security"] = []
         if op["body"]:
-            props, required = _schema(op["body"])
-            schema = {"type": "object", "properties": props}
-            if required:
-                schema["required"] = required
+            schema = body_schema(op["body"])
+            required = schema.get("required")
             mime = "multipart/form-data" if op["multipart"] else "application/json"
             operation["requestBody"] = {"required": bool(required), "content": {mime: {"schema": schema}}}
         paths.setdefault(path, {})[op["method"]] = operation

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import api_route, api_user, json_body, keyset_page, listing, page_params
+from ..api import api_route, api_user, json_body, json_fields, keyset_page, listing, page_params
 from ..core.db import iso
 from ..core.errors import ValidationFailed
+from ..core.inputs import is_ascii_int
 from ..tasks.service import get_visible_task
 from . import policies, service
 from .models import Bid
@@ -30,16 +31,17 @@ def whole_number(data: dict, field: str, errors: dict, message: str):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and is_ascii_int(value.strip(), signed=True) and len(value.strip()) <= 20:
         return int(value.strip())
     errors[field] = [message]
     return None
 
 
-def bid_input(data: dict) -> tuple[int, int, str]:
-    errors: dict = {}
-    amount = whole_number(data, "amount", errors, "The amount must be a whole number of minor units (分).")
-    days = whole_number(data, "days", errors, "days must be a whole number.")
+def bid_input(data: dict, errors: dict | None = None) -> tuple[int, int, str]:
+    errors = dict(errors or {})
+    amount = whole_number(data, "amount", errors, "The amount must be a whole number of minor units (分).") \
+        if "amount" not in errors else None
+    days = whole_number(data, "days", errors, "days must be a whole number.") if "days" not in errors else None
     proposal = data.get("proposal")
     if not isinstance(proposal, str):
         proposal = ""
@@ -51,21 +53,21 @@ def bid_input(data: dict) -> tuple[int, int, str]:
     return amount, days, proposal
 
 
-@api_route("/tasks/<int:task_id>/bids", methods=["POST"], summary="Place a bid on a tender",
+@api_route("/tasks/<id:task_id>/bids", methods=["POST"], summary="Place a bid on a tender",
            body={"amount": "integer!", "days": "integer!", "proposal": "string!", "files": "file",
                  "org_id": "integer"},
            multipart=True, tags=["bids"], status=201)
 def place_bid(task_id):
     user = api_user()
     task = get_visible_task(user, task_id)
-    body = json_body()
-    amount, days, proposal = bid_input(body)
+    body, type_errors = json_fields()
+    amount, days, proposal = bid_input(body, type_errors)
     bid = service.place_bid(user, task, amount, days, proposal, request.files.getlist("files"),
                             org_id=body.get("org_id"))
     return jsonify(serialize_bid(bid)), 201
 
 
-@api_route("/tasks/<int:task_id>/bids", summary="Bids on a task, newest first (the poster sees all; a bidder only its own)",
+@api_route("/tasks/<id:task_id>/bids", summary="Bids on a task, newest first (the poster sees all; a bidder only its own)",
            query={"limit": "integer", "cursor": "string"}, tags=["bids"])
 def list_bids(task_id):
     user = api_user()
@@ -75,7 +77,7 @@ def list_bids(task_id):
     return listing([serialize_bid(b) for b in rows], next_cursor)
 
 
-@api_route("/bids/<int:bid_id>", summary="One bid (its bidder and the poster side)", tags=["bids"])
+@api_route("/bids/<id:bid_id>", summary="One bid (its bidder and the poster side)", tags=["bids"])
 def get_bid(bid_id):
     user = api_user()
     bid = service.load_bid(bid_id)
@@ -83,12 +85,13 @@ def get_bid(bid_id):
     return jsonify(serialize_bid(bid))
 
 
-@api_route("/bids/<int:bid_id>", methods=["PATCH"], summary="Change my bid (until the bid deadline)",
+@api_route("/bids/<id:bid_id>", methods=["PATCH"], summary="Change my bid (until the bid deadline)",
            body={"amount": "integer!", "days": "integer!", "proposal": "string!"}, tags=["bids"])
 def update_bid(bid_id):
     user = api_user()
     bid = _own_or_visible(user, bid_id)
-    amount, days, proposal = bid_input(json_body())
+    body, type_errors = json_fields()
+    amount, days, proposal = bid_input(body, type_errors)
     service.update_bid(user, bid, amount, days, proposal, request.files.getlist("files"))
     return jsonify(serialize_bid(bid))
 
@@ -99,14 +102,14 @@ def _own_or_visible(user, bid_id):
     return bid
 
 
-@api_route("/bids/<int:bid_id>/withdraw", methods=["POST"], summary="Withdraw my bid", tags=["bids"])
+@api_route("/bids/<id:bid_id>/withdraw", methods=["POST"], summary="Withdraw my bid", tags=["bids"])
 def withdraw_bid(bid_id):
     user = api_user()
     bid = _own_or_visible(user, bid_id)
     return jsonify(serialize_bid(service.withdraw_bid(user, bid)))
 
 
-@api_route("/bids/<int:bid_id>/shortlist", methods=["POST"], summary="Shortlist a bid (poster side)",
+@api_route("/bids/<id:bid_id>/shortlist", methods=["POST"], summary="Shortlist a bid (poster side)",
            tags=["bids"])
 def shortlist_bid(bid_id):
     user = api_user()
@@ -114,7 +117,7 @@ def shortlist_bid(bid_id):
     return jsonify(serialize_bid(service.shortlist_bid(user, bid)))
 
 
-@api_route("/bids/<int:bid_id>/reject", methods=["POST"], summary="Reject a bid (poster side)",
+@api_route("/bids/<id:bid_id>/reject", methods=["POST"], summary="Reject a bid (poster side)",
            body={"reason": "string"}, tags=["bids"])
 def reject_bid(bid_id):
     user = api_user()

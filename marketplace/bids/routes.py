@@ -12,7 +12,9 @@ from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
 from ..tasks.service import get_visible_task
+from ..verification.cards import person_cards
 from . import policies, service
+from .flags import budget_flag
 from .forms import BidForm, RejectForm
 from .models import BidAttachment
 
@@ -27,12 +29,14 @@ def _render_task_bids(task, form=None, status=200):
         form = BidForm()
     if form is not None:
         form.offer_orgs(current_user)
+    cards = person_cards(b.solver_id for b in bids) if bids else {}
     return render_template("bids/task_bids.html", task=task, bids=bids, poster_side=poster_side,
-                           own=own, form=form, reject_form=RejectForm(),
+                           own=own, form=form, reject_form=RejectForm(), cards=cards,
+                           flags={b.id: budget_flag(task, b.amount) for b in bids},
                            can_see_all=poster_side or policies.is_org_member(current_user, task)), status
 
 
-@bp.get("/tasks/<int:task_id>/bids")
+@bp.get("/tasks/<id:task_id>/bids")
 @login_required
 def task_bids(task_id):
     task = get_visible_task(current_user, task_id)
@@ -44,7 +48,7 @@ def _parse_bid_form(form) -> tuple[int, int, str]:
     return amount, form.days.data, form.proposal.data
 
 
-@bp.post("/tasks/<int:task_id>/bids")
+@bp.post("/tasks/<id:task_id>/bids")
 @login_required
 def place(task_id):
     task = get_visible_task(current_user, task_id)
@@ -69,7 +73,7 @@ def _own_bid(bid_id):
     return bid, task
 
 
-@bp.route("/bids/<int:bid_id>/edit", methods=["GET", "POST"])
+@bp.route("/bids/<id:bid_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(bid_id):
     bid, task = _own_bid(bid_id)
@@ -91,7 +95,7 @@ def edit(bid_id):
     return render_template("bids/edit.html", bid=bid, task=task, form=form)
 
 
-@bp.post("/bids/<int:bid_id>/withdraw")
+@bp.post("/bids/<id:bid_id>/withdraw")
 @login_required
 def withdraw(bid_id):
     bid, task = _own_bid(bid_id)
@@ -100,7 +104,7 @@ def withdraw(bid_id):
     return redirect(url_for("bids.task_bids", task_id=task.id), code=303)
 
 
-@bp.post("/bids/<int:bid_id>/shortlist")
+@bp.post("/bids/<id:bid_id>/shortlist")
 @login_required
 def shortlist(bid_id):
     bid, task = _own_bid(bid_id)
@@ -109,7 +113,7 @@ def shortlist(bid_id):
     return redirect(url_for("bids.task_bids", task_id=task.id), code=303)
 
 
-@bp.post("/bids/<int:bid_id>/reject")
+@bp.post("/bids/<id:bid_id>/reject")
 @login_required
 def reject(bid_id):
     bid, task = _own_bid(bid_id)

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
+from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import conditional_update, iso, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, absolute_path, store_upload
@@ -116,6 +117,7 @@ def place_bid(actor, task, amount, days, proposal, files=(), *, org_id=None, now
     made for an organisation the solver owns or manages, and the contract pays that organisation."""
     now = now or utcnow()
     require_view(actor, task)
+    ensure_not_blocklisted(actor)
     if policies.acts_for_poster(actor, task):
         raise Forbidden(_l("You cannot bid on your own task."))
     _require_open_for_bids(task, now)
@@ -163,6 +165,7 @@ def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid
         raise Forbidden()
     if not bid.is_live:
         raise WrongState(_l("This bid can no longer be changed."))
+    ensure_not_blocklisted(actor)
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
     if errors:

@@ -108,14 +108,14 @@ def list_contracts():
     return listing([serialize_contract(c, user, deliveries=False) for c in rows], next_cursor)
 
 
-@api_route("/contracts/<int:contract_id>", summary="A contract and its milestones (parties only)",
+@api_route("/contracts/<id:contract_id>", summary="A contract and its milestones (parties only)",
            tags=["contracts"])
 def get_contract(contract_id):
     user = api_user()
     return jsonify(serialize_contract(_contract(user, contract_id), user))
 
 
-@api_route("/contracts/<int:contract_id>/accept", methods=["POST"],
+@api_route("/contracts/<id:contract_id>/accept", methods=["POST"],
            summary="The solver accepts the proposed contract", tags=["contracts"])
 def accept_contract(contract_id):
     user = api_user()
@@ -124,7 +124,7 @@ def accept_contract(contract_id):
     return _reply(user, contract_id)
 
 
-@api_route("/contracts/<int:contract_id>/cancel", methods=["POST"],
+@api_route("/contracts/<id:contract_id>/cancel", methods=["POST"],
            summary="Cancel (proposed: either side; funded: mutual — both sides call it, then funded money is refunded)",
            tags=["contracts"], idempotent=True)
 @idempotent
@@ -135,7 +135,7 @@ def cancel_contract(contract_id):
     return _reply(user, contract_id)
 
 
-@api_route("/contracts/<int:contract_id>/abandon", methods=["POST"],
+@api_route("/contracts/<id:contract_id>/abandon", methods=["POST"],
            summary="The claimant gives a claim up before the time window starts (recorded for credit)",
            body={"reason": "string"}, tags=["contracts", "claims"])
 def abandon_claim(contract_id):
@@ -145,7 +145,7 @@ def abandon_claim(contract_id):
     return _reply(user, contract_id)
 
 
-@api_route("/milestones/<int:milestone_id>/fund", methods=["POST"],
+@api_route("/milestones/<id:milestone_id>/fund", methods=["POST"],
            summary="Fund a milestone through payments", body={"method": "string!"},
            tags=["contracts", "payments"], idempotent=True)
 @idempotent
@@ -159,7 +159,7 @@ def fund_milestone(milestone_id):
     return jsonify(serialize_funding(funding))
 
 
-@api_route("/milestones/<int:milestone_id>/deliver", methods=["POST"],
+@api_route("/milestones/<id:milestone_id>/deliver", methods=["POST"],
            summary="Deliver a funded milestone (or mark a claim done): note + files",
            body={"note": "string!", "files": "file"}, multipart=True, tags=["contracts"])
 def deliver_milestone(milestone_id):
@@ -169,7 +169,7 @@ def deliver_milestone(milestone_id):
     return _reply(user, milestone.contract_id)
 
 
-@api_route("/milestones/<int:milestone_id>/accept", methods=["POST"],
+@api_route("/milestones/<id:milestone_id>/accept", methods=["POST"],
            summary="Accept a delivery: release the money to the solver (minus the platform fee)",
            tags=["contracts"], idempotent=True)
 @idempotent
@@ -180,7 +180,7 @@ def accept_milestone(milestone_id):
     return _reply(user, milestone.contract_id)
 
 
-@api_route("/milestones/<int:milestone_id>/request-revision", methods=["POST"],
+@api_route("/milestones/<id:milestone_id>/request-revision", methods=["POST"],
            summary="Send a delivery back with a reason (at most MAX_REVISIONS times)",
            body={"reason": "string!"}, tags=["contracts"])
 def request_revision(milestone_id):
@@ -190,7 +190,7 @@ def request_revision(milestone_id):
     return _reply(user, milestone.contract_id)
 
 
-@api_route("/tasks/<int:task_id>/claim", methods=["POST"],
+@api_route("/tasks/<id:task_id>/claim", methods=["POST"],
            summary="Claim a life-service task (verified solvers of its city; exactly one claim wins)",
            tags=["claims", "contracts"], status=201)
 def claim_task(task_id):
@@ -200,7 +200,7 @@ def claim_task(task_id):
     return _reply(user, contract.id, 201)
 
 
-@api_route("/tasks/<int:task_id>/messages/<int:solver_id>",
+@api_route("/tasks/<id:task_id>/messages/<id:solver_id>",
            summary="The private thread between the poster side and one bidder/claimant", tags=["contracts"])
 def get_messages(task_id, solver_id):
     user = api_user()
@@ -210,7 +210,7 @@ def get_messages(task_id, solver_id):
                                "created_at": iso(m.created_at)} for m in items], "next_cursor": None})
 
 
-@api_route("/tasks/<int:task_id>/messages/<int:solver_id>", methods=["POST"],
+@api_route("/tasks/<id:task_id>/messages/<id:solver_id>", methods=["POST"],
            summary="Send a private message in a poster–solver thread", body={"body": "string!"},
            tags=["contracts"], status=201)
 def post_message(task_id, solver_id):
@@ -220,7 +220,7 @@ def post_message(task_id, solver_id):
     return jsonify({"id": m.id, "sender_id": m.sender_id, "body": m.body, "created_at": iso(m.created_at)}), 201
 
 
-@api_route("/bids/<int:bid_id>/award", methods=["POST"],
+@api_route("/bids/<id:bid_id>/award", methods=["POST"],
            summary="Award a bid: a proposed contract with milestones summing to the bid",
            description="milestones: [{title, amount}] in minor units; default one milestone for the whole bid. "
                        "The contract stays `proposed` until the solver accepts it.",

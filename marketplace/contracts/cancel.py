@@ -9,6 +9,7 @@ from ..extensions import db
 from ..jobs.service import cancel, subject_ref
 from ..notifications.service import notify
 from ..payments import service as payments
+from . import events
 from .award import _reopen_tender
 from .loading import (
     AUTO_ACCEPT_TIMER,
@@ -100,3 +101,5 @@ def _finish_cancel(contract, task, milestones, now, actor) -> None:
         _set_task_status(task, ("in_progress", "awarded"), "cancelled", cancelled_at=now)
     for uid in (contract.poster_id, contract.solver_id):
         notify(_user(uid), "contract.cancelled", link=contract_link(contract), task=task.title)
+    events.contract_cancelled.send(Contract, contract=contract, task=task,
+                                   refunded=any(m.status == "refunded" for m in milestones))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.policies import ensure_not_blocklisted
 from ..bids import policies as bid_policies
 from ..core.catalogue import city_of
 from ..core.db import utcnow
@@ -14,6 +15,7 @@ from ..tasks.models import Task
 from ..tasks.policies import require_view
 from ..tasks.transitions import move
 from ..verification.service import is_verified
+from . import events
 from .loading import MAX_TITLE, _set_status, _task, _user, contract_link, milestones_of
 from .models import ClaimAbandonment, Contract, Milestone
 
@@ -25,6 +27,7 @@ def claim_task(actor, task, *, now=None) -> Contract:
     require_view(actor, task)
     if task.mode != "claim":
         raise WrongState(_l("Only life-service tasks can be claimed."))
+    ensure_not_blocklisted(actor)
     if bid_policies.acts_for_poster(actor, task):
         raise Forbidden(_l("You cannot claim your own task."))
     if not is_verified(actor):
@@ -81,4 +84,5 @@ def abandon_claim(actor, contract, reason: str = "", *, now=None) -> ClaimAbando
     db.session.flush()
     notify(_user(task.poster_id), "claim.abandoned", link=contract_link(contract),
            solver=actor.display_name, task=task.title)
+    events.claim_abandoned.send(Contract, contract=contract, task=task, abandonment=row)
     return row

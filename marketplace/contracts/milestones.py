@@ -12,9 +12,11 @@ from ..core.errors import Forbidden, ValidationFailed, WrongState
 from ..extensions import db
 from ..jobs.service import cancel, schedule, subject_ref
 from ..ledger import service as ledger
+from ..ledger.fees import fee_breakdown
 from ..notifications.service import notify
 from ..organisations.models import Organisation
 from ..payments.service import start_funding
+from . import events
 from .loading import (
     AUTO_ACCEPT_TIMER,
     AUTO_CONFIRM_TIMER,
@@ -175,15 +177,19 @@ def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Miles
     cancel(AUTO_CONFIRM_TIMER if claim else AUTO_ACCEPT_TIMER, subject_ref("milestone", milestone.id))
     solver = _user(contract.solver_id)
     amount = _money(milestone.amount, milestone.currency)
+    # Gross, fee and net as the ledger computed them, so the message says what the wallet got.
+    parts = fee_breakdown(milestone.amount, task.category)
+    fee, net = _money(parts["fee"], milestone.currency), _money(parts["net"], milestone.currency)
     if claim:
         notify(solver, "claim.auto_confirmed" if auto else "claim.confirmed", link=contract_link(contract),
-               task=task.title, amount=amount)
+               task=task.title, amount=amount, fee=fee, net=net)
         if auto:
             notify(_user(contract.poster_id), "claim.auto_confirmed", link=contract_link(contract),
                    task=task.title, amount=amount)
     else:
         notify(solver, "milestone.auto_accepted" if auto else "milestone.accepted",
-               link=contract_link(contract), milestone=milestone.title, task=task.title, amount=amount)
+               link=contract_link(contract), milestone=milestone.title, task=task.title, amount=amount,
+               fee=fee, net=net)
         if auto:
             notify(_user(contract.poster_id), "milestone.auto_accepted", link=contract_link(contract),
                    milestone=milestone.title, task=task.title, amount=amount)
@@ -200,6 +206,8 @@ def _complete_if_done(contract, task, now) -> None:
     _set_task_status(task, ("in_progress",), "completed")
     for uid in (contract.poster_id, contract.solver_id):
         notify(_user(uid), "contract.completed", link=contract_link(contract), task=task.title)
+    signal = events.claim_confirmed if contract.kind == "claim" else events.contract_completed
+    signal.send(Contract, contract=contract, task=task, amount=contract.amount)
 
 
 def request_revision(actor, milestone, reason: str, *, now=None) -> Milestone:

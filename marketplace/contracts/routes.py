@@ -15,6 +15,7 @@ from ..core.files import absolute_path
 from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
+from ..payments import states
 from ..payments.service import available_methods
 from ..tasks.service import get_visible_task
 from . import service
@@ -42,8 +43,20 @@ def _render_contract(contract, status=200, **forms):
                    poster=service._user(contract.poster_id), solver=service._user(contract.solver_id),
                    fund_form=_fund_form(), deliver_form=DeliverForm(), revision_form=RevisionForm(),
                    abandon_form=AbandonForm(), error_milestone=None)
+    if context["poster_side"]:
+        context.update(_payment_context(contract, task, milestones))
+    else:
+        context.update(fundings={}, funding_waiting=lambda f: False, payer_wallet=None)
     context.update(forms)
     return render_template("contracts/detail.html", **context), status
+
+
+def _payment_context(contract, task, milestones) -> dict:
+    """Each milestone's payment state, and whose wallet pays (the organisation's when it posted)."""
+    fundable = service.MilestoneFundable(milestones[0], contract, task) if milestones else None
+    return {"fundings": states.latest_for(service.milestone_escrow_ref(m) for m in milestones),
+            "funding_waiting": states.waiting,
+            "payer_wallet": states.payer_wallet(fundable.payer, contract.currency) if fundable else None}
 
 
 def _contract(contract_id):
@@ -63,13 +76,13 @@ def _back(contract):
     return redirect(url_for("contracts.detail", contract_id=contract.id), code=303)
 
 
-@bp.get("/contracts/<int:contract_id>")
+@bp.get("/contracts/<id:contract_id>")
 @login_required
 def detail(contract_id):
     return _render_contract(_contract(contract_id))
 
 
-@bp.post("/contracts/<int:contract_id>/accept")
+@bp.post("/contracts/<id:contract_id>/accept")
 @login_required
 def accept(contract_id):
     contract = _contract(contract_id)
@@ -78,7 +91,7 @@ def accept(contract_id):
     return _back(contract)
 
 
-@bp.post("/contracts/<int:contract_id>/cancel")
+@bp.post("/contracts/<id:contract_id>/cancel")
 @login_required
 def cancel(contract_id):
     contract = _contract(contract_id)
@@ -90,7 +103,7 @@ def cancel(contract_id):
     return _back(contract)
 
 
-@bp.post("/contracts/<int:contract_id>/abandon")
+@bp.post("/contracts/<id:contract_id>/abandon")
 @login_required
 def abandon(contract_id):
     contract = _contract(contract_id)
@@ -102,7 +115,7 @@ def abandon(contract_id):
     return _back(contract)
 
 
-@bp.post("/milestones/<int:milestone_id>/fund")
+@bp.post("/milestones/<id:milestone_id>/fund")
 @login_required
 def fund(milestone_id):
     milestone, contract = _milestone(milestone_id)
@@ -121,7 +134,7 @@ def fund(milestone_id):
     return redirect(url_for("payments.funding_detail", funding_id=funding.id), code=303)
 
 
-@bp.post("/milestones/<int:milestone_id>/deliver")
+@bp.post("/milestones/<id:milestone_id>/deliver")
 @login_required
 def deliver(milestone_id):
     milestone, contract = _milestone(milestone_id)
@@ -137,7 +150,7 @@ def deliver(milestone_id):
     return _back(contract)
 
 
-@bp.post("/milestones/<int:milestone_id>/accept")
+@bp.post("/milestones/<id:milestone_id>/accept")
 @login_required
 def accept_milestone(milestone_id):
     milestone, contract = _milestone(milestone_id)
@@ -146,7 +159,7 @@ def accept_milestone(milestone_id):
     return _back(contract)
 
 
-@bp.post("/milestones/<int:milestone_id>/request-revision")
+@bp.post("/milestones/<id:milestone_id>/request-revision")
 @login_required
 def request_revision(milestone_id):
     milestone, contract = _milestone(milestone_id)
@@ -162,7 +175,7 @@ def request_revision(milestone_id):
     return _back(contract)
 
 
-@bp.post("/tasks/<int:task_id>/claim")
+@bp.post("/tasks/<id:task_id>/claim")
 @login_required
 def claim(task_id):
     task = get_visible_task(current_user, task_id)
@@ -171,7 +184,7 @@ def claim(task_id):
     return _back(contract)
 
 
-@bp.route("/tasks/<int:task_id>/messages/<int:solver_id>", methods=["GET", "POST"])
+@bp.route("/tasks/<id:task_id>/messages/<id:solver_id>", methods=["GET", "POST"])
 @login_required
 def messages(task_id, solver_id):
     task = get_visible_task(current_user, task_id)
@@ -245,7 +258,7 @@ def _solver_of(bid):
 
 
 # The award is a contracts use case; its page stays at the bid's address.
-@bp.route("/bids/<int:bid_id>/award", methods=["GET", "POST"])
+@bp.route("/bids/<id:bid_id>/award", methods=["GET", "POST"])
 @login_required
 def award(bid_id):
     bid = bids.load_bid(bid_id)

@@ -5,6 +5,7 @@ from ..bids import policies as bid_policies
 from ..bids.models import LIVE_STATUSES, Bid
 from ..core.db import utcnow
 from ..extensions import db
+from ..verification.cards import person_card
 from .models import LIVE_STATUSES as LIVE_CONTRACT_STATUSES
 from .models import Contract
 
@@ -27,4 +28,7 @@ def task_section(_sender=None, *, task, user):
             if authenticated else None
         context["bidding_open"] = task.status == "open" and (task.bid_deadline is None or task.bid_deadline > utcnow())
         return "bids/_task_section.html", context
+    if context["contract"] is not None and poster_side:
+        context["claimant"] = person_card(contract.solver_id)
+    context["task"] = task
     return "contracts/_claim_section.html", context

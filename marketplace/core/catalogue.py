@@ -23,6 +23,11 @@ CATEGORIES = {
     "component_design": ("enterprise", _l("Component design")),
     "process_improvement": ("enterprise", _l("Process improvement")),
     "software": ("enterprise", _l("Software development")),
+    "appliance_repair": ("life_service", _l("Appliance repair")),
+    "cleaning": ("life_service", _l("House cleaning")),
+    "moving": ("life_service", _l("Moving house")),
+    "errands": ("life_service", _l("Errands")),
+    "plumbing_electrics": ("life_service", _l("Plumbing and electrics")),
     "delivery": ("life_service", _l("Delivery and errands")),
     "transport": ("life_service", _l("Transport")),
     "tutoring": ("life_service", _l("Tutoring and online education")),
@@ -97,6 +102,24 @@ def city_choices(blank: bool = True):
 
 def _category_label(family: str, name) -> str:
     return f"{FAMILIES[family]} · {name}"
+
+
+def life_service_categories() -> list[str]:
+    return [slug for slug, (family, _name) in CATEGORIES.items() if family == "life_service"]
+
+
+def place_choices() -> dict:
+    """One place list for a household job: each city, and under Wuhan its districts, as optgroups
+    {city name: [(code, name), ...]} (WTForms renders a dict of lists as <optgroup>s)."""
+    groups: dict[str, list] = {}
+    for code, name in CITIES.items():
+        city = city_of(code)
+        group = str(CITIES.get(city, name))
+        label = str(name).split(" · ", 1)[-1]
+        if code == city and any(other.startswith(city + "-") for other in CITIES):
+            continue  # a city with districts: choose the district
+        groups.setdefault(group, []).append((code, label))
+    return groups
 
 
 def category_choices(blank: bool = True):

@@ -144,3 +144,18 @@ def _sqlite_begin_immediate(conn):
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Schema objects that exist on one database only, which autogenerate must not report: SQLite's
+# FTS5 table of task search terms (and its shadow tables), PostgreSQL's GIN index of them.
+_ONE_DATABASE_TABLES = ("task_fts",)
+_ONE_DATABASE_INDEXES = ("ix_tasks_search_terms",)
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic `include_object` hook (migrations/env.py and the migration test)."""
+    if type_ == "table" and name and name.startswith(_ONE_DATABASE_TABLES):
+        return False
+    if type_ == "index" and name in _ONE_DATABASE_INDEXES and compare_to is None:
+        return False
+    return True

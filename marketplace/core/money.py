@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from .errors import ValidationFailed
+from .inputs import is_ascii_int
 
 MAX_AMOUNT = 10**12  # 100 億元 in 分: far above any real task, far below int64 overflow
 MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2}
@@ -37,7 +38,7 @@ def parse_amount(value, field: str = "amount", *, minor: bool = False, allow_zer
     if minor:
         if isinstance(value, int):
             result = value
-        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        elif isinstance(value, str) and is_ascii_int(value.strip(), signed=True) and len(value.strip()) <= 20:
             result = int(value.strip())
         else:
             raise _bad(field, _l("The amount must be a whole number of minor units (分)."))

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from ..extensions import db
 from .events import collect, home_sections
 from .i18n import LANG_COOKIE, normalise_locale
+from .inputs import safe_next
 
 bp = Blueprint("core", __name__)
 
@@ -23,9 +24,7 @@ def set_language(code):
     locale = normalise_locale(code)
     if locale not in current_app.config["LANGUAGES"]:
         locale = current_app.config["BABEL_DEFAULT_LOCALE"]
-    target = request.args.get("next") or url_for("core.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.home")  # no open redirects
+    target = safe_next(request.args.get("next")) or url_for("core.home")  # no open redirects
     response = make_response(redirect(target))
     response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, samesite="Lax",
                         httponly=True, secure=current_app.config.get("SESSION_COOKIE_SECURE", False))

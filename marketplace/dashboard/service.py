@@ -10,9 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from ..bids.models import LIVE_STATUSES, Bid
 from ..contracts.models import Contract
+from ..core.money import format_money
 from ..extensions import db
 from ..organisations.models import Membership
 from ..organisations.policies import MANAGING_ROLES
+from ..payments import states
 from ..tasks.models import Task
 
 LIMIT = 50
@@ -28,6 +30,7 @@ class Row:
     amount: int | None = None
     currency: str = "CNY"
     mine_to_act: bool = False
+    table: str = "tasks"  # whose status names apply (core/statuses.py)
 
 
 def my_tasks(user, limit: int = LIMIT) -> list[Row]:
@@ -43,12 +46,21 @@ def my_tasks(user, limit: int = LIMIT) -> list[Row]:
         .where(Bid.task_id.in_(ids), Bid.status.in_(LIVE_STATUSES)).group_by(Bid.task_id)).all()) if ids else {}
     contracts = {c.task_id: c for c in db.session.scalars(
         db.select(Contract).where(Contract.task_id.in_(ids), Contract.status != "cancelled"))} if ids else {}
+    fundings = states.latest_for(f"task:{t.id}" for t in tasks if t.status == "draft" and t.needs_escrow)
     rows = []
     for t in tasks:
         link = f"/tasks/{t.id}"
         action, deadline, mine = "", None, False
         contract = contracts.get(t.id)
-        if t.status == "draft":
+        funding = fundings.get(f"task:{t.id}")
+        if t.status == "draft" and states.waiting(funding):
+            action = (_("Waiting for your bank transfer of %(amount)s (reference %(reference)s)",
+                        amount=format_money(funding.amount, funding.currency), reference=funding.reference)
+                      if funding.status == "pending" else
+                      _("The amount received did not match; an operator will contact you"))
+        elif t.status == "draft" and t.escrow_funded:
+            action, mine = _("Paid; publish it"), True
+        elif t.status == "draft":
             action, mine = _("Fund and publish it") if t.needs_escrow else _("Publish it"), True
         elif t.status == "open" and t.mode == "tender":
             count = bid_counts.get(t.id, 0)
@@ -88,7 +100,7 @@ def my_bids(user, limit: int = LIMIT) -> list[Row]:
                 action, mine = _("Accept the contract"), True
             else:
                 action = _("See the contract")
-        rows.append(Row(b.task.title, link, b.status, action, deadline, b.amount, b.currency, mine))
+        rows.append(Row(b.task.title, link, b.status, action, deadline, b.amount, b.currency, mine, "bids"))
     return rows
 
 
@@ -128,5 +140,5 @@ def my_contracts(user, limit: int = LIMIT) -> list[Row]:
     for c in contracts:
         action, deadline, mine = _contract_next(c, c.milestones, c.poster_id == user.id)
         rows.append(Row(c.task.title, url_for("contracts.detail", contract_id=c.id), c.status, action,
-                        deadline, c.amount, c.currency, mine))
+                        deadline, c.amount, c.currency, mine, "contracts"))
     return rows

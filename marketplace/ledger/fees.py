@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..core.money import fee_for
+
 
 def _parse_fee_overrides(text: str) -> dict[str, int]:
     overrides: dict[str, int] = {}
@@ -29,3 +31,11 @@ def fee_bps_for(category: str | None) -> int:
     if not 0 <= bps <= 10000:
         raise ValueError("PLATFORM_FEE_BPS must be within 0..10000")
     return bps
+
+
+def fee_breakdown(amount: int, category: str | None = None) -> dict:
+    """What a release of `amount` pays out: {gross, fee, net, bps}, the fee rounded down to 1 分
+    exactly as `release` does, so pages and notifications tell the amount the wallet receives."""
+    bps = fee_bps_for(category)
+    fee = fee_for(int(amount), bps)
+    return {"gross": int(amount), "fee": fee, "net": int(amount) - fee, "bps": bps}

@@ -11,6 +11,8 @@ nothing; with other parameters it raises `ValidationFailed` naming ``idempotency
 - `fund_wallet(owner, amount, currency, channel=, idempotency_key=)`: card/bank cash -> wallet.
 - `release(hold_ref, solver, idempotency_key=)`: the hold -> solver's wallet minus the fee,
   fee -> revenue:fees.
+- `release_shared(hold_ref, [(owner, share_bps), ...], idempotency_key=)`: like `release`, the
+  rest after the fee divided among co-authors by the largest remainder method.
 - `refund(hold_ref, idempotency_key=, to="wallet")`: the hold -> payer's wallet (or back to the
   card/bank channel it came from, when `to` names that channel).
 - `refund_escrow(escrow_ref, idempotency_key=)`: every open hold of an escrow, in one transaction.
@@ -64,6 +66,7 @@ from .writers import (
     refund,
     refund_escrow,
     release,
+    release_shared,
     request_payout,
     reverse,
     split,
@@ -95,6 +98,7 @@ __all__ = [
     "refund",
     "refund_escrow",
     "release",
+    "release_shared",
     "request_payout",
     "reverse",
     "split",

@@ -170,6 +170,45 @@ def release(hold_ref: str, solver, *, idempotency_key: str, actor=None, category
     ], after=resolve)
 
 
+def release_shared(hold_ref: str, recipients: list[tuple[object, int]], *, idempotency_key: str,
+                   actor=None, category: str | None = None, fee_bps: int | None = None) -> LedgerTransaction:
+    """Pay a hold to several wallets (co-authors of a bounty entry), minus the platform fee.
+
+    recipients: [(owner, share_bps), ...] with distinct owners and shares (> 0) summing to 10000.
+    The fee is taken from the whole hold (as `release` does); what is left is divided by the
+    largest remainder method, so the parts always add up to the hold minus the fee exactly.
+    """
+    key = _check_key(idempotency_key)
+    _check_ref(hold_ref, "hold", max_length=120)
+    owners = [owner_key(owner) for owner, _share in recipients]
+    shares = [share for _owner, share in recipients]
+    if (not recipients or len(set(owners)) != len(owners)
+            or any(isinstance(s, bool) or not isinstance(s, int) or s <= 0 for s in shares)
+            or sum(shares) != 10000):
+        raise _bad("shares", _l("The shares must be whole basis points above zero that add up to 100%."))
+    bps = _check_fee_bps(fee_bps, category)
+    request_hash = _fingerprint("release_shared", dict(
+        hold=hold_ref, recipients=[[k, i, s] for (k, i), s in zip(owners, shares, strict=True)],
+        fee_bps=fee_bps, category=category))
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    if existing is not None:
+        return existing
+    currency = hold.currency
+    fee = fee_for(hold.amount, bps)
+    parts = split_largest_remainder(hold.amount - fee, shares)
+    wallets = _account_ids(*(_wallet_spec(owner, currency) for owner, _share in recipients))
+    (revenue,) = _account_ids(_revenue_spec(currency))
+    now = utcnow()
+
+    def resolve(txn):
+        _resolve([hold], "released", txn, now)
+        _close_escrow_if_done(escrow.id, now)
+
+    legs = [(escrow.id, -hold.amount, currency), (revenue, fee, currency)]
+    legs += [(wallet, part, currency) for wallet, part in zip(wallets, parts, strict=True)]
+    return _post("release", escrow.ref, key, request_hash, actor, legs, after=resolve)
+
+
 def refund(hold_ref: str, *, idempotency_key: str, actor=None, to: str = "wallet") -> LedgerTransaction:
     """Return a hold to the payer: to their wallet (default), or to "card"/"bank" when the money
     came in that way (payments then returns it through that channel after commit)."""

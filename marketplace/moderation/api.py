@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
 from ..api import api_route, api_user, json_body
-from ..core.errors import NotFound, ValidationFailed
+from ..core.errors import NotFound
+from ..core.inputs import optional_id
 from ..extensions import db
 from ..tasks import service as tasks
 from ..tasks.serializers import Viewer, serialize_task
@@ -15,12 +16,7 @@ from .queue import serialize_report
 
 
 def _id(body, name):
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-        raise ValidationFailed(errors={name: [_l("Give a numeric id.")]})
-    return int(value)
+    return optional_id(body.get(name), name, message=_l("Give a numeric id."))
 
 
 @api_route("/reports", methods=["POST"], summary="Report a task or a user to the operators",
@@ -42,7 +38,7 @@ def create_report():
     return response
 
 
-@api_route("/operator/tasks/<int:task_id>/hide", methods=["POST"], summary="Hide a task (audited; the poster "
+@api_route("/operator/tasks/<id:task_id>/hide", methods=["POST"], summary="Hide a task (audited; the poster "
            "is told the reason)", body={"reason": "string!"}, operator=True, tags=["operator", "moderation"])
 def operator_hide_task(task_id):
     operator = api_user()
@@ -50,7 +46,7 @@ def operator_hide_task(task_id):
     return jsonify(serialize_task(task, Viewer.of(operator)))
 
 
-@api_route("/operator/tasks/<int:task_id>/unhide", methods=["POST"], summary="Show a hidden task again",
+@api_route("/operator/tasks/<id:task_id>/unhide", methods=["POST"], summary="Show a hidden task again",
            operator=True, tags=["operator", "moderation"])
 def operator_unhide_task(task_id):
     operator = api_user()
@@ -58,7 +54,7 @@ def operator_unhide_task(task_id):
     return jsonify(serialize_task(task, Viewer.of(operator)))
 
 
-@api_route("/operator/reports/<int:report_id>/resolve", methods=["POST"], summary="Resolve a report",
+@api_route("/operator/reports/<id:report_id>/resolve", methods=["POST"], summary="Resolve a report",
            body={"resolution": "string!"}, operator=True, tags=["operator", "moderation"])
 def operator_resolve_report(report_id):
     operator = api_user()

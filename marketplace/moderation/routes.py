@@ -20,7 +20,7 @@ def _require_operator():
         abort(403)
 
 
-@bp.post("/tasks/<int:task_id>/report")
+@bp.post("/tasks/<id:task_id>/report")
 @login_required
 def report_task(task_id):
     task = tasks.get_visible_task(current_user, task_id)
@@ -30,7 +30,7 @@ def report_task(task_id):
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/users/<int:user_id>/report")
+@bp.post("/users/<id:user_id>/report")
 @login_required
 def report_user(user_id):
     user = db.session.get(User, user_id)
@@ -42,7 +42,7 @@ def report_user(user_id):
     return redirect(url_for("core.home"), code=303)
 
 
-@bp.post("/operator/tasks/<int:task_id>/hide")
+@bp.post("/operator/tasks/<id:task_id>/hide")
 @login_required
 def hide_task_page(task_id):
     _require_operator()
@@ -53,7 +53,7 @@ def hide_task_page(task_id):
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/operator/tasks/<int:task_id>/unhide")
+@bp.post("/operator/tasks/<id:task_id>/unhide")
 @login_required
 def unhide_task_page(task_id):
     _require_operator()
@@ -62,7 +62,7 @@ def unhide_task_page(task_id):
     return redirect(url_for("tasks.show", task_id=task_id), code=303)
 
 
-@bp.post("/operator/reports/<int:report_id>/resolve")
+@bp.post("/operator/reports/<id:report_id>/resolve")
 @login_required
 def resolve_report_page(report_id):
     _require_operator()

@@ -1,9 +1,10 @@
 """The notification list (the bell)."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from ..core.inputs import arg_id
 from . import service
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -12,7 +13,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @bp.get("/")
 @login_required
 def index():
-    before = request.args.get("before", type=int)
+    before = arg_id("before")
     items = service.list_for(current_user.id, limit=50, before_id=before)
     return render_template("notifications/index.html", items=items, render=service.render,
                            next_before=items[-1].id if len(items) == 50 else None)

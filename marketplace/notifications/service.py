@@ -30,12 +30,18 @@ def register_kind(kind: str, template) -> None:
     KINDS[kind] = template
 
 
+class _Params(dict):
+    """A notification stored before its message gained a value reads "…" there, not "%(x)s"."""
+    def __missing__(self, key):
+        return "…"
+
+
 def render(kind: str, params: dict) -> str:
     template = KINDS.get(kind)
     if template is None:
         return kind
     try:
-        return str(template) % params
+        return str(template) % _Params(params or {})
     except (KeyError, TypeError, ValueError):
         return str(template)
 

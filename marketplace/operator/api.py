@@ -52,7 +52,7 @@ def operator_users():
                    encode_cursor({"before": next_before}) if next_before else None)
 
 
-@api_route("/operator/users/<int:user_id>/suspend", methods=["POST"], summary="Suspend an account",
+@api_route("/operator/users/<id:user_id>/suspend", methods=["POST"], summary="Suspend an account",
            body={"reason": "string!"}, operator=True, tags=["operator"])
 def operator_suspend(user_id):
     actor = api_user()
@@ -61,7 +61,7 @@ def operator_suspend(user_id):
     return jsonify(service.serialize_user(service.suspend_user(actor, user, form.reason.data)))
 
 
-@api_route("/operator/users/<int:user_id>/unsuspend", methods=["POST"], summary="Reinstate an account",
+@api_route("/operator/users/<id:user_id>/unsuspend", methods=["POST"], summary="Reinstate an account",
            body={"reason": "string!"}, operator=True, tags=["operator"])
 def operator_unsuspend(user_id):
     actor = api_user()

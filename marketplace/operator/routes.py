@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..accounts.policies import operator_required
 from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
+from ..core.inputs import arg_id
 from . import queue as work_queue
 from . import service
 from .forms import AuditFilterForm, SuspendForm, UserSearchForm
@@ -33,7 +34,7 @@ def audit():
         entries, next_before = service.audit_entries(
             action=form.action.data or None, actor_email=form.actor.data or None,
             date_from=form.date_from.data, date_to=form.date_to.data,
-            before_id=request.args.get("before", type=int))
+            before_id=arg_id("before"))
     else:
         status = 422
     next_url = None
@@ -48,7 +49,7 @@ def audit():
 def users():
     form = UserSearchForm(request.args)
     form.validate()
-    rows, next_before = service.search_users(form.q.data or None, before_id=request.args.get("before", type=int))
+    rows, next_before = service.search_users(form.q.data or None, before_id=arg_id("before"))
     next_url = url_for("operator.users", q=form.q.data or None, before=next_before) if next_before else None
     return render_template("operator/users.html", form=form, users=rows, next_url=next_url)
 
@@ -58,7 +59,7 @@ def _user_page(user, form=None, status=200):
                            entries=service.audit_about(user)), status
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 @operator_required
 def user(user_id):
     return _user_page(service.get_user(user_id))
@@ -78,13 +79,13 @@ def _suspension_action(user_id, action, done_message):
     return _user_page(user, form, 422)
 
 
-@bp.post("/users/<int:user_id>/suspend")
+@bp.post("/users/<id:user_id>/suspend")
 @operator_required
 def suspend(user_id):
     return _suspension_action(user_id, service.suspend_user, _("The account was suspended."))
 
 
-@bp.post("/users/<int:user_id>/unsuspend")
+@bp.post("/users/<id:user_id>/unsuspend")
 @operator_required
 def unsuspend(user_id):
     return _suspension_action(user_id, service.unsuspend_user, _("The account was reinstated."))

@@ -43,14 +43,14 @@ def orgs_create():
     return jsonify(serialize_org(org, "owner")), 201
 
 
-@api_route("/orgs/<int:org_id>", summary="An organisation", auth=False, tags=["organisations"])
+@api_route("/orgs/<id:org_id>", summary="An organisation", auth=False, tags=["organisations"])
 def orgs_get(org_id):
     org = service.get_org(org_id)
     user = api_user(required=False)
     return jsonify(serialize_org(org, policies.role_of(user, org) if user else None))
 
 
-@api_route("/orgs/<int:org_id>/members", summary="Members of an organisation (members and operators)",
+@api_route("/orgs/<id:org_id>/members", summary="Members of an organisation (members and operators)",
            tags=["organisations"])
 def orgs_list_members(org_id):
     user = api_user()
@@ -59,7 +59,7 @@ def orgs_list_members(org_id):
     return jsonify({"items": [serialize_member(m) for m in service.members_of(org)], "next_cursor": None})
 
 
-@api_route("/orgs/<int:org_id>/invites", methods=["POST"], summary="Invite someone by email",
+@api_route("/orgs/<id:org_id>/invites", methods=["POST"], summary="Invite someone by email",
            body={"email": "string!", "role": "string"}, tags=["organisations"], status=201)
 def orgs_create_invite(org_id):
     user = api_user()
@@ -80,7 +80,7 @@ def orgs_accept_invite(token):
     return jsonify(serialize_member(membership) | {"org": serialize_org(membership.org, membership.role)})
 
 
-@api_route("/orgs/<int:org_id>/members/<int:membership_id>", methods=["PATCH"],
+@api_route("/orgs/<id:org_id>/members/<id:membership_id>", methods=["PATCH"],
            summary="Change a member's role", body={"role": "string!"}, tags=["organisations"])
 def orgs_patch_member(org_id, membership_id):
     user = api_user()
@@ -92,7 +92,7 @@ def orgs_patch_member(org_id, membership_id):
     return jsonify(serialize_member(membership))
 
 
-@api_route("/orgs/<int:org_id>/members/<int:membership_id>", methods=["DELETE"],
+@api_route("/orgs/<id:org_id>/members/<id:membership_id>", methods=["DELETE"],
            summary="Remove a member", tags=["organisations"])
 def orgs_delete_member(org_id, membership_id):
     user = api_user()
@@ -103,7 +103,7 @@ def orgs_delete_member(org_id, membership_id):
     return jsonify({"removed": membership_id})
 
 
-@api_route("/orgs/<int:org_id>/leave", methods=["POST"], summary="Leave an organisation",
+@api_route("/orgs/<id:org_id>/leave", methods=["POST"], summary="Leave an organisation",
            tags=["organisations"])
 def orgs_leave(org_id):
     user = api_user()

@@ -37,7 +37,7 @@ def new():
     return render_template("organisations/new.html", form=form), status
 
 
-@bp.get("/<int:org_id>")
+@bp.get("/<id:org_id>")
 def show(org_id):
     org = service.get_org(org_id)
     can_manage = policies.can_act_for(current_user, org)
@@ -60,13 +60,13 @@ def _members_page(org, invite_form=None, status=200):
         confirm_form=ConfirmForm(formdata=None), role_name=service.role_name), status
 
 
-@bp.get("/<int:org_id>/members")
+@bp.get("/<id:org_id>/members")
 @login_required
 def members(org_id):
     return _members_page(service.get_org(org_id))
 
 
-@bp.post("/<int:org_id>/invites")
+@bp.post("/<id:org_id>/invites")
 @login_required
 def invite(org_id):
     org = service.get_org(org_id)
@@ -96,7 +96,7 @@ def accept_invite(token):
                            open=inv.is_open(), role_name=service.role_name)
 
 
-@bp.post("/<int:org_id>/members/<int:membership_id>/role")
+@bp.post("/<id:org_id>/members/<id:membership_id>/role")
 @login_required
 def change_role(org_id, membership_id):
     org = service.get_org(org_id)
@@ -110,7 +110,7 @@ def change_role(org_id, membership_id):
     return redirect(url_for("organisations.members", org_id=org.id), code=303)
 
 
-@bp.post("/<int:org_id>/members/<int:membership_id>/remove")
+@bp.post("/<id:org_id>/members/<id:membership_id>/remove")
 @login_required
 def remove_member(org_id, membership_id):
     org = service.get_org(org_id)
@@ -124,7 +124,7 @@ def remove_member(org_id, membership_id):
     return redirect(url_for("organisations.members", org_id=org.id), code=303)
 
 
-@bp.post("/<int:org_id>/leave")
+@bp.post("/<id:org_id>/leave")
 @login_required
 def leave(org_id):
     org = service.get_org(org_id)

@@ -14,8 +14,11 @@ from ..core import events as core_events
 from ..core.events import QueueSection
 from ..extensions import csrf, db
 from ..jobs.service import register_handler
+from ..ledger.fees import fee_breakdown
 from ..ledger.verify import register_check
 from ..notifications.service import register_kind
+from ..organisations.models import Organisation
+from ..organisations.policies import can_act_for
 from . import api, fundables, models, references, service  # noqa: F401  (api and models register routes and tables on import)
 from .api import serialize_bank_transfer, serialize_flagged, serialize_payout
 from .routes import bp
@@ -78,11 +81,46 @@ def load_wallet_topup(subject_id):
     return WalletTopUp(user) if user is not None else None
 
 
+class OrgWalletTopUp:
+    """The fundable "org_wallet": an owner or manager adds money to the organisation's wallet (the
+    wallet that pays for the organisation's tasks and milestones)."""
+    target = "wallet"
+    amount = None
+
+    def __init__(self, org):
+        self.org = org
+        self.payer = org
+        self.payer_user = None
+        self.escrow_ref = f"wallet:org:{org.id}"
+        self.title = _l("Top-up of the wallet of %(org)s", org=org.name)
+        self.link = f"/orgs/{org.id}"
+
+    @property
+    def currency(self) -> str:
+        return current_app.config.get("DEFAULT_CURRENCY", "CNY")
+
+    def can_fund(self, user) -> bool:
+        return can_act_for(user, self.org)
+
+    def on_funded(self, funding) -> None:
+        """The ledger credited the organisation's wallet; nothing else changes."""
+
+
+def load_org_wallet_topup(subject_id):
+    try:
+        org = db.session.get(Organisation, int(subject_id))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return OrgWalletTopUp(org) if org is not None else None
+
+
 def init_app(app):
     app.register_blueprint(bp)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
     fundables.register("wallet", load_wallet_topup)
+    fundables.register("org_wallet", load_org_wallet_topup)
+    app.jinja_env.globals["fee_breakdown"] = fee_breakdown  # noqa: F821
     references.init()
     _register_hooks()
 

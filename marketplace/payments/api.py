@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from ..api import api_route, api_user, decode_cursor, encode_cursor, json_body
+from ..api import api_route, api_user, encode_cursor, json_body, page_params
 from ..api.idempotency import idempotent
 from ..core.db import iso
 from ..core.errors import ValidationFailed
 from . import service
+from .models import FUNDING_METHODS
 
 
 def bank_details() -> dict:
@@ -85,7 +86,11 @@ def _string(body: dict, field: str, *, required: bool = True) -> str | None:
 
 
 @api_route("/fundings", methods=["POST"], summary="Start funding a fundable subject",
-           body={"kind": "string!", "subject_id": "string!", "method": "string!", "amount": "integer"},
+           body={"kind": {"type": "string", "maxLength": 40, "required": True,
+                          "description": "task | milestone | wallet (a top-up), …"},
+                 "subject_id": {"type": ["integer", "string"], "required": True},
+                 "method": {"type": "string", "enum": list(FUNDING_METHODS), "required": True},
+                 "amount": "integer"},
            tags=["payments"], idempotent=True, status=201,
            description="method: card | bank_transfer | wallet. card returns client_secret (confirm it "
                        "with Stripe.js); bank_transfer returns the reference and the account to pay; "
@@ -115,7 +120,7 @@ def create_funding():
     return jsonify(serialize_funding(funding)), 201
 
 
-@api_route("/fundings/<int:funding_id>", summary="A funding (payer or operator)", tags=["payments"])
+@api_route("/fundings/<id:funding_id>", summary="A funding (payer or operator)", tags=["payments"])
 def get_funding(funding_id):
     user = api_user()
     funding = service.get_funding(user, funding_id)
@@ -126,17 +131,11 @@ def get_funding(funding_id):
            query={"limit": "integer", "cursor": "string"}, tags=["payments"])
 def get_wallet():
     user = api_user()
-    raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise ValidationFailed(errors={"limit": [_l("limit must be between 1 and 100.")]})
-    cursor = request.args.get("cursor")
-    before = decode_cursor(cursor).get("before") if cursor else None
-    if before is not None and (isinstance(before, bool) or not isinstance(before, int)):
-        raise ValidationFailed(errors={"cursor": [_l("The cursor is not valid.")]})
-    data = service.wallet(user, limit=int(raw), before_id=before)
+    limit, cursor = page_params(default=50)
+    data = service.wallet(user, limit=limit, before_id=(cursor or {}).get("before"))
     lines = data.pop("lines")
     data["lines"] = [serialize_line(line) for line in lines]
-    data["next_cursor"] = encode_cursor({"before": lines[-1].id}) if len(lines) == int(raw) else None
+    data["next_cursor"] = encode_cursor({"before": lines[-1].id}) if len(lines) == limit else None
     return jsonify(data)
 
 
@@ -182,7 +181,7 @@ def find_bank_transfers():
     return jsonify({"items": items, "next_cursor": None})
 
 
-@api_route("/operator/bank-transfers/<int:transfer_id>/confirm", methods=["POST"], operator=True,
+@api_route("/operator/bank-transfers/<id:transfer_id>/confirm", methods=["POST"], operator=True,
            summary="Record the amount received for a bank transfer (exact amount funds; else mismatch)",
            body={"amount": "integer!"}, tags=["operator", "payments"], idempotent=True)
 @idempotent
@@ -193,7 +192,7 @@ def confirm_bank_transfer(transfer_id):
     return jsonify(serialize_funding(funding))
 
 
-@api_route("/operator/payouts/<int:payout_id>/approve", methods=["POST"], operator=True,
+@api_route("/operator/payouts/<id:payout_id>/approve", methods=["POST"], operator=True,
            summary="Approve and send a payout", body={"reference": "string"},
            tags=["operator", "payments"], idempotent=True)
 @idempotent
@@ -204,7 +203,7 @@ def approve_payout(payout_id):
     return jsonify(serialize_payout(payout))
 
 
-@api_route("/operator/payouts/<int:payout_id>/reject", methods=["POST"], operator=True,
+@api_route("/operator/payouts/<id:payout_id>/reject", methods=["POST"], operator=True,
            summary="Reject a payout (the money returns to the wallet)", body={"reason": "string!"},
            tags=["operator", "payments"], idempotent=True)
 @idempotent
@@ -216,7 +215,7 @@ def reject_payout(payout_id):
 
 
 
-@api_route("/operator/fundings/<int:funding_id>/review", methods=["POST"], operator=True,
+@api_route("/operator/fundings/<id:funding_id>/review", methods=["POST"], operator=True,
            summary="Record what was done about a flagged payment", body={"note": "string!"},
            tags=["operator", "payments"])
 def review_flagged_funding(funding_id):

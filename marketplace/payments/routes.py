@@ -9,7 +9,10 @@ from flask_login import current_user, login_required
 from ..accounts.policies import operator_required
 from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
+from ..core.inputs import arg_id
+from ..extensions import db
 from ..ledger.labels import KIND_LABELS
+from ..organisations.models import Organisation
 from . import bank_transfers, fundables, service
 from .api import bank_details
 from .forms import (
@@ -30,7 +33,7 @@ bp = Blueprint("payments", __name__)
 
 
 def _wallet_page(payout_form=None, account_form=None, status=200):
-    data = service.wallet(current_user, limit=50, before_id=request.args.get("before", type=int))
+    data = service.wallet(current_user, limit=50, before_id=arg_id("before"))
     lines = data["lines"]
     next_url = url_for("payments.wallet", before=lines[-1].id) if len(lines) == 50 else None
     return render_template(
@@ -108,7 +111,7 @@ def fund(kind, subject_id):
     return redirect(url_for("payments.funding_detail", funding_id=funding.id), code=303)
 
 
-@bp.get("/fundings/<int:funding_id>")
+@bp.get("/fundings/<id:funding_id>")
 @login_required
 def funding_detail(funding_id):
     funding = service.get_funding(current_user, funding_id)
@@ -118,7 +121,14 @@ def funding_detail(funding_id):
     confirming = (funding.status == "pending" and request.args.get("redirect_status") == "succeeded")
     if funding.method == "card" and publishable and not confirming:
         client_secret = service.client_secret_for(current_user, funding)
+    payer_name = None
+    if funding.method == "wallet" and funding.payer_org_id:
+        org = db.session.get(Organisation, funding.payer_org_id)
+        payer_name = _("the wallet of %(org)s", org=org.name) if org else None
+    elif funding.method == "wallet":
+        payer_name = _("your own wallet")
     return render_template("payments/funding.html", funding=funding, bank=bank_details(),
+                           payer_name=payer_name,
                            client_secret=client_secret, publishable_key=publishable,
                            confirming=confirming, back=service.subject_link(funding))
 
@@ -149,7 +159,7 @@ def _transfer_page(funding, form=None, *, correct_form=None, return_form=None, a
         subject_link=service.subject_link(funding)), status
 
 
-@bp.route("/operator/bank-transfers/<int:transfer_id>", methods=["GET", "POST"])
+@bp.route("/operator/bank-transfers/<id:transfer_id>", methods=["GET", "POST"])
 @operator_required
 def confirm_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
@@ -176,7 +186,7 @@ def confirm_bank_transfer(transfer_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/bank-transfers/<int:transfer_id>/correct")
+@bp.post("/operator/bank-transfers/<id:transfer_id>/correct")
 @operator_required
 def correct_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
@@ -197,7 +207,7 @@ def correct_bank_transfer(transfer_id):
     return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
 
 
-@bp.post("/operator/bank-transfers/<int:transfer_id>/return")
+@bp.post("/operator/bank-transfers/<id:transfer_id>/return")
 @operator_required
 def return_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
@@ -209,7 +219,7 @@ def return_bank_transfer(transfer_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/bank-transfers/<int:transfer_id>/ask")
+@bp.post("/operator/bank-transfers/<id:transfer_id>/ask")
 @operator_required
 def ask_about_bank_transfer(transfer_id):
     funding = service.get_bank_transfer(transfer_id)
@@ -221,7 +231,7 @@ def ask_about_bank_transfer(transfer_id):
     return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
 
 
-@bp.route("/operator/payouts/<int:payout_id>", methods=["GET"])
+@bp.route("/operator/payouts/<id:payout_id>", methods=["GET"])
 @operator_required
 def payout_detail(payout_id):
     return _payout_page(payout_id)
@@ -237,7 +247,7 @@ def _payout_page(payout_id, approve_form=None, reject_form=None, status=200):
         available=service.available_balance(payout.user, payout.currency)), status
 
 
-@bp.post("/operator/payouts/<int:payout_id>/approve")
+@bp.post("/operator/payouts/<id:payout_id>/approve")
 @operator_required
 def approve_payout(payout_id):
     form = ApprovePayoutForm()
@@ -255,7 +265,7 @@ def approve_payout(payout_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/payouts/<int:payout_id>/reject")
+@bp.post("/operator/payouts/<id:payout_id>/reject")
 @operator_required
 def reject_payout(payout_id):
     form = RejectPayoutForm()
@@ -270,7 +280,7 @@ def reject_payout(payout_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/fundings/<int:funding_id>/review")
+@bp.post("/operator/fundings/<id:funding_id>/review")
 @operator_required
 def review_flag(funding_id):
     form = ReviewFlagForm()

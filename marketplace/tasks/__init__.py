@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from ..core.events import connect, home_sections
 from ..organisations import models as _org_models  # noqa: F401  (tasks.org_id references it)
 from . import api, funding, models, references  # noqa: F401  (api and models register routes and tables on import)
+from .cli import tasks_cli
 from .home import home_section
 from .routes import bp
 
@@ -22,6 +23,8 @@ def init_app(app):
 
     funding.register()
     references.init()
+
+    app.cli.add_command(tasks_cli)
 
     @app.context_processor
     def task_globals():

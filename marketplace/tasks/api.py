@@ -8,6 +8,7 @@ from ..accounts.models import User
 from ..api import api_route, api_user, encode_cursor, json_body, json_form, listing, page_params
 from ..api.idempotency import idempotent
 from ..core.errors import ValidationFailed
+from ..core.inputs import parse_id, parse_int
 from ..extensions import db
 from ..payments.api import serialize_funding as payments_serializer
 from ..payments.service import start_funding
@@ -30,7 +31,7 @@ TASK_BODY = {
     "price": "integer", "address": "string", "district": "string", "window_start": "string",
     "window_end": "string", "prize_structure": "string", "prizes": "array", "unit_price": "integer",
     "max_pieces": "integer", "submission_deadline": "string", "selection_days": "integer",
-    "eligibility": "string",
+    "eligibility": "string", "criteria": "string", "reward": "integer",
 }
 SEARCH_QUERY = {"q": "string", "mode": "string", "category": "string", "city": "string", "status": "string",
                 "min_amount": "integer", "max_amount": "integer", "sort": "string", "limit": "integer",
@@ -84,7 +85,7 @@ def create_task():
     return response
 
 
-@api_route("/tasks/<int:task_id>", summary="A task", auth=False, tags=["tasks"])
+@api_route("/tasks/<id:task_id>", summary="A task", auth=False, tags=["tasks"])
 def get_task(task_id):
     user = api_user(required=False)
     task = service.get_visible_task(user, task_id)
@@ -94,7 +95,7 @@ def get_task(task_id):
     return jsonify(data)
 
 
-@api_route("/tasks/<int:task_id>", methods=["PATCH"], summary="Edit a task (a draft: any field; open: "
+@api_route("/tasks/<id:task_id>", methods=["PATCH"], summary="Edit a task (a draft: any field; open: "
            "title, description, skills)", body=TASK_BODY, tags=["tasks"])
 def edit_task(task_id):
     user = api_user()
@@ -108,7 +109,7 @@ def edit_task(task_id):
     return _one(task, user)
 
 
-@api_route("/tasks/<int:task_id>/publish", methods=["POST"], summary="Publish a draft (claim and bounty: "
+@api_route("/tasks/<id:task_id>/publish", methods=["POST"], summary="Publish a draft (claim and bounty: "
            "409 until the escrow is funded)", tags=["tasks"])
 def publish_task(task_id):
     user = api_user()
@@ -117,7 +118,7 @@ def publish_task(task_id):
     return _one(task, user)
 
 
-@api_route("/tasks/<int:task_id>/cancel", methods=["POST"], summary="Cancel a draft or an open task "
+@api_route("/tasks/<id:task_id>/cancel", methods=["POST"], summary="Cancel a draft or an open task "
            "(a funded escrow is refunded)", tags=["tasks"])
 def cancel_task(task_id):
     user = api_user()
@@ -126,7 +127,7 @@ def cancel_task(task_id):
     return _one(task, user)
 
 
-@api_route("/tasks/<int:task_id>/funding", methods=["POST"], summary="Fund a claim's or bounty's escrow",
+@api_route("/tasks/<id:task_id>/funding", methods=["POST"], summary="Fund a claim's or bounty's escrow",
            body={"method": "string!"}, tags=["tasks", "payments"], idempotent=True)
 @idempotent
 def fund_task(task_id):
@@ -142,28 +143,26 @@ def serialize_funding(funding) -> dict:
     return payments_serializer(funding)
 
 
-@api_route("/tasks/<int:task_id>/recommended-solvers", summary="Solvers worth inviting (poster only)",
+@api_route("/tasks/<id:task_id>/recommended-solvers", summary="Solvers worth inviting (poster only)",
            query={"limit": "integer"}, tags=["tasks"])
 def task_recommended_solvers(task_id):
     user = api_user()
     task = service.get_visible_task(user, task_id)
     policies.require_manage(user, task)
-    limit = request.args.get("limit", 8, type=int)
-    if not 1 <= limit <= 50:
-        raise ValidationFailed(errors={"limit": [_l("limit must be between 1 and 50.")]})
+    limit = parse_int(request.args.get("limit", "8"), "limit", minimum=1, maximum=50,
+                      message=_l("limit must be between 1 and 50."))
     return jsonify({"items": [serialize_suggestion(s) for s in service.suggested_solvers(task, limit)]})
 
 
-@api_route("/tasks/<int:task_id>/invites", methods=["POST"], summary="Invite a solver (邀标)",
+@api_route("/tasks/<id:task_id>/invites", methods=["POST"], summary="Invite a solver (邀标)",
            body={"solver_id": "integer!"}, tags=["tasks"], status=201)
 def invite_to_task(task_id):
     user = api_user()
     task = service.get_visible_task(user, task_id)
     policies.require_manage(user, task)
-    raw = json_body().get("solver_id")
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
-        raise ValidationFailed(errors={"solver_id": [_l("Give the id of the solver to invite.")]})
-    solver = db.session.get(User, int(raw))
+    solver_id = parse_id(json_body().get("solver_id"), "solver_id",
+                         message=_l("Give the id of the solver to invite."))
+    solver = db.session.get(User, solver_id)
     invite = service.invite_solver(user, task, solver)
     db.session.flush()
     response = jsonify(serialize_invite(invite))
@@ -171,7 +170,7 @@ def invite_to_task(task_id):
     return response
 
 
-@api_route("/tasks/<int:task_id>/invites", summary="Invited solvers (poster only)", tags=["tasks"])
+@api_route("/tasks/<id:task_id>/invites", summary="Invited solvers (poster only)", tags=["tasks"])
 def list_task_invites(task_id):
     user = api_user()
     task = service.get_visible_task(user, task_id)
@@ -179,13 +178,13 @@ def list_task_invites(task_id):
     return jsonify({"items": [serialize_invite(i) for i in service.invites_of(task)]})
 
 
-@api_route("/tasks/<int:task_id>/questions", summary="Public questions and answers", auth=False, tags=["tasks"])
+@api_route("/tasks/<id:task_id>/questions", summary="Public questions and answers", auth=False, tags=["tasks"])
 def list_task_questions(task_id):
     task = service.get_visible_task(api_user(required=False), task_id)
     return jsonify({"items": [serialize_question(q) for q in service.questions_of(task)]})
 
 
-@api_route("/tasks/<int:task_id>/questions", methods=["POST"], summary="Ask a public question",
+@api_route("/tasks/<id:task_id>/questions", methods=["POST"], summary="Ask a public question",
            body={"text": "string!"}, tags=["tasks"], status=201)
 def ask_task_question(task_id):
     user = api_user()
@@ -197,7 +196,7 @@ def ask_task_question(task_id):
     return response
 
 
-@api_route("/tasks/<int:task_id>/questions/<int:question_id>/answer", methods=["POST"],
+@api_route("/tasks/<id:task_id>/questions/<id:question_id>/answer", methods=["POST"],
            summary="Answer a question (poster)", body={"answer": "string!"}, tags=["tasks"])
 def answer_task_question(task_id, question_id):
     user = api_user()
@@ -206,7 +205,7 @@ def answer_task_question(task_id, question_id):
     return jsonify(serialize_question(question))
 
 
-@api_route("/tasks/<int:task_id>/attachments", methods=["POST"], summary="Attach files (multipart `files`)",
+@api_route("/tasks/<id:task_id>/attachments", methods=["POST"], summary="Attach files (multipart `files`)",
            body={"files": "file!"}, multipart=True, tags=["tasks"], status=201)
 def attach_task_files(task_id):
     user = api_user()
@@ -225,9 +224,8 @@ def attach_task_files(task_id):
            tags=["tasks"])
 def recommended_tasks():
     user = api_user()
-    limit = request.args.get("limit", 6, type=int)
-    if not 1 <= limit <= 50:
-        raise ValidationFailed(errors={"limit": [_l("limit must be between 1 and 50.")]})
+    limit = parse_int(request.args.get("limit", "6"), "limit", minimum=1, maximum=50,
+                      message=_l("limit must be between 1 and 50."))
     tasks = service.recommended_for(user, limit)
     page, viewer = listing_page(tasks), Viewer.of(user)
     return jsonify({"items": [serialize_task(t, viewer, page) for t in tasks]})

@@ -21,6 +21,7 @@ from wtforms.widgets import TextInput
 from ..core.catalogue import category_choices, city_choices
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed
+from ..core.inputs import parse_id
 from ..core.money import format_plain, parse_amount
 from .service import COMMON_FIELDS, MODE_FIELDS, validate_fields
 
@@ -159,8 +160,8 @@ class OrgField(SelectField):
         self.data = None
         if valuelist and not _blank(valuelist[0]):
             try:
-                self.data = int(valuelist[0])
-            except (TypeError, ValueError):
+                self.data = parse_id(valuelist[0], self.name)
+            except ValidationFailed:
                 raise ValueError(_l("Choose an organisation.")) from None
 
 
@@ -196,6 +197,9 @@ class TaskForm(FlaskForm):
     selection_days = IntegerField(_l("Days to choose winners"), validators=[Optional()])
     eligibility = SelectField(_l("Who may submit"), choices=ELIGIBILITY_CHOICES, validate_choice=False,
                               default="anyone")
+    criteria = TextAreaField(_l("Judging criteria"), render_kw={"maxlength": 5000},
+                             description=_l("How entries are judged; solvers see this before they submit."))
+    reward = MoneyField(_l("Total reward"), description=_l("Optional: checked against the prizes."))
 
     def __init__(self, *args, api: bool = False, orgs=(), **kwargs):
         super().__init__(*args, meta={**(kwargs.pop("meta", None) or {}), "api": api}, **kwargs)
@@ -217,6 +221,8 @@ class TaskForm(FlaskForm):
             if isinstance(value, str):
                 value = value if value.strip() else None
             result[name] = value
+        if mode == "bounty" and self.submitted("reward") and self.reward.data is not None:
+            result["reward"] = self.reward.data
         return result
 
     def checked_values(self, mode: str | None = None, *, partial: bool = False) -> dict:

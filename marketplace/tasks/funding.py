@@ -9,21 +9,13 @@ is held in purposes other domains release one by one:
 """
 from __future__ import annotations
 
-import datetime as dt
-
 from ..accounts.models import User
-from ..core.db import utcnow
 from ..extensions import db
-from ..notifications.service import notify
 from ..payments import fundables
-from ..payments.service import refund_escrow
 from . import policies
-from .loading import get_task, task_link
+from .lifecycle import mark_funded, refund_task_escrow  # noqa: F401  (refund_task_escrow: old import path)
+from .loading import escrow_ref
 from .models import Task
-
-
-def escrow_ref(task: Task) -> str:
-    return f"task:{task.id}"
 
 
 def hold_plan(task: Task) -> list[tuple[str, int]] | None:
@@ -96,21 +88,5 @@ def load_fundable(subject_id) -> TaskFundable | None:
     return TaskFundable(task) if task is not None and task.needs_escrow else None
 
 
-def refund_task_escrow(task: Task, actor=None) -> None:
-    """Return a cancelled task's escrow to its payer (to the card it came from, else the wallet)."""
-    refund_escrow(escrow_ref(task), idempotency_key=f"cancel:{escrow_ref(task)}", actor=actor)
-
-
 def register() -> None:
     fundables.register("task", load_fundable)
-
-
-def mark_funded(task: Task, amount: int, *, now: dt.datetime | None = None) -> Task:
-    """The escrow of a task now holds `amount` (called by the payments fundable)."""
-    task = get_task(task.id, lock=True)
-    task.escrow_funded = True
-    task.escrow_amount = amount
-    task.updated_at = now or utcnow()
-    poster = db.session.get(User, task.poster_id)
-    notify(poster, "task.funded", link=task_link(task), task=task.title)
-    return task

@@ -8,17 +8,18 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
+from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
-from ..core.errors import Forbidden, ValidationFailed, WrongState
+from ..core.errors import DomainError, Forbidden, ValidationFailed, WrongState
 from ..core.money import format_money
 from ..core.negative_list import check_task_text
 from ..extensions import db
 from ..notifications.service import notify
+from ..payments.service import refund_escrow
 from ..verification.service import is_org_verified, is_verified
 from . import events, policies
-from .funding import refund_task_escrow
 from .invitations import invites_of
-from .loading import get_task, task_link
+from .loading import escrow_ref, get_task, task_link
 from .models import Task, TaskInvite
 from .posting import _current_values
 from .transitions import move
@@ -54,6 +55,7 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     """Open a draft. A tender opens at once; a claim or bounty only once its escrow is funded
     (409 otherwise). Posters who are not verified may not publish above UNVERIFIED_PUBLISH_LIMIT."""
     policies.require_manage(actor, task)
+    ensure_not_blocklisted(actor)
     now = now or utcnow()
     task = get_task(task.id, lock=True)
     if task.status != "draft":
@@ -112,3 +114,48 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
         _notify_invitees(task, invites_of(task), kind="task.cancelled")
     events.task_cancelled.send(task=task)
     return task
+
+
+def mark_funded(task: Task, amount: int, *, now: dt.datetime | None = None) -> Task:
+    """The escrow of a task now holds `amount` (called by the payments fundable)."""
+    task = get_task(task.id, lock=True)
+    task.escrow_funded = True
+    task.escrow_amount = amount
+    task.updated_at = now or utcnow()
+    poster = db.session.get(User, task.poster_id)
+    if task.publish_when_funded and task.status == "draft":
+        return _publish_once_funded(poster, task, now)
+    notify(poster, "task.funded", link=task_link(task), task=task.title)
+    return task
+
+
+def check_publishable(task: Task, *, now: dt.datetime | None = None) -> None:
+    """What publish_task would refuse apart from the missing escrow (the negative list, the limit
+    for posters who are not verified), checked before a household pays for a job that then could
+    not open."""
+    check_task_text(title=task.title, description=task.description, category=task.category)
+    if publish_limit_exceeded(task):
+        raise Forbidden(_l("Verify your identity to publish tasks above %(limit)s.",
+                           limit=_money(current_app.config["UNVERIFIED_PUBLISH_LIMIT"], task.currency)),
+                        errors={_amount_field(task): [_l("Above the limit for posters who are not verified.")]})
+
+
+def _publish_once_funded(poster, task: Task, now) -> Task:
+    """Open a task posted and paid in one step. If it can no longer open (its time window passed
+    while the transfer travelled, the poster lost the right), it stays a funded draft and the
+    poster is told why; the payment itself is never undone here."""
+    try:
+        with db.session.begin_nested():
+            publish_task(poster, task, now=now)
+    except DomainError as exc:
+        reasons = "; ".join(str(m) for msgs in (exc.errors or {}).values() for m in msgs)
+        notify(poster, "task.funded_not_opened", link=task_link(task), task=task.title,
+               reason=f"{exc.message} {reasons}".strip())
+        return task
+    notify(poster, "task.funded_and_opened", link=task_link(task), task=task.title)
+    return task
+
+
+def refund_task_escrow(task: Task, actor=None) -> None:
+    """Return a cancelled task's escrow to its payer (to the card it came from, else the wallet)."""
+    refund_escrow(escrow_ref(task), idempotency_key=f"cancel:{escrow_ref(task)}", actor=actor)

@@ -35,3 +35,8 @@ def get_visible_task(user, task_id) -> Task:
 
 def task_link(task: Task) -> str:
     return f"/tasks/{task.id}"
+
+
+def escrow_ref(task: Task) -> str:
+    """The ledger escrow of a claim or bounty task's own funding."""
+    return f"task:{task.id}"

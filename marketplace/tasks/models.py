@@ -1,10 +1,13 @@
 """Tasks: the thing a poster publishes, in one of three modes (tender, claim, bounty), with its
-attachments, invitations (邀标), public questions and the search index (TaskTerm)."""
+attachments, invitations (邀标), public questions and the search terms (Task.search_terms)."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
-from sqlalchemy import event
+from sqlalchemy import DDL, event, text
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.types import Text, TypeDecorator
 
 from ..core.db import utcnow
 from ..extensions import db
@@ -21,6 +24,37 @@ ELIGIBILITIES = ("anyone", "verified", "invited")
 OPEN_STATUSES = ("open",)
 # Statuses after which nothing more happens to the task.
 FINAL_STATUSES = ("completed", "cancelled", "expired", "refunded")
+
+
+# Sort keys of tasks without a deadline or amount (see Task.sort_deadline / sort_amount).
+FAR_FUTURE = dt.datetime(9999, 12, 31)
+OPEN_ONLY = "status = 'open'"
+
+
+class TermVector(TypeDecorator):
+    """A task's search terms (see terms.py): a `tsvector` of the terms as lexemes on PostgreSQL
+    (GIN-indexed), space-separated text on SQLite (indexed by the FTS5 table `task_fts`).
+    Bound as a set/list of terms; read back as the stored text."""
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TSVECTOR())
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        terms = value.split() if isinstance(value, str) else sorted(value)
+        return terms_literal(terms, dialect.name)
+
+
+def terms_literal(terms, dialect_name: str) -> str:
+    """The stored form of a list of terms for one database."""
+    if dialect_name == "postgresql":
+        return " ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
+    return " ".join(terms)
 
 
 def _in(column: str, values) -> str:
@@ -56,6 +90,16 @@ class Task(db.Model):
         db.Index("ix_tasks_status_mode", "status", "mode"),
         db.Index("ix_tasks_status_listed_amount", "status", "listed_amount"),
         db.Index("ix_tasks_status_listed_deadline", "status", "listed_deadline"),
+        # One partial index per list sort of open tasks (newest, deadline, amount): a list page
+        # walks the first rows of one of them instead of sorting every open task.
+        db.Index("ix_tasks_open_newest", "listed_at", "id",
+                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
+        db.Index("ix_tasks_open_deadline", "sort_deadline", "id",
+                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
+        db.Index("ix_tasks_open_amount", "sort_amount", "id",
+                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
+        # The term index on PostgreSQL (SQLite has the FTS5 table task_fts instead).
+        db.Index("ix_tasks_search_terms", "search_terms", postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -74,6 +118,10 @@ class Task(db.Model):
     currency = db.Column(db.String(3), nullable=False, default="CNY")
     escrow_funded = db.Column(db.Boolean, nullable=False, default=False)
     escrow_amount = db.Column(db.BigInteger, nullable=False, default=0)
+    # Posted and paid in one step (a household job): the task opens by itself once the escrow is
+    # funded, e.g. when an operator confirms the bank transfer.
+    publish_when_funded = db.Column(db.Boolean, nullable=False, default=False,
+                                    server_default=db.false())
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
     published_at = db.Column(db.DateTime, nullable=True)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -103,11 +151,20 @@ class Task(db.Model):
     submission_deadline = db.Column(db.DateTime, nullable=True)
     selection_days = db.Column(db.Integer, nullable=True)
     eligibility = db.Column(db.String(10), nullable=True)
+    criteria = db.Column(db.Text, nullable=True)  # how entries are judged (shown to solvers)
 
     # Derived on every write (see _derive_listing): the amount and deadline lists sort and
     # filter on, whatever the mode.
     listed_amount = db.Column(db.BigInteger, nullable=True)
     listed_deadline = db.Column(db.DateTime, nullable=True)
+    # The list sort keys, never NULL so that one partial index serves each sort: newest
+    # (published, else created), deadline (FAR_FUTURE when none), amount (0 when none).
+    listed_at = db.Column(db.DateTime, nullable=True)
+    sort_deadline = db.Column(db.DateTime, nullable=True)
+    sort_amount = db.Column(db.BigInteger, nullable=True)
+    # CJK unigrams and bigrams and Latin words of title, description and skills (terms.py),
+    # written by tasks.posting.reindex.
+    search_terms = db.Column(TermVector, nullable=True)
 
     poster = db.relationship("User", foreign_keys=[poster_id], lazy="raise")
     claimant = db.relationship("User", foreign_keys=[claimant_id], lazy="raise")
@@ -159,6 +216,9 @@ class Task(db.Model):
 def _derive_listing(mapper, connection, task: Task) -> None:
     task.listed_amount = task.reward_total
     task.listed_deadline = task.deadline
+    task.listed_at = task.published_at or task.created_at or utcnow()
+    task.sort_deadline = task.listed_deadline or FAR_FUTURE
+    task.sort_amount = task.listed_amount or 0
 
 
 class TaskAttachment(db.Model):
@@ -211,12 +271,37 @@ class TaskQuestion(db.Model):
     asker = db.relationship("User", lazy="raise")
 
 
-class TaskTerm(db.Model):
-    """Search index: CJK unigrams and bigrams and lower-cased Latin words of a task's text,
-    rebuilt whenever the task is created or edited (works the same on SQLite and PostgreSQL)."""
-    __tablename__ = "task_terms"
+class SearchTermCount(db.Model):
+    """How many tasks have each search term, kept by `flask tasks search-stats` (run daily, and
+    by the scale generator): the search plans by it (walk a sort index for common terms, the term
+    index for rare ones). The row with the empty term holds the number of tasks."""
+    __tablename__ = "search_term_counts"
 
-    task_id = db.Column(db.Integer, db.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     term = db.Column(db.String(64), primary_key=True)
+    tasks = db.Column(db.Integer, nullable=False)
 
-    __table_args__ = (db.Index("ix_task_terms_term", "term", "task_id"),)
+
+# SQLite: an external-content FTS5 table over tasks.search_terms, kept in step by triggers.
+# The unicode61 tokenizer splits on spaces only here, since the stored terms are already words.
+SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS task_fts USING fts5(search_terms, content='tasks', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TRIGGER IF NOT EXISTS tasks_fts_insert AFTER INSERT ON tasks BEGIN "
+    "INSERT INTO task_fts(rowid, search_terms) VALUES (new.id, coalesce(new.search_terms, '')); END",
+    "CREATE TRIGGER IF NOT EXISTS tasks_fts_delete AFTER DELETE ON tasks BEGIN "
+    "INSERT INTO task_fts(task_fts, rowid, search_terms) VALUES ('delete', old.id, coalesce(old.search_terms, '')); END",
+    "CREATE TRIGGER IF NOT EXISTS tasks_fts_update AFTER UPDATE OF search_terms ON tasks BEGIN "
+    "INSERT INTO task_fts(task_fts, rowid, search_terms) VALUES ('delete', old.id, coalesce(old.search_terms, '')); "
+    "INSERT INTO task_fts(rowid, search_terms) VALUES (new.id, coalesce(new.search_terms, '')); END",
+)
+SQLITE_FTS_DROP = (
+    "DROP TRIGGER IF EXISTS tasks_fts_update",
+    "DROP TRIGGER IF EXISTS tasks_fts_delete",
+    "DROP TRIGGER IF EXISTS tasks_fts_insert",
+    "DROP TABLE IF EXISTS task_fts",
+)
+
+for _statement in SQLITE_FTS:
+    event.listen(Task.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in SQLITE_FTS_DROP:
+    event.listen(Task.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))

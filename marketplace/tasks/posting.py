@@ -5,14 +5,15 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed, WrongState
 from ..core.negative_list import check_task_text
 from ..extensions import db
 from ..payments.service import has_pending_funding
 from . import policies
-from .funding import escrow_ref
-from .models import Task, TaskTerm
+from .loading import escrow_ref
+from .models import Task
 from .terms import index_terms
 from .validation import (
     ALL_FIELDS,
@@ -25,23 +26,23 @@ from .validation import (
 
 
 def reindex(task: Task) -> None:
-    """Rebuild the task's search terms (title, description, skills)."""
+    """Rebuild the task's search terms (title, description, skills); the term index (GIN on
+    PostgreSQL, FTS5 on SQLite) follows the column."""
+    task.search_terms = sorted(index_terms(task.title, task.description, " ".join(task.skills or [])))
     db.session.flush()
-    db.session.execute(db.delete(TaskTerm).where(TaskTerm.task_id == task.id))
-    terms = index_terms(task.title, task.description, " ".join(task.skills or []))
-    if terms:
-        db.session.execute(db.insert(TaskTerm), [{"task_id": task.id, "term": t} for t in sorted(terms)])
 
 
 # --- use cases ---------------------------------------------------------------------------------
 
 def create_task(actor, mode: str, *, now: dt.datetime | None = None, **values) -> Task:
     """Create a draft. Raises ValidationFailed naming every bad field (nothing is written)."""
+    reward = values.pop("reward", None)  # a bounty's stated total, checked against its prizes
     unknown = set(values) - set(ALL_FIELDS)
     if unknown:
         raise TypeError(f"unknown task fields: {sorted(unknown)}")
+    ensure_not_blocklisted(actor)
     now = now or utcnow()
-    clean = validate_fields(mode, values, now=now)
+    clean = validate_fields(mode, {**values, "reward": reward}, now=now)
     _check_org(actor, clean["org_id"])
     task = Task(mode=mode, status="draft", poster_id=actor.id, created_at=now, updated_at=now, **clean)
     db.session.add(task)
@@ -56,6 +57,7 @@ def _current_values(task: Task) -> dict:
 def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) -> Task:
     """Edit a task. A draft may change anything (money fields only until it is funded); an open
     task only its title, description and skills, checked against the negative list again."""
+    reward = values.pop("reward", None)
     unknown = set(values) - set(ALL_FIELDS)
     if unknown:
         raise TypeError(f"unknown task fields: {sorted(unknown)}")
@@ -75,6 +77,7 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
                                               "for it is under way.")] for k in frozen})
     merged = _current_values(task)
     merged.update(values)
+    merged["reward"] = reward
     # A deadline that is not being changed may have passed on a draft; it is checked at publish.
     clean = validate_fields(task.mode, merged, now=now, future=False)
     past = _deadline_errors(task.mode, clean, now, only=set(changed))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import User
 from ..core.db import utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed, WrongState
+from ..core.inputs import parse_id
 from ..extensions import db
 from ..notifications.service import notify
 from . import policies
@@ -42,7 +43,10 @@ def ask_question(asker, task: Task, text: str, *, now: dt.datetime | None = None
 
 def answer_question(actor, task: Task, question_id, answer: str, *, now: dt.datetime | None = None) -> TaskQuestion:
     policies.require_manage(actor, task)
-    question = db.session.get(TaskQuestion, question_id) if str(question_id).isdigit() else None
+    try:
+        question = db.session.get(TaskQuestion, parse_id(question_id, "question_id"))
+    except ValidationFailed:
+        question = None
     if question is None or question.task_id != task.id:
         raise NotFound()
     question.answer = _text("answer", answer)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..core.inputs import is_ascii_int
 from ..core.references import Described, register
 from ..extensions import db
 from .models import Task
 
 
 def _ids(ids: list[str]) -> list[int]:
-    return [int(i) for i in ids if i.isdigit() and len(i) < 19]
+    return [int(i) for i in ids if is_ascii_int(i) and len(i) < 19]
 
 
 def describe_tasks(ids: list[str]) -> dict[str, Described]:

@@ -14,7 +14,8 @@ from ..core.forms import apply_errors
 from ..core.templating import nav_url
 from ..extensions import db
 from ..organisations.service import orgs_managed_by
-from ..payments.service import start_funding
+from ..payments import states
+from ..payments.service import available_methods, start_funding
 from . import page_sections, policies, service
 from .forms import (
     AnswerForm,
@@ -26,6 +27,9 @@ from .forms import (
     SearchForm,
     TaskForm,
 )
+from .funding import TaskFundable
+from .household import HouseholdForm, show_errors
+from .lifecycle import check_publishable
 from .markdown import render_markdown
 from .search import TaskFilters, listing_page, search_tasks
 
@@ -124,7 +128,35 @@ def new():
     return _form_page(form, None)
 
 
-@bp.route("/<int:task_id>/edit", methods=["GET", "POST"])
+@bp.route("/new/household", methods=["GET", "POST"])
+@login_required
+def new_household():
+    """Post a household job and pay for it in one step (see household.py)."""
+    form = HouseholdForm(methods=available_methods(), orgs=_managed_orgs())
+    if request.method == "GET":
+        return render_template("tasks/household.html", form=form)
+    form.validate()
+    try:
+        task = service.create_task(current_user, "claim", **form.task_values())
+        task.publish_when_funded = True
+        db.session.flush()
+        check_publishable(task)
+        funding = start_funding(current_user, "task", task.id, form.method.data)
+    except DomainError as exc:
+        if not isinstance(exc, ValidationFailed):
+            exc = ValidationFailed(errors={**(exc.errors or {}), "title": [str(exc.message)]}
+                                   if not exc.errors else exc.errors)
+        rollback()
+        show_errors(form, exc)
+        return render_template("tasks/household.html", form=form), 422
+    if funding.status == "succeeded":
+        flash(_("Paid from the wallet: your job is open and solvers nearby can claim it."), "success")
+    else:
+        flash(_("Your job is saved. It opens as soon as your payment arrives."), "success")
+    return redirect(url_for("tasks.show", task_id=task.id), code=303)
+
+
+@bp.route("/<id:task_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -150,7 +182,7 @@ def edit(task_id):
     return _form_page(form, task)
 
 
-@bp.get("/<int:task_id>")
+@bp.get("/<id:task_id>")
 def show(task_id):
     user = current_user if current_user.is_authenticated else None
     task = service.get_visible_task(user, task_id)
@@ -161,7 +193,7 @@ def show(task_id):
         "show_address": policies.can_see_address(user, task),
         "attachments": service.attachments_of(task), "questions": service.questions_of(task),
         "question_form": QuestionForm(), "answer_form": AnswerForm(), "report_form": ReportForm(),
-        "hide_form": HideForm(), "funding_form": FundingForm(), "invite_form": InviteForm(),
+        "hide_form": HideForm(), "funding_form": _funding_form(), "invite_form": InviteForm(),
         "suggestions": service.suggested_solvers(task, 6) if manages and task.status in ("draft", "open") else [],
         "invites": service.invites_of(task) if manages else [],
         "sections": page_sections.render_all(task, user),
@@ -171,10 +203,26 @@ def show(task_id):
         "report_url": nav_url("moderation.report_task", task_id=task.id),
         "hide_url": nav_url("moderation.hide_task_page", task_id=task.id),
     }
+    if manages and task.needs_escrow:
+        context.update(_payment_context(task))
     return render_template("tasks/show.html", **context)
 
 
-@bp.post("/<int:task_id>/publish")
+def _funding_form() -> FundingForm:
+    """Only the ways of paying that work here (no card without Stripe)."""
+    form = FundingForm()
+    form.method.choices = [c for c in form.method.choices if c[0] in available_methods()]
+    return form
+
+
+def _payment_context(task) -> dict:
+    """Where the task's payment stands and whose wallet pays (the organisation's, when it posts)."""
+    funding = states.latest(f"task:{task.id}")
+    return {"funding": funding, "funding_waiting": states.waiting(funding),
+            "payer_wallet": states.payer_wallet(TaskFundable(task).payer, task.currency)}
+
+
+@bp.post("/<id:task_id>/publish")
 @login_required
 def publish(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -191,7 +239,7 @@ def publish(task_id):
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/<int:task_id>/cancel")
+@bp.post("/<id:task_id>/cancel")
 @login_required
 def cancel(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -200,13 +248,19 @@ def cancel(task_id):
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/<int:task_id>/funding")
+@bp.post("/<id:task_id>/funding")
 @login_required
 def fund(task_id):
     task = service.get_visible_task(current_user, task_id)
     policies.require_manage(current_user, task)
     form = FundingForm()
-    funding = start_funding(current_user, "task", task.id, form.method.data)
+    try:
+        funding = start_funding(current_user, "task", task.id, form.method.data)
+    except ValidationFailed as exc:
+        # Back to the task page with the reason (e.g. too little in the wallet that pays).
+        rollback()
+        flash(" ".join(str(m) for msgs in exc.errors.values() for m in msgs) or str(exc.message), "error")
+        return redirect(url_for("tasks.show", task_id=task.id), code=303)
     target = nav_url("payments.funding_detail", funding_id=funding.id)
     if funding.status == "succeeded":
         flash(_("The escrow is funded. You can publish the task now."), "success")
@@ -214,7 +268,7 @@ def fund(task_id):
     return redirect(target or url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/<int:task_id>/invites")
+@bp.post("/<id:task_id>/invites")
 @login_required
 def invite(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -225,7 +279,7 @@ def invite(task_id):
     return redirect(url_for("tasks.show", task_id=task.id), code=303)
 
 
-@bp.post("/<int:task_id>/questions")
+@bp.post("/<id:task_id>/questions")
 @login_required
 def ask(task_id):
     task = service.get_visible_task(current_user, task_id)
@@ -235,7 +289,7 @@ def ask(task_id):
     return redirect(url_for("tasks.show", task_id=task.id, _anchor="questions"), code=303)
 
 
-@bp.post("/<int:task_id>/questions/<int:question_id>/answer")
+@bp.post("/<id:task_id>/questions/<id:question_id>/answer")
 @login_required
 def answer(task_id, question_id):
     task = service.get_visible_task(current_user, task_id)
@@ -245,7 +299,7 @@ def answer(task_id, question_id):
     return redirect(url_for("tasks.show", task_id=task.id, _anchor="questions"), code=303)
 
 
-@bp.post("/<int:task_id>/attachments/<public_id>/delete")
+@bp.post("/<id:task_id>/attachments/<public_id>/delete")
 @login_required
 def delete_attachment(task_id, public_id):
     task = service.get_visible_task(current_user, task_id)

@@ -3,14 +3,27 @@ recommendations for solvers and suggested solvers for posters.
 
 A list page runs a constant number of queries whatever its size: one for the tasks, one each for
 their posters, organisations and verification badges (see `ListingPage`).
+
+Keyword search plans per query (`plan_for`), from the term counts the project keeps
+(`SearchTermCount`, refreshed by `flask tasks search-stats`):
+
+- no keyword: walk the partial index of the chosen sort (open tasks) and stop after one page;
+- a query whose rarest term is in few tasks ("term" plan): the term index (GIN on PostgreSQL,
+  FTS5 on SQLite) gives every match, which are few, then they are sorted;
+- a query of common terms ("walk" plan): walk the sort index, testing each task's terms, reading
+  at most SEARCH_WALK_ROWS tasks; when that finds less than a page (terms that seldom or never
+  occur together), the term plan answers, and it is cheap exactly then.
+Both plans give the same rows; only their cost differs.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, literal, or_
+from sqlalchemy import and_, bindparam, cast, column, func, literal_column, or_, table
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import selectinload
 
 from ..core.catalogue import CATEGORIES, CITIES
@@ -19,12 +32,17 @@ from ..extensions import db
 from ..organisations.models import Organisation
 from ..organisations.service import orgs_managed_by
 from ..verification.service import verified_org_ids, verified_user_ids
-from .models import MODES, STATUSES, Task, TaskInvite, TaskTerm
+from .models import FAR_FUTURE, MODES, STATUSES, SearchTermCount, Task, TaskInvite
 from .terms import query_terms
 
 SORTS = ("newest", "deadline", "amount")
-FAR_FUTURE = dt.datetime(9999, 12, 31)
 EPOCH = dt.datetime(1970, 1, 1)
+# A query whose rarest term is in at most this many tasks takes the term plan.
+TERM_PLAN_MAX_TASKS = 5000
+# How many tasks a walk of a sort index reads at most before the term plan takes over.
+WALK_ROWS = 3000
+
+_task_fts = table("task_fts", column("rowid"), column("task_fts"))
 
 
 @dataclass
@@ -85,12 +103,13 @@ def visible_to(query, viewer):
 
 
 def _sort_key(sort: str):
-    """(expression, descending) for the chosen sort; ties are broken by id in the same direction."""
+    """(column, descending) for the chosen sort; ties are broken by id in the same direction.
+    Each has a partial index over open tasks (see Task.__table_args__)."""
     if sort == "deadline":
-        return func.coalesce(Task.listed_deadline, literal(FAR_FUTURE)), False
+        return Task.sort_deadline, False
     if sort == "amount":
-        return func.coalesce(Task.listed_amount, 0), True
-    return func.coalesce(Task.published_at, Task.created_at, literal(EPOCH)), True
+        return Task.sort_amount, True
+    return Task.listed_at, True
 
 
 def _encode(sort: str, value):
@@ -112,16 +131,56 @@ def _cursor_value(cursor: dict, sort: str):
 
 def _row_value(task: Task, sort: str):
     if sort == "deadline":
-        return task.listed_deadline or FAR_FUTURE
+        return task.sort_deadline or task.listed_deadline or FAR_FUTURE
     if sort == "amount":
-        return task.listed_amount or 0
-    return task.published_at or task.created_at or EPOCH
+        return task.sort_amount if task.sort_amount is not None else (task.listed_amount or 0)
+    return task.listed_at or task.published_at or task.created_at or EPOCH
+
+
+# --- keyword plans ------------------------------------------------------------------------------
+
+def _quoted(term: str) -> str:
+    return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def term_match(terms, id_column=None, terms_column=None):
+    """The condition "the task has every one of these terms", answered by the term index
+    (on PostgreSQL by the tsvector itself when `terms_column` is a walked row's)."""
+    ordered = sorted(terms)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = " & ".join(_quoted(t) for t in ordered)
+        column_ = Task.search_terms if terms_column is None else terms_column
+        return column_.op("@@")(cast(bindparam("term_query", query), TSQUERY))
+    column_ = Task.id if id_column is None else id_column
+    return column_.in_(db.select(_task_fts.c.rowid).where(
+        literal_column("task_fts").op("MATCH")(bindparam("term_query", _fts_query(ordered)))))
+
+
+def term_counts(terms) -> tuple[dict[str, int], int]:
+    """({term: tasks having it}, tasks) from the kept counts; unknown terms count 0."""
+    rows = dict(db.session.execute(
+        db.select(SearchTermCount.term, SearchTermCount.tasks)
+        .where(SearchTermCount.term.in_(sorted(terms) + [""]))).all())
+    total = rows.pop("", 0)
+    return {t: rows.get(t, 0) for t in terms}, total
+
+
+def plan_for(terms, filters: TaskFilters) -> str:
+    """"none" (no keyword), "term" (the term index first) or "walk" (the sort index first)."""
+    if not terms:
+        return "none"
+    if filters.status != "open":
+        return "term"  # the sort indexes cover open tasks only
+    counts, _total = term_counts(terms)
+    rarest = min(counts.values())
+    limit = current_app.config.get("SEARCH_TERM_PLAN_MAX_TASKS", TERM_PLAN_MAX_TASKS)
+    return "term" if rarest <= limit else "walk"
 
 
 def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None):
     """One page of tasks the viewer may see: (tasks, next_cursor). Posters are eager-loaded."""
     filters.check()
-    query = db.select(Task).options(selectinload(Task.poster))
+    query = db.select(Task)
     if filters.mine:
         if viewer is None or not getattr(viewer, "is_authenticated", False):
             return [], None
@@ -148,13 +207,6 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     if filters.max_amount is not None:
         # A tender's budget range overlaps the wanted range when its minimum is within it.
         query = query.where(func.coalesce(Task.budget_min, Task.listed_amount) <= filters.max_amount)
-    terms = query_terms(filters.q)
-    if terms:
-        matching = (db.select(TaskTerm.task_id).where(TaskTerm.term.in_(sorted(terms)))
-                    .group_by(TaskTerm.task_id)
-                    .having(func.count(TaskTerm.term) == len(terms)))
-        query = query.where(Task.id.in_(matching))
-
     key, descending = _sort_key(filters.sort)
     if cursor:
         value, last_id = _cursor_value(cursor, filters.sort)
@@ -163,7 +215,22 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
         else:
             query = query.where(or_(key > value, and_(key == value, Task.id > last_id)))
     order = (key.desc(), Task.id.desc()) if descending else (key.asc(), Task.id.asc())
-    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
+    terms = query_terms(filters.q)
+    plan = plan_for(terms, filters)
+    rows = None
+    eager = selectinload(Task.poster)
+    if plan == "walk":
+        walked = (query.with_only_columns(Task.id, Task.search_terms).order_by(*order)
+                  .limit(current_app.config.get("SEARCH_WALK_ROWS", WALK_ROWS)).subquery("walked"))
+        page = (db.select(Task).options(eager).join(walked, walked.c.id == Task.id)
+                .where(term_match(terms, walked.c.id, walked.c.search_terms)))
+        rows = list(db.session.scalars(page.order_by(*order).limit(limit + 1)))
+        if len(rows) <= limit:
+            rows = None  # the walk read its budget without a full page: the terms are seldom together
+    if rows is None and terms:
+        rows = list(db.session.scalars(_term_plan(query, terms).options(eager).order_by(*order).limit(limit + 1)))
+    if rows is None:
+        rows = list(db.session.scalars(query.options(eager).order_by(*order).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -171,6 +238,24 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
         next_cursor = _encode(filters.sort, _row_value(last, filters.sort))
         next_cursor["id"] = last.id
     return rows, next_cursor
+
+
+def _term_plan(query, terms):
+    """`query` restricted to the tasks having every term, the term index read first."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # MATERIALIZED: the planner must not turn this into a walk of a sort index testing each
+        # task (its estimates for tsquery conjunctions are too rough to choose well).
+        matching = (db.select(Task.id.label("id")).where(term_match(terms))
+                    .cte("matching").prefix_with("MATERIALIZED"))
+        return query.join(matching, matching.c.id == Task.id)
+    matching = (db.select(_task_fts.c.rowid.label("id"))
+                .where(literal_column("task_fts").op("MATCH")(bindparam("term_query", _fts_query(terms))))
+                .subquery("matching"))
+    return query.join(matching, matching.c.id == Task.id)
+
+
+def _fts_query(terms) -> str:
+    return " ".join('"' + t.replace('"', '""') + '"' for t in sorted(terms))
 
 
 @dataclass

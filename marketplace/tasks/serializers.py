@@ -71,7 +71,8 @@ def serialize_task(task, viewer: Viewer, page: ListingPage | None = None) -> dic
         data.update(prize_structure=task.prize_structure, prizes=list(task.prizes or []),
                     unit_price=task.unit_price, max_pieces=task.max_pieces,
                     submission_deadline=iso(task.submission_deadline), selection_days=task.selection_days,
-                    eligibility=task.eligibility, total_reward=task.reward_total)
+                    eligibility=task.eligibility, total_reward=task.reward_total,
+                    criteria=task.criteria)
     if viewer.manages(task) and task.hidden_at is not None:
         data["hidden_reason"] = task.hidden_reason
     return data

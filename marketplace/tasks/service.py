@@ -12,10 +12,11 @@ and funding, `attachments`, `invitations`, `questions`; `loading`, `notices`); t
 their public functions.
 """
 from .attachments import add_attachment, attachments_of, get_attachment, remove_attachment
-from .funding import mark_funded
 from .invitations import invite_solver, invites_of
 from .lifecycle import (
     cancel_task,
+    check_publishable,
+    mark_funded,
     publish_limit_exceeded,
     publish_task,
     task_link,
@@ -68,6 +69,8 @@ __all__ = [
     "ask_question",
     "attachments_of",
     "cancel_task",
+    "check_publishable",
+    "mark_funded",
     "create_task",
     "get_attachment",
     "get_task",

@@ -24,7 +24,7 @@ MODE_FIELDS = {
     "tender": ("budget_min", "budget_max", "bid_deadline"),
     "claim": ("price", "address", "district", "window_start", "window_end"),
     "bounty": ("prize_structure", "prizes", "unit_price", "max_pieces", "submission_deadline",
-               "selection_days", "eligibility"),
+               "selection_days", "eligibility", "criteria"),
 }
 ALL_FIELDS = COMMON_FIELDS + tuple(f for fields in MODE_FIELDS.values() for f in fields)
 # Fields that may still change once the task is open (and re-checked against the negative list).
@@ -41,6 +41,7 @@ RANKED_PRIZES_MAX = 10
 MAX_PIECES = 1_000
 SELECTION_DAYS_MAX = 60
 ATTACHMENTS_MAX = 10
+CRITERIA_MAX = 5_000
 
 
 def _amount(errors, field, value, *, required):
@@ -232,9 +233,36 @@ def validate_fields(mode: str, values: dict, *, now: dt.datetime, future: bool =
             required=True, maximum=SELECTION_DAYS_MAX)
         clean["eligibility"] = _choice(errors, "eligibility", values.get("eligibility"), ELIGIBILITIES,
                                        default="anyone")
+        criteria = values.get("criteria") or ""
+        if not isinstance(criteria, str):
+            errors.setdefault("criteria", []).append(_l("Enter text."))
+            criteria = ""
+        elif len(criteria) > CRITERIA_MAX:
+            errors.setdefault("criteria", []).append(_l("At most %(max)s characters.", max=CRITERIA_MAX))
+        clean["criteria"] = criteria.strip() or None
+        _check_reward(errors, structure, clean, values.get("reward"))
     if errors:
         raise ValidationFailed(errors=errors)
     return clean
+
+
+def _check_reward(errors: dict, structure, clean: dict, reward) -> None:
+    """A bounty's stated reward (optional input) must be what its prizes add up to: the sum of
+    the prizes, or unit price × maximum pieces."""
+    if reward is None or reward == "":
+        return
+    if isinstance(reward, bool) or not isinstance(reward, int) or reward <= 0:
+        errors.setdefault("reward", []).append(_l("The amount must be a whole number of minor units (分)."))
+        return
+    if structure == "piece":
+        unit, count = clean.get("unit_price"), clean.get("max_pieces")
+        if unit and count and unit * count != reward:
+            errors.setdefault("max_pieces", []).append(
+                _l("The price per piece times the maximum number of pieces must equal the reward."))
+    elif structure in ("single", "ranked"):
+        prizes = clean.get("prizes") or []
+        if prizes and None not in prizes and sum(prizes) != reward:
+            errors.setdefault("prizes", []).append(_l("The prizes must add up to the reward."))
 
 
 def _check_org(actor, org_id) -> None:

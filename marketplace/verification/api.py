@@ -51,13 +51,13 @@ def verification_submit():
     return jsonify(service.serialize(req, with_licence=True)), 201
 
 
-@api_route("/operator/verifications/<int:request_id>", summary="A verification request",
+@api_route("/operator/verifications/<id:request_id>", summary="A verification request",
            operator=True, tags=["operator"])
 def verification_get(request_id):
     return jsonify(service.serialize(service.get_request(request_id), with_licence=True))
 
 
-@api_route("/operator/verifications/<int:request_id>/approve", methods=["POST"],
+@api_route("/operator/verifications/<id:request_id>/approve", methods=["POST"],
            summary="Approve a verification request", operator=True, tags=["operator"])
 def verification_approve(request_id):
     user = api_user()
@@ -65,7 +65,7 @@ def verification_approve(request_id):
     return jsonify(service.serialize(req, with_licence=True))
 
 
-@api_route("/operator/verifications/<int:request_id>/reject", methods=["POST"],
+@api_route("/operator/verifications/<id:request_id>/reject", methods=["POST"],
            summary="Reject a verification request with a reason", body={"reason": "string!"},
            operator=True, tags=["operator"])
 def verification_reject(request_id):

@@ -99,7 +99,7 @@ def _operator_required(view):
     return operator_required(view)
 
 
-@bp.get("/operator/verifications/<int:request_id>")
+@bp.get("/operator/verifications/<id:request_id>")
 @_operator_required
 def operator_detail(request_id):
     req = service.get_request(request_id)
@@ -108,7 +108,7 @@ def operator_detail(request_id):
                            status_name=service.status_name)
 
 
-@bp.post("/operator/verifications/<int:request_id>/approve")
+@bp.post("/operator/verifications/<id:request_id>/approve")
 @_operator_required
 def operator_approve(request_id):
     req = service.get_request(request_id)
@@ -120,7 +120,7 @@ def operator_approve(request_id):
     return redirect(url_for("operator.queue"), code=303)
 
 
-@bp.post("/operator/verifications/<int:request_id>/reject")
+@bp.post("/operator/verifications/<id:request_id>/reject")
 @_operator_required
 def operator_reject(request_id):
     req = service.get_request(request_id)

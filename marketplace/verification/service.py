@@ -28,7 +28,7 @@ from ..notifications.service import notify, register_kind
 from ..organisations.models import Membership
 from ..organisations.policies import can_act_for
 from ..organisations.service import orgs_for_user
-from . import numbers
+from . import events, numbers
 from .models import VerificationRequest
 
 log = logging.getLogger(__name__)
@@ -325,6 +325,7 @@ def approve(operator, req) -> VerificationRequest:
     audit.record("verification.approve", actor=operator, target=req, subject=req.subject,
                  user_id=req.user_id, org_id=req.org_id, masked_number=req.masked_number)
     notify(req.user, "verification.approved", link=_link_for(req), name=req.name)
+    events.verification_approved.send(VerificationRequest, request=req)
     return req
 
 

@@ -39,6 +39,7 @@ def _login(browser, live_server, email, name):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # money-moving buttons ask first
     page.goto("/login")
     form = page.get_by_test_id("login-form")
     form.locator("input[name=email]").fill(email)

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from config import TestingConfig
 from marketplace import create_app
+from marketplace.core.db import include_in_autogenerate
 from marketplace.extensions import db
 
 TRIGGERS_SQL = text("""
@@ -30,7 +31,8 @@ def _migrate(url: str, tmp_path, engine_options: dict | None = None):
         try:
             flask_migrate.upgrade()
             with db.engine.connect() as conn:
-                context = MigrationContext.configure(conn, opts={"compare_type": True})
+                context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                                "include_object": include_in_autogenerate})
                 diffs = compare_metadata(context, db.metadata)
                 triggers = (set(conn.execute(TRIGGERS_SQL).scalars())
                             if conn.dialect.name == "postgresql" else set())
@@ -69,3 +71,64 @@ def test_migrations_on_postgres_match_the_models(app, postgres_only, tmp_path):
 def test_migration_environment_is_present(name):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert os.path.exists(os.path.join(root, "migrations", name))
+
+
+def _task_terms_migration(url: str, tmp_path, engine_options: dict | None = None):
+    """Upgrade to the revision before indexed search terms, add a task the old way, upgrade to
+    head: the task's terms are recomputed, indexed and searchable; downgrade brings task_terms back."""
+    from marketplace.tasks.search import TaskFilters, search_tasks
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=str(tmp_path),
+                     SQLALCHEMY_ENGINE_OPTIONS=engine_options or {})
+    with app.app_context():
+        try:
+            flask_migrate.upgrade(revision="cec3401becb3")
+            with db.engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO users (id, email, password_hash, display_name, account_type, role, skills, bio, "
+                    "locale, created_at) VALUES (1, 'p@example.com', 'x', 'P', 'individual', 'member', '[]', "
+                    "'', 'zh_CN', '2026-01-01 00:00:00')"))
+                conn.execute(text(
+                    "INSERT INTO tasks (id, mode, status, title, description, category, skills, visibility, "
+                    "ip_terms, poster_id, currency, escrow_funded, escrow_amount, created_at, published_at, "
+                    "updated_at, budget_min, budget_max, listed_amount) VALUES (7, 'tender', 'open', "
+                    "'光纤传感器研发', '分布式应变测量', 'rd_challenge', '[\"FPGA\"]', 'public', 'solver_keeps', 1, "
+                    "'CNY', false, 0, '2026-01-01 00:00:00', '2026-01-02 00:00:00', '2026-01-02 00:00:00', "
+                    "100, 200, 200)"))
+            flask_migrate.upgrade()
+            found = {}
+            for q in ("光纤传感", "应变", "fpga", "研发 应变"):
+                rows, _cursor = search_tasks(None, TaskFilters(q=q))
+                found[q] = [t.id for t in rows]
+            listed = db.session.execute(text("SELECT listed_at, sort_amount FROM tasks WHERE id = 7")).one()
+            db.session.rollback()
+            flask_migrate.downgrade(revision="cec3401becb3")
+            with db.engine.connect() as conn:
+                old_terms = set(conn.execute(text("SELECT term FROM task_terms WHERE task_id = 7")).scalars())
+            flask_migrate.downgrade(revision="base")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    return found, listed, old_terms
+
+
+def _check_task_terms_migration(found, listed, old_terms):
+    assert found == {"光纤传感": [7], "应变": [7], "fpga": [7], "研发 应变": [7]}
+    assert str(listed[0]).startswith("2026-01-02") and listed[1] == 200
+    assert {"光纤", "传感", "fpga", "应变"} <= old_terms
+
+
+def test_migration_moves_search_terms_on_sqlite(tmp_path):
+    _check_task_terms_migration(*_task_terms_migration("sqlite:///" + str(tmp_path / "terms.sqlite3"), tmp_path))
+
+
+def test_migration_moves_search_terms_on_postgres(app, postgres_only, tmp_path):
+    schema = f"migration_terms_{uuid.uuid4().hex[:8]}"
+    with db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        result = _task_terms_migration(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+                                       {"connect_args": {"options": f"-csearch_path={schema}"}})
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    _check_task_terms_migration(*result)

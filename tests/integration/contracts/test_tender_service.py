@@ -252,7 +252,7 @@ def test_delivered_milestone_is_accepted_automatically_after_review_days(app):
     assert milestone.status == "accepted" and milestone.auto_accepted
     assert wallet(solver) == 90_000
     # Running again does nothing more.
-    assert run_due(utcnow() + dt.timedelta(days=30)) == 0
+    assert run_due(utcnow() + dt.timedelta(days=app.config["REVIEW_DAYS"] + 1)) == 0
     assert wallet(solver) == 90_000
 
 

@@ -220,7 +220,7 @@ def test_openapi_describes_the_task_endpoints(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     for path in ("/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/publish",
                  "/api/v1/tasks/{task_id}/funding", "/api/v1/reports"):
-        assert any(p.replace("<int:task_id>", "{task_id}") == path for p in doc["paths"]) or path in doc["paths"], path
+        assert any(p.replace("<id:task_id>", "{task_id}") == path for p in doc["paths"]) or path in doc["paths"], path
 
 
 def test_single_task_shows_the_posters_verification(client):

@@ -7,7 +7,7 @@ from marketplace.core.db import utcnow
 from marketplace.core.errors import Forbidden, ValidationFailed, WrongState
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
-from marketplace.tasks.models import Task, TaskTerm
+from marketplace.tasks.models import Task
 from marketplace.tasks.service import cancel_task, create_task, invite_solver, publish_task, update_task
 from tests.factories import make_user
 from tests.factories_orgs import make_org
@@ -40,7 +40,7 @@ def _bounty(**over):
 
 
 def _rows():
-    return db.session.scalar(db.select(db.func.count(Task.id))), db.session.scalar(db.select(db.func.count(TaskTerm.task_id)))
+    return db.session.scalar(db.select(db.func.count(Task.id))), db.session.scalar(db.select(db.func.count(Task.id)).where(Task.search_terms.is_not(None)))
 
 
 CASES = [

@@ -1,0 +1,243 @@
+"""/api/v1 for bounties: entries, judging, winners, piece acceptance, receipts, operator review."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import jsonify, request, send_file
+from flask_babel import lazy_gettext as _l
+
+from ..api import api_route, api_user, json_body
+from ..api.idempotency import idempotent
+from ..core.errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..tasks.serializers import Viewer, serialize_task
+from . import policies, receipts, service
+from .serializers import (
+    serialize_result,
+    serialize_review,
+    serialize_submission,
+)
+
+
+def _files():
+    return request.files.getlist("files") if request.files else []
+
+
+def _form_value(name):
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return request.form.get(name)
+    return json_body().get(name)
+
+
+def _sub_json(sub, task, user, status=200):
+    response = jsonify(serialize_submission(service.load_full(sub), task, user))
+    response.status_code = status
+    return response
+
+
+@api_route("/tasks/<int:task_id>/submissions", methods=["POST"], summary="Enter a bounty (multipart)",
+           body={"text": "string", "files": "file", "coauthors": "string"}, multipart=True, tags=["bounties"],
+           status=201, description="coauthors: JSON [{user_id, share_bps}]; the submitter keeps what the "
+                                   "co-authors leave. Returns the entry with its receipt {id, sha256, received_at}.")
+def create_submission(task_id):
+    user = api_user()
+    task = service.get_visible_bounty(user, task_id)
+    sub = service.submit(user, task, text=_form_value("text"), files=_files(), coauthors=_form_value("coauthors"))
+    db.session.flush()
+    return _sub_json(sub, task, user, status=201)
+
+
+@api_route("/tasks/<int:task_id>/submissions", summary="Entries of a bounty (the poster's side: all it may "
+           "judge; a solver: only its own)", tags=["bounties"])
+def list_submissions(task_id):
+    user = api_user()
+    task = service.get_visible_bounty(user, task_id)
+    items = [serialize_submission(s, task, user) for s in service.entries_for(user, task)]
+    return jsonify({"items": items, "next_cursor": None, "count": service.live_count(task)})
+
+
+@api_route("/me/submissions", summary="My bounty entries with their receipts", tags=["bounties"])
+def my_submissions():
+    user = api_user()
+    return jsonify({"items": [serialize_submission(s, t, user) for s, t in service.my_submissions(user)],
+                    "next_cursor": None})
+
+
+@api_route("/submissions/<public_id>", summary="One entry (authors, the poster's side; 404 for others)",
+           tags=["bounties"])
+def get_submission(public_id):
+    user = api_user()
+    sub, task = service.get_visible_submission(user, public_id)
+    return _sub_json(sub, task, user)
+
+
+@api_route("/submissions/<public_id>/replace", methods=["POST"], summary="Replace my entry (until the deadline)",
+           body={"text": "string", "files": "file", "coauthors": "string"}, multipart=True, tags=["bounties"],
+           status=201)
+def replace_submission(public_id):
+    user = api_user()
+    sub, task = service.get_visible_submission(user, public_id)
+    new = service.replace(user, sub, text=_form_value("text"), files=_files(), coauthors=_form_value("coauthors"))
+    db.session.flush()
+    return _sub_json(new, task, user, status=201)
+
+
+@api_route("/submissions/<public_id>/withdraw", methods=["POST"], summary="Withdraw my entry (until the "
+           "deadline; its receipt stays valid)", tags=["bounties"])
+def withdraw_submission(public_id):
+    user = api_user()
+    sub, task = service.get_visible_submission(user, public_id)
+    return _sub_json(service.withdraw(user, sub), task, user)
+
+
+@api_route("/submissions/<public_id>/eligible", methods=["POST"], summary="Mark an entry eligible",
+           tags=["bounties"])
+def eligible_submission(public_id):
+    user = api_user()
+    sub, task = service.get_visible_submission(user, public_id)
+    return _sub_json(service.mark_eligible(user, sub), task, user)
+
+
+@api_route("/submissions/<public_id>/reject", methods=["POST"], summary="Mark an entry ineligible (piece: "
+           "rejected) with a reason the solver reads", body={"reason": "string!"}, tags=["bounties"])
+def reject_submission(public_id):
+    user = api_user()
+    sub, task = service.get_visible_submission(user, public_id)
+    return _sub_json(service.reject(user, sub, json_body().get("reason")), task, user)
+
+
+@api_route("/submissions/<public_id>/note", methods=["POST"], summary="The poster side's private note",
+           body={"note": "string"}, tags=["bounties"])
+def note_submission(public_id):
+    user = api_user()
+    sub, task = service.get_visible_submission(user, public_id)
+    return _sub_json(service.set_note(user, sub, json_body().get("note")), task, user)
+
+
+@api_route("/submissions/<public_id>/shortlist", methods=["POST"], summary="Shortlist an entry (or not)",
+           body={"shortlisted": "boolean"}, tags=["bounties"])
+def shortlist_submission(public_id):
+    user = api_user()
+    sub, task = service.get_visible_submission(user, public_id)
+    on = json_body().get("shortlisted", True)
+    if not isinstance(on, bool):
+        raise ValidationFailed(errors={"shortlisted": [_l("Choose true or false.")]})
+    return _sub_json(service.set_shortlisted(user, sub, on), task, user)
+
+
+@api_route("/submissions/<public_id>/accept", methods=["POST"], summary="Accept and pay one entry of a piece "
+           "bounty (up to the maximum number of pieces)", tags=["bounties"], idempotent=True)
+@idempotent
+def accept_submission(public_id):
+    user = api_user()
+    sub, task = service.get_visible_submission(user, public_id)
+    return _sub_json(service.accept_piece(user, sub), task, user)
+
+
+@api_route("/tasks/<int:task_id>/winners", methods=["POST"], summary="Choose the winners of a single or ranked "
+           "bounty", body={"awards": "array!"}, tags=["bounties"], idempotent=True,
+           description="awards: [{submission_id, rank}]; prizes 1..n must all go to eligible entries while there "
+                       "are enough. A second award is 409.")
+@idempotent
+def choose_winners(task_id):
+    user = api_user()
+    task = service.get_visible_bounty(user, task_id)
+    policies.require_judge(user, task)
+    task = service.award(user, task, json_body().get("awards"))
+    return jsonify(_results(task))
+
+
+def _results(task):
+    return {"task": serialize_task(task, Viewer.of(None)),
+            "winners": [serialize_result(s, task) for s in service.results(task)]}
+
+
+@api_route("/tasks/<int:task_id>/results", summary="Public results: winners and prizes", auth=False,
+           tags=["bounties"])
+def results(task_id):
+    user = api_user(required=False)
+    task = service.get_visible_bounty(user, task_id)
+    return jsonify(_results(task))
+
+
+def _parse_when(value):
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(errors={"submission_deadline": [_l("Enter a valid date and time.")]})
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed(errors={"submission_deadline": [_l("Enter a valid date and time.")]}) from None
+    if when.tzinfo is None:
+        raise ValidationFailed(errors={"submission_deadline": [_l("Give the time with its offset.")]})
+    return when
+
+
+@api_route("/tasks/<int:task_id>/amend", methods=["POST"], summary="Raise the reward (topped up from the "
+           "wallet) or extend the deadline of an open bounty", tags=["bounties"], idempotent=True,
+           body={"prizes": "array", "max_pieces": "integer", "submission_deadline": "string"})
+@idempotent
+def amend(task_id):
+    user = api_user()
+    task = service.get_visible_bounty(user, task_id)
+    policies.require_judge(user, task)
+    body = json_body()
+    task = service.amend(user, task, prizes=body.get("prizes"), max_pieces=body.get("max_pieces"),
+                         submission_deadline=_parse_when(body.get("submission_deadline")))
+    return jsonify(serialize_task(task, Viewer.of(user)))
+
+
+@api_route("/submissions/<public_id>/receipt", summary="The signed receipt of an entry (its authors)",
+           tags=["bounties"])
+def receipt(public_id):
+    user = api_user()
+    sub = service.get_submission(public_id)
+    if not policies.is_author(user, sub):
+        raise NotFound()
+    task = service.get_bounty(sub.task_id)
+    response = jsonify(receipts.signed_receipt(service.load_full(sub), task))
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{sub.sha256[:12]}.json"'
+    return response
+
+
+@api_route("/receipts/<sha256>", summary="Verify a fingerprint receipt: when and for which task (never the "
+           "content)", auth=False, tags=["bounties"])
+def verify_receipt(sha256):
+    sub, task = service.find_receipt(sha256)
+    return jsonify(receipts.public_view(sub, task))
+
+
+@api_route("/submission-files/<public_id>", summary="Download a file of an entry (permission-checked)",
+           tags=["bounties"])
+def download_file(public_id):
+    user = api_user()
+    file, path = service.get_visible_file(user, public_id)
+    return attachment_response(file, path)
+
+
+def attachment_response(file, path):
+    response = send_file(path, mimetype=file.mime, as_attachment=True, download_name=file.name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@api_route("/operator/bounty-reviews/<int:review_id>/award", methods=["POST"], operator=True,
+           summary="Award a bounty in review by its criteria", body={"awards": "array!", "reason": "string"},
+           tags=["operator", "bounties"])
+def review_award(review_id):
+    user = api_user()
+    review = service.get_review(review_id)
+    task = service.review_award(user, review, json_body().get("awards"), json_body().get("reason"))
+    return jsonify(_results(task))
+
+
+@api_route("/operator/bounty-reviews/<int:review_id>/refund", methods=["POST"], operator=True,
+           summary="Refund a bounty in review, with a written reason", body={"reason": "string!"},
+           tags=["operator", "bounties"])
+def review_refund(review_id):
+    user = api_user()
+    review = service.get_review(review_id)
+    service.review_refund(user, review, json_body().get("reason"))
+    return jsonify(serialize_review(review))

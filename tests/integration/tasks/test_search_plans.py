@@ -1,0 +1,147 @@
+"""Keyword search through the term index (GIN on PostgreSQL, FTS5 on SQLite), the plan chosen
+from the kept term counts, and the same rows whichever plan answers."""
+import datetime as dt
+
+import pytest
+
+from marketplace.core.db import utcnow
+from marketplace.extensions import db
+from marketplace.tasks import search
+from marketplace.tasks.models import SearchTermCount, Task
+from marketplace.tasks.search import TaskFilters, plan_for, search_tasks
+from marketplace.tasks.search_stats import refresh
+from marketplace.tasks.terms import query_terms
+from tests.factories import make_user
+from tests.factories_tasks import make_task
+
+COMMON = "研发"       # in every research task below
+RARE = "钙钛矿"        # in one task only
+
+
+@pytest.fixture
+def corpus(app):
+    """30 research tasks (研发 everywhere, 光纤传感 in a third), 10 home-care tasks (家政), one
+    task about perovskite; published one minute apart, newest last."""
+    poster = make_user()
+    start = utcnow() - dt.timedelta(days=1)
+    tasks = []
+    for i in range(30):
+        topic = "光纤传感器" if i % 3 == 0 else "激光雷达"
+        tasks.append(make_task(poster=poster, title=f"{topic}研发 {i}", description="样机研发与测试，FPGA 实现",
+                               category="rd_challenge", city="yichang" if i % 2 else "wuhan",
+                               published_at=start + dt.timedelta(minutes=i)))
+    for i in range(10):
+        tasks.append(make_task(poster=poster, title=f"家政保洁 {i}", description="每周三次",
+                               category="home_care", published_at=start + dt.timedelta(minutes=40 + i)))
+    tasks.append(make_task(poster=poster, title="钙钛矿电池稳定性", description="材料",
+                           category="rd_challenge", published_at=start + dt.timedelta(minutes=60)))
+    refresh()
+    db.session.commit()
+    return tasks
+
+
+def _search(limit=50, cursor=None, **kwargs):
+    return search_tasks(None, TaskFilters(**kwargs), limit=limit, cursor=cursor)
+
+
+def _titles(rows):
+    return [t.title for t in rows]
+
+
+def test_terms_are_stored_on_the_task_and_follow_edits(corpus):
+    task = corpus[0]
+    stored = db.session.get(Task, task.id).search_terms
+    assert "研发" in stored and "光纤" in stored and "fpga" in stored
+    assert [t.id for t in _search(q="fpga")[0]] == [t.id for t in reversed(corpus[:30])]
+
+
+def test_counts_are_kept_per_term(corpus):
+    counts = dict(db.session.execute(db.select(SearchTermCount.term, SearchTermCount.tasks)).all())
+    assert counts[""] == 41
+    assert counts["研发"] == 30
+    assert counts["光纤"] == 10
+    assert counts["钙钛"] == 1
+    assert "芯片" not in counts
+
+
+def test_plan_walks_for_common_terms_and_reads_the_term_index_for_rare(corpus, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", 5)
+    open_only = TaskFilters(status="open")
+    assert plan_for(query_terms(COMMON), open_only) == "walk"
+    assert plan_for(query_terms(RARE), open_only) == "term"
+    assert plan_for(query_terms("光纤传感 家政"), open_only) == "walk"  # every term is common
+    assert plan_for(query_terms("从未出现"), open_only) == "term"  # unknown terms count as rare
+    assert plan_for(set(), open_only) == "none"
+    assert plan_for(query_terms(COMMON), TaskFilters(status="all")) == "term"
+
+
+QUERIES = [
+    dict(q=COMMON), dict(q=RARE), dict(q="光纤传感"), dict(q="fpga"), dict(q=COMMON, city="yichang"),
+    dict(q="家政 研发"), dict(q="家政 光纤"), dict(q=COMMON, sort="deadline"), dict(q=COMMON, sort="amount"),
+    dict(q="研"), dict(q=COMMON, mode="bounty"),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[str(q) for q in QUERIES])
+def test_both_plans_give_the_same_rows_in_the_same_order(corpus, app, monkeypatch, query):
+    monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", 10**9)  # always the term plan
+    by_terms = _titles(_search(limit=7, **query)[0])
+    monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", 0)  # always walk first
+    monkeypatch.setitem(app.config, "SEARCH_WALK_ROWS", 12)
+    walked = _titles(_search(limit=7, **query)[0])
+    assert walked == by_terms
+
+
+def test_common_term_newest_first_and_pages_through_the_walk(corpus, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", 0)
+    monkeypatch.setitem(app.config, "SEARCH_WALK_ROWS", 15)
+    seen, cursor = [], None
+    while True:
+        rows, cursor = _search(limit=4, cursor=cursor, q=COMMON)
+        seen += _titles(rows)
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 30
+    assert seen == [t.title for t in reversed(corpus[:30])]
+
+
+def test_phrase_rare_term_and_terms_that_never_meet(corpus):
+    phrase = _titles(_search(q="光纤传感")[0])
+    assert len(phrase) == 10 and all("光纤传感" in t for t in phrase)
+    assert _titles(_search(q=RARE)[0]) == ["钙钛矿电池稳定性"]
+    assert _search(q="家政 光纤")[0] == []
+    assert _search(q="芯片")[0] == []
+
+
+def test_walk_that_finds_too_few_falls_back_to_the_term_index(corpus, app, monkeypatch):
+    """家政 is common but its tasks are older than 30 research tasks: a walk of 5 finds none."""
+    monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", 0)
+    monkeypatch.setitem(app.config, "SEARCH_WALK_ROWS", 5)
+    assert _search(q="保洁 研发")[0] == []
+    home = _titles(_search(q="家政")[0])
+    assert len(home) == 10 and home[0] == "家政保洁 9"
+
+
+def test_hidden_tasks_and_other_statuses_stay_out_of_keyword_search(corpus, app, monkeypatch):
+    hidden = corpus[-1]
+    hidden.hidden_at = utcnow()
+    db.session.commit()
+    assert _search(q=RARE)[0] == []
+    closed = corpus[0]
+    closed.status = "completed"
+    db.session.commit()
+    for limit in (0, 10**9):
+        monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", limit)
+        assert closed.id not in [t.id for t in _search(q="光纤传感")[0]]
+        assert closed.id in [t.id for t in _search(q="光纤传感", status="all")[0]]
+
+
+def test_deleting_a_task_removes_it_from_the_term_index(corpus):
+    task = corpus[-1]
+    db.session.delete(task)
+    db.session.commit()
+    assert _search(q=RARE)[0] == []
+    # The counts lag until the next refresh, which only costs a plan choice.
+    assert search.term_counts(query_terms(RARE))[0] == {"钙钛": 1, "钛矿": 1}
+    refresh()
+    assert search.term_counts(query_terms(RARE)) == ({"钙钛": 0, "钛矿": 0}, 40)
