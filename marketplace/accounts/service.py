@@ -16,7 +16,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from ..core import audit
+from ..core import audit, links
 from ..core.catalogue import CITIES
 from ..core.db import after_commit, iso, utcnow
 from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed, WrongState
@@ -215,8 +215,8 @@ def request_password_reset(email: str) -> None:
 
 
 def _path(endpoint: str, fallback: str) -> str:
-    """A page path for a notification link; jobs and the command line have no URL adapter."""
-    return url_for(endpoint) if has_request_context() else fallback
+    """A page path for a notification link (core.links works in jobs and the command line too)."""
+    return links.url(endpoint) or fallback
 
 
 def _set_password(user: User, new_password: str, field: str = "password") -> None:
@@ -324,7 +324,7 @@ def avatar_url(user: User) -> str | None:
     version = hashlib.sha256(user.avatar_path.encode()).hexdigest()[:8]
     if not has_request_context():  # jobs and the command line have no URL adapter
         return f"/users/{user.id}/avatar?v={version}"
-    return url_for("accounts.avatar", user_id=user.id, v=version)
+    return links.url("accounts.avatar", user_id=user.id, v=version)
 
 
 # --- API tokens -----------------------------------------------------------------------------------

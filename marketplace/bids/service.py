@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..accounts.policies import ensure_not_blocklisted
+from ..core import links
 from ..core.db import conditional_update, iso, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, absolute_path, store_upload
@@ -47,7 +48,7 @@ def _money(amount, currency):
 
 
 def task_link(task) -> str:
-    return f"/tasks/{task.id}/bids"
+    return links.task_bids(task)
 
 
 # --- validation ---------------------------------------------------------------------------------

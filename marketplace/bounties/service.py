@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..accounts.policies import ensure_not_blocklisted, require_operator
+from ..core import links
 from ..core.audit import record
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
@@ -850,7 +851,7 @@ def _close_review(task: Task, actor, outcome: str, reason, now) -> None:
 # --- notifications ------------------------------------------------------------------------------
 
 def _link(task: Task) -> str:
-    return f"/tasks/{task.id}"
+    return links.task(task)
 
 
 def _judge_users(task: Task) -> list[User]:
@@ -863,7 +864,7 @@ def _judge_users(task: Task) -> list[User]:
 
 def _notify_judges(task: Task, kind: str, **params) -> None:
     for user in _judge_users(task):
-        notify(user, kind, link=f"/tasks/{task.id}/judging", task=task.title, **params)
+        notify(user, kind, link=links.url("bounties.judging", task_id=task.id), task=task.title, **params)
 
 
 def _notify_payer(task: Task, kind: str, **params) -> None:
@@ -872,7 +873,7 @@ def _notify_payer(task: Task, kind: str, **params) -> None:
 
 def _notify_authors(sub: Submission, kind: str, task: Task, **params) -> None:
     for user in db.session.scalars(db.select(User).where(User.id.in_(policies.author_ids(sub)))):
-        notify(user, kind, link=f"/submissions/{sub.public_id}", task=task.title, **params)
+        notify(user, kind, link=links.url("bounties.detail", public_id=sub.public_id), task=task.title, **params)
 
 
 def participant_ids(task: Task) -> set[int]:
@@ -898,7 +899,7 @@ def _notify_results(task: Task, winners: list[dict]) -> None:
             prize_of[uid] = w["amount"]
     for user in db.session.scalars(db.select(User).where(User.id.in_(participant_ids(task)))):
         if user.id in prize_of:
-            notify(user, "bounty.won", link=f"/tasks/{task.id}/results", task=task.title,
+            notify(user, "bounty.won", link=links.url("bounties.results", task_id=task.id), task=task.title,
                    prize=format_money(prize_of[user.id], task.currency))
         else:
-            notify(user, "bounty.not_won", link=f"/tasks/{task.id}/results", task=task.title)
+            notify(user, "bounty.not_won", link=links.url("bounties.results", task_id=task.id), task=task.title)

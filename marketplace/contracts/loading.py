@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
+from ..core import links
 from ..core.db import conditional_update
 from ..core.errors import NotFound
 from ..core.money import format_money
@@ -33,7 +34,7 @@ def _user(user_id):
 
 
 def contract_link(contract) -> str:
-    return f"/contracts/{contract.id}"
+    return links.contract(contract)
 
 
 def _fmt_time(value) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..core import links
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationFailed
 from ..extensions import db
@@ -34,5 +35,5 @@ def send_message(actor, task, solver_id: int, body: str, *, now=None) -> Message
     db.session.add(message)
     recipient = task.poster_id if actor.id == solver_id else solver_id
     notify(_user(recipient), "message.received", sender=actor.display_name, task=task.title,
-           link=f"/tasks/{task.id}/messages/{solver_id}")
+           link=links.messages(task, solver_id))
     return message

@@ -28,6 +28,9 @@ Core's own signals (announced by core; provided by higher domains):
     queue_sections    kwargs: none. Return a QueueSection or a list of them (the operator queue;
                       declared here, low, because payments, verification and moderation provide
                       sections while the operator console that reads them sits above them all).
+    describe_refs     one handler per reference kind ("task", "milestone", "funding", ...),
+                      connected with `core.references.register(kind, describer)`;
+                      `describer(ids) -> {id: Described}` answers for many ids in one query.
 """
 from __future__ import annotations
 
@@ -140,6 +143,7 @@ def handlers(signal: Signal) -> Iterable[tuple[str, Callable]]:
 
 home_sections = NS.signal("core.home_sections")
 queue_sections = NS.signal("core.queue_sections")
+describe_refs = NS.signal("core.describe_refs")
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..bids.models import LIVE_STATUSES, Bid
 from ..contracts.models import Contract
+from ..core import links
 from ..core.money import format_money
 from ..extensions import db
 from ..organisations.models import Membership
@@ -49,7 +49,7 @@ def my_tasks(user, limit: int = LIMIT) -> list[Row]:
     fundings = states.latest_for(f"task:{t.id}" for t in tasks if t.status == "draft" and t.needs_escrow)
     rows = []
     for t in tasks:
-        link = f"/tasks/{t.id}"
+        link = links.task(t)
         action, deadline, mine = "", None, False
         contract = contracts.get(t.id)
         funding = fundings.get(f"task:{t.id}")
@@ -66,11 +66,11 @@ def my_tasks(user, limit: int = LIMIT) -> list[Row]:
             count = bid_counts.get(t.id, 0)
             action = _("Choose among %(n)s bid(s)", n=count) if count else _("Waiting for bids")
             deadline, mine = t.bid_deadline, bool(count)
-            link = url_for("bids.task_bids", task_id=t.id)
+            link = links.url("bids.task_bids", task_id=t.id)
         elif t.status == "open" and t.mode == "claim":
             action, deadline = _("Waiting for a solver to claim it"), t.window_start
         elif t.status in ("awarded", "in_progress") and contract is not None:
-            link = url_for("contracts.detail", contract_id=contract.id)
+            link = links.url("contracts.detail", contract_id=contract.id)
             action = _("See the contract")
             if t.status == "awarded":
                 action = _("Waiting for the solver to accept the contract")
@@ -89,13 +89,13 @@ def my_bids(user, limit: int = LIMIT) -> list[Row]:
         db.select(Contract).where(Contract.bid_id.in_(awarded)))} if awarded else {}
     rows = []
     for b in bids:
-        link = url_for("bids.task_bids", task_id=b.task_id)
+        link = links.url("bids.task_bids", task_id=b.task_id)
         action, deadline, mine = "", None, False
         if b.status in LIVE_STATUSES:
             action, deadline = _("Waiting for the poster's decision; you can edit until the deadline"), b.task.bid_deadline
         elif b.status == "accepted" and b.id in contracts:
             contract = contracts[b.id]
-            link = url_for("contracts.detail", contract_id=contract.id)
+            link = links.url("contracts.detail", contract_id=contract.id)
             if contract.status == "proposed":
                 action, mine = _("Accept the contract"), True
             else:
@@ -139,6 +139,6 @@ def my_contracts(user, limit: int = LIMIT) -> list[Row]:
     rows = []
     for c in contracts:
         action, deadline, mine = _contract_next(c, c.milestones, c.poster_id == user.id)
-        rows.append(Row(c.task.title, url_for("contracts.detail", contract_id=c.id), c.status, action,
+        rows.append(Row(c.task.title, links.url("contracts.detail", contract_id=c.id), c.status, action,
                         deadline, c.amount, c.currency, mine, "contracts"))
     return rows

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
-from ..core import audit
+from ..core import audit, links
 from ..core.audit import AuditEntry
 from ..core.db import conditional_update, iso, utcnow
 from ..core.errors import Forbidden, NotFound, field_error
@@ -113,7 +112,7 @@ def unsuspend_user(actor, user, reason: str) -> User:
     conditional_update(User, user, where=(User.suspended_at.is_not(None),),
                        message=_l("This account is not suspended."), suspended_at=None)
     audit.record("user.unsuspend", actor=actor, target=user, reason=reason)
-    notify(user, "account.unsuspended", link=url_for("core.home"), reason=reason)
+    notify(user, "account.unsuspended", link=links.url("core.home"), reason=reason)
     return user
 
 

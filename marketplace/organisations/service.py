@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from flask import url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
+from ..core import links
 from ..core.catalogue import CITIES
 from ..core.db import conditional_update, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
@@ -173,7 +173,7 @@ def invite(actor, org, *, email: str, role: str = "member") -> tuple[OrgInvite, 
                     invited_by_id=actor.id, created_at=now, expires_at=now + dt.timedelta(days=INVITE_DAYS))
     db.session.add(inv)
     db.session.flush()
-    link = url_for("organisations.accept_invite", token=token)
+    link = links.url("organisations.accept_invite", token=token)
     subject = gettext("Huizhong: you are invited to join %(org)s", org=org.name)
     body = gettext("%(inviter)s invited you to join “%(org)s” on Huizhong as %(role)s.\n\n"
                    "Accept the invitation (valid for %(days)d days):\n%(link)s",
@@ -216,7 +216,7 @@ def accept_invite(user, token: str) -> Membership:
     db.session.flush()
     db.session.refresh(inv)
     if inv.invited_by is not None and inv.invited_by.id != user.id:
-        notify(inv.invited_by, "org.invite_accepted", link=url_for("organisations.members", org_id=inv.org_id),
+        notify(inv.invited_by, "org.invite_accepted", link=links.url("organisations.members", org_id=inv.org_id),
                member=user.display_name, org=inv.org.name)
     return membership
 
@@ -249,7 +249,7 @@ def change_role(actor, membership: Membership, role: str) -> Membership:
         raise WrongState(_l("The last owner cannot be demoted. Make someone else an owner first."))
     membership.role = role
     db.session.flush()
-    notify(membership.user, "org.role_changed", link=url_for("organisations.show", org_id=org.id),
+    notify(membership.user, "org.role_changed", link=links.url("organisations.show", org_id=org.id),
            org=org.name, role=role)
     return membership
 
@@ -269,7 +269,7 @@ def remove_member(actor, membership: Membership) -> None:
     user = membership.user
     db.session.delete(membership)
     db.session.flush()
-    notify(user, "org.member_removed", link=url_for("organisations.show", org_id=org.id), org=org.name)
+    notify(user, "org.member_removed", link=links.url("organisations.show", org_id=org.id), org=org.name)
 
 
 def leave(user, org) -> None:
@@ -284,7 +284,7 @@ def leave(user, org) -> None:
     db.session.flush()
     for m in members_of(org):
         if m.role in MANAGING_ROLES:
-            notify(m.user, "org.member_left", link=url_for("organisations.members", org_id=org.id),
+            notify(m.user, "org.member_left", link=links.url("organisations.members", org_id=org.id),
                    email=False, member=user.display_name, org=org.name)
 
 

@@ -11,6 +11,7 @@ from ..accounts import events as accounts_events
 from ..accounts.models import User
 from ..api import idempotency  # noqa: F401  (its model)
 from ..core import events as core_events
+from ..core import links
 from ..core.events import QueueSection
 from ..extensions import csrf, db
 from ..jobs.service import register_handler
@@ -93,7 +94,7 @@ class OrgWalletTopUp:
         self.payer_user = None
         self.escrow_ref = f"wallet:org:{org.id}"
         self.title = _l("Top-up of the wallet of %(org)s", org=org.name)
-        self.link = f"/orgs/{org.id}"
+        self.link = links.org(org)
 
     @property
     def currency(self) -> str:
@@ -130,6 +131,7 @@ def _register_hooks():
         register_kind(kind, template)
     core_events.connect(accounts_events.me_payload, service.me_wallet)
     register_handler(service.REFUND_TIMER, service._refund_timer)
+    register_handler(service.PAYOUT_TIMER, service._payout_timer)
     register_check("payments: one funding transaction per succeeded card payment", service.check_card_fundings)
     core_events.connect(core_events.queue_sections, queue_sections)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..core import audit
+from ..core import audit, links
 from ..core.db import lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.money import SUPPORTED_CURRENCIES, check_minor_amount, format_money
@@ -57,10 +57,7 @@ def _money(amount: int, currency: str) -> str:
 
 
 def _link(endpoint: str, **values) -> str | None:
-    try:
-        return url_for(endpoint, **values)
-    except RuntimeError:
-        return None
+    return links.url(endpoint, **values)
 
 
 check_amount = check_minor_amount

@@ -260,6 +260,8 @@ def approve_payout(payout_id):
         return _payout_page(payout_id, approve_form=form, status=422)
     if payout.status == "paid":
         flash(_("Payout paid (%(reference)s).", reference=payout.reference), "success")
+    elif payout.status == "approved":
+        flash(_("Payout approved; the transfer is being sent to the payee's Stripe account."), "success")
     else:
         flash(_("The payout could not be sent: %(reason)s", reason=payout.reason), "error")
     return redirect(url_for("operator.queue"), code=303)

@@ -45,6 +45,8 @@ from .funding import (
     subject_link,
 )
 from .payouts import (
+    PAYOUT_TIMER,
+    _payout_timer,
     approve_payout,
     available_balance,
     connected_account_of,
@@ -54,6 +56,7 @@ from .payouts import (
     pending_payouts,
     reject_payout,
     request_payout,
+    send_payout_transfer,
     set_connected_account,
 )
 from .refunds import REFUND_TIMER, _refund_timer, refund, refund_escrow, send_card_refund, split
@@ -61,6 +64,9 @@ from .stripe_events import handle_stripe_event
 from .wallet import me_wallet, wallet
 
 __all__ = [
+    "PAYOUT_TIMER",
+    "_payout_timer",
+    "send_payout_transfer",
     "CHANNELS",
     "MAX_ROW_ID",
     "REFERENCE_ALPHABET",

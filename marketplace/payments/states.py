@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import url_for
 from flask_babel import gettext as _
 
+from ..core import links
 from ..extensions import db
 from .models import Funding
 from .payouts import available_balance
@@ -51,9 +51,9 @@ def payer_wallet(payer, currency: str) -> dict:
     is_org = getattr(payer, "__tablename__", None) == "organisations"
     if is_org:
         name = _("the wallet of %(org)s", org=payer.name)
-        top_up = url_for("payments.fund", kind="org_wallet", subject_id=payer.id)
+        top_up = links.url("payments.fund", kind="org_wallet", subject_id=payer.id)
     else:
         name = _("your own wallet")
-        top_up = url_for("payments.fund", kind="wallet", subject_id=payer.id)
+        top_up = links.url("payments.fund", kind="wallet", subject_id=payer.id)
     return {"name": name, "available": available_balance(payer, currency), "top_up": top_up,
             "org": payer if is_org else None}

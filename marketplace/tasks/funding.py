@@ -10,6 +10,7 @@ is held in purposes other domains release one by one:
 from __future__ import annotations
 
 from ..accounts.models import User
+from ..core import links
 from ..extensions import db
 from ..payments import fundables
 from . import policies
@@ -62,7 +63,7 @@ class TaskFundable:
 
     @property
     def link(self) -> str:
-        return f"/tasks/{self.task.id}"
+        return links.task(self.task)
 
     @property
     def holds(self):

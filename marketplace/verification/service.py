@@ -14,12 +14,12 @@ import logging
 import os
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
-from ..core import audit
+from ..core import audit, links
 from ..core.db import conditional_update, iso, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
 from ..core.files import DOCUMENT_KINDS, absolute_path, detect_kind, store_upload
@@ -304,8 +304,8 @@ def _decide(req, status: str, operator, reason=None) -> VerificationRequest:
 
 def _link_for(req) -> str:
     if req.subject == "organisation" and req.org_id:
-        return url_for("organisations.show", org_id=req.org_id)
-    return url_for("verification.index")
+        return links.org(req.org_id)
+    return links.url("verification.index")
 
 
 def approve(operator, req) -> VerificationRequest:
@@ -377,5 +377,5 @@ def serialize(req, *, with_licence: bool = False) -> dict:
     if with_licence and req.licence_token:
         data["licence"] = {"name": req.licence_name, "size": req.licence_size, "mime": req.licence_mime,
                            "sha256": req.licence_sha256,
-                           "url": url_for("verification.licence", token=req.licence_token)}
+                           "url": links.url("verification.licence", token=req.licence_token)}
     return data
