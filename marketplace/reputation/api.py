@@ -45,7 +45,7 @@ def _contract_engagement(contract_id):
     return found
 
 
-@api_route("/contracts/<int:contract_id>/reviews", methods=["POST"], status=201, tags=["reviews"],
+@api_route("/contracts/<id:contract_id>/reviews", methods=["POST"], status=201, tags=["reviews"],
            summary="Review the other side of a completed contract or confirmed claim (double-blind)",
            description="Each side reviews once within REVIEW_WINDOW_DAYS; reviews stay hidden until both "
                        "sides have reviewed or the window closes.", body=REVIEW_BODY)
@@ -53,20 +53,20 @@ def review_contract(contract_id):
     return _submit(_contract_engagement(contract_id))
 
 
-@api_route("/contracts/<int:contract_id>/reviews", methods=["GET"], tags=["reviews"],
+@api_route("/contracts/<id:contract_id>/reviews", methods=["GET"], tags=["reviews"],
            summary="The engagement of a contract and the reviews the caller may see")
 def contract_reviews(contract_id):
     return jsonify(engagement_payload(_contract_engagement(contract_id), api_user()))
 
 
-@api_route("/engagements/<int:engagement_id>/reviews", methods=["POST"], status=201, tags=["reviews"],
+@api_route("/engagements/<id:engagement_id>/reviews", methods=["POST"], status=201, tags=["reviews"],
            summary="Review the other side of any finished engagement (contract, claim or bounty award)",
            body=REVIEW_BODY)
 def review_engagement(engagement_id):
     return _submit(reviews.load_engagement(engagement_id))
 
 
-@api_route("/engagements/<int:engagement_id>", tags=["reviews"],
+@api_route("/engagements/<id:engagement_id>", tags=["reviews"],
            summary="A finished engagement and the reviews the caller may see (parties only)")
 def get_engagement(engagement_id):
     engagement = reviews.load_engagement(engagement_id)
@@ -80,7 +80,7 @@ def my_engagements():
     return jsonify({"items": [engagement_payload(e, user) for e in reviews.pending_for(user)], "next_cursor": None})
 
 
-@api_route("/reviews/<int:review_id>/reply", methods=["POST"], tags=["reviews"], body={"text": "string!"},
+@api_route("/reviews/<id:review_id>/reply", methods=["POST"], tags=["reviews"], body={"text": "string!"},
            summary="The reviewee's one public reply to a published review")
 def reply_review(review_id):
     review = reviews.load_review(review_id)
@@ -113,7 +113,7 @@ def credit_payload(subject_type: str, subject_id: int) -> dict:
             "head": standing.head if standing else credit.GENESIS_HASH}
 
 
-@api_route("/users/<int:user_id>/credit", auth=False, tags=["credit"],
+@api_route("/users/<id:user_id>/credit", auth=False, tags=["credit"],
            summary="A user's credit: score, explanation, public reviews, credit records (hash chain) and head")
 def user_credit(user_id):
     user = accounts.get_user(user_id)
@@ -128,7 +128,7 @@ def user_credit(user_id):
     return jsonify(data)
 
 
-@api_route("/orgs/<int:org_id>/credit", auth=False, tags=["credit"],
+@api_route("/orgs/<id:org_id>/credit", auth=False, tags=["credit"],
            summary="An organisation's credit: score, explanation and credit records (hash chain)")
 def org_credit(org_id):
     org = get_org(org_id)
@@ -156,7 +156,7 @@ def list_experts():
     return listing([experts.expert_payload(e, s) for e, s in rows], next_cursor)
 
 
-@api_route("/experts/<int:expert_id>", auth=False, tags=["experts"],
+@api_route("/experts/<id:expert_id>", auth=False, tags=["experts"],
            summary="One expert with completed work, reviews and the credit explanation")
 def get_expert(expert_id):
     expert = experts.get_expert(expert_id)
@@ -164,6 +164,12 @@ def get_expert(expert_id):
     data = experts.expert_payload(expert, standing, detail=True)
     data["reviews"] = ([reviews.review_payload(r) for r in reviews.public_reviews_of(expert.user_id, limit=20)]
                        if expert.user_id else [])
+    # Tasks by invitation keep their titles to their parties.
+    data["completed_work"] = [{"task_id": task.id if task.visibility == "public" else None,
+                               "title": task.title if task.visibility == "public" else None, "kind": e.kind,
+                               "amount": {"amount": e.amount, "currency": e.currency},
+                               "on_time": e.on_time, "ended_at": iso(e.ended_at)}
+                              for e, task in experts.completed_work(expert)]
     return jsonify(data)
 
 
@@ -183,7 +189,7 @@ def put_my_expert():
     return jsonify(experts.expert_payload(expert, credit.standing_of(*expert.subject)))
 
 
-@api_route("/experts/<int:expert_id>/invite", methods=["POST"], tags=["experts"], body={"task_id": "integer!"},
+@api_route("/experts/<id:expert_id>/invite", methods=["POST"], tags=["experts"], body={"task_id": "integer!"},
            summary="Invite an expert to one of my tenders or bounties")
 def invite_expert(expert_id):
     expert = experts.get_expert(expert_id)
@@ -203,13 +209,13 @@ def _blocklist(user_id, action):
                     "blocklisted_at": iso(user.blocklisted_at), "reason": user.blocklist_reason})
 
 
-@api_route("/operator/users/<int:user_id>/blocklist", methods=["POST"], operator=True, tags=["operator"],
+@api_route("/operator/users/<id:user_id>/blocklist", methods=["POST"], operator=True, tags=["operator"],
            body={"reason": "string!"}, summary="Put a user on the blocklist (失信名单) with a reason")
 def blocklist_user(user_id):
     return _blocklist(user_id, accounts.set_blocklisted)
 
 
-@api_route("/operator/users/<int:user_id>/blocklist/lift", methods=["POST"], operator=True, tags=["operator"],
+@api_route("/operator/users/<id:user_id>/blocklist/lift", methods=["POST"], operator=True, tags=["operator"],
            body={"reason": "string!"}, summary="Lift a user's blocklist with a reason")
 def lift_blocklist(user_id):
     return _blocklist(user_id, accounts.lift_blocklist)

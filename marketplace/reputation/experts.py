@@ -257,6 +257,16 @@ def search(filters: dict, *, limit: int = 20, offset: int = 0):
     return [(expert, standing) for expert, standing in rows[:limit]], len(rows) > limit
 
 
+def completed_work(expert: Expert, limit: int = 10) -> list:
+    """The expert's latest finished engagements as the solver, with their tasks (one query)."""
+    from ..tasks.models import Task
+    from .models import Engagement
+    side = (Engagement.solver_id == expert.user_id) if expert.user_id else (Engagement.solver_org_id == expert.org_id)
+    return list(db.session.execute(
+        db.select(Engagement, Task).join(Task, Task.id == Engagement.task_id).where(side)
+        .order_by(Engagement.ended_at.desc(), Engagement.id.desc()).limit(limit)).all())
+
+
 def invitable_tasks(actor) -> list:
     """The actor's draft or open tenders and bounties (what an expert can be invited to)."""
     if actor is None or not getattr(actor, "is_authenticated", False):

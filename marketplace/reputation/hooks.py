@@ -6,8 +6,9 @@ import importlib
 
 from ..accounts import events as account_events
 from ..contracts import events as contract_events
-from ..contracts.models import Milestone
+from ..contracts.models import Contract, Milestone
 from ..extensions import db
+from ..tasks.models import Task
 from ..verification import events as verification_events
 from . import credit, experts, reviews
 from .models import CreditStanding
@@ -69,13 +70,32 @@ def dispute_lost(side: str, solver_share_bps: int) -> bool:
     return solver_share_bps > 5000
 
 
+def _dispute_orgs(subject: str, subject_id: int) -> tuple[int | None, int | None]:
+    """The organisations on the poster and solver sides of a disputed milestone, claim or bounty."""
+    contract = None
+    if subject == "milestone":
+        milestone = db.session.get(Milestone, subject_id)
+        contract = db.session.get(Contract, milestone.contract_id) if milestone else None
+    elif subject == "claim":
+        contract = db.session.get(Contract, subject_id)
+    if contract is not None:
+        return contract.org_id, contract.solver_org_id
+    if subject == "bounty":
+        task = db.session.get(Task, subject_id)
+        return (task.org_id if task else None), None
+    return None, None
+
+
 def on_dispute_decided(sender, *, dispute, poster_id, solver_id, solver_share_bps, subject, subject_id,
                        amount, **_):
     bps = int(solver_share_bps or 0)
-    for side, uid in (("poster", poster_id), ("solver", solver_id)):
-        credit.append("user", uid, credit.DISPUTE_DECIDED,
-                      {"dispute_id": dispute.id, "subject": subject, "subject_id": subject_id, "role": side,
-                       "solver_share_bps": bps, "amount": int(amount or 0), "lost": dispute_lost(side, bps)})
+    poster_org, solver_org = _dispute_orgs(subject, subject_id)
+    for side, uid, org_id in (("poster", poster_id, poster_org), ("solver", solver_id, solver_org)):
+        data = {"dispute_id": dispute.id, "subject": subject, "subject_id": subject_id, "role": side,
+                "solver_share_bps": bps, "amount": int(amount or 0), "lost": dispute_lost(side, bps)}
+        for subject_type, subject_key in (("user", uid), ("org", org_id)):
+            if subject_key:
+                credit.append(subject_type, subject_key, credit.DISPUTE_DECIDED, data)
 
 
 def on_verification_approved(sender, *, request, **_):

@@ -41,13 +41,13 @@ def _engagement_page(engagement, form=None, reply_form=None, status=200):
                            ), status
 
 
-@bp.get("/engagements/<int:engagement_id>")
+@bp.get("/engagements/<id:engagement_id>")
 @login_required
 def engagement(engagement_id):
     return _engagement_page(reviews.load_engagement(engagement_id))
 
 
-@bp.get("/contracts/<int:contract_id>/reviews")
+@bp.get("/contracts/<id:contract_id>/reviews")
 @login_required
 def contract_reviews(contract_id):
     found = reviews.engagement_for_contract(contract_id)
@@ -56,7 +56,7 @@ def contract_reviews(contract_id):
     return redirect(url_for("reputation.engagement", engagement_id=found.id))
 
 
-@bp.post("/engagements/<int:engagement_id>/review")
+@bp.post("/engagements/<id:engagement_id>/review")
 @login_required
 def submit_review(engagement_id):
     engagement = reviews.load_engagement(engagement_id)
@@ -76,7 +76,7 @@ def submit_review(engagement_id):
     return redirect(url_for("reputation.engagement", engagement_id=engagement.id), code=303)
 
 
-@bp.post("/reviews/<int:review_id>/reply")
+@bp.post("/reviews/<id:review_id>/reply")
 @login_required
 def reply(review_id):
     review = reviews.load_review(review_id)
@@ -112,7 +112,7 @@ def profile_section(_sender=None, *, user):
     return "reputation/_profile_credit.html", ctx
 
 
-@bp.get("/users/<int:user_id>/credit")
+@bp.get("/users/<id:user_id>/credit")
 def user_credit(user_id):
     user = accounts.get_user(user_id)
     if user.suspended_at is not None and not (current_user.is_authenticated and current_user.is_operator):
@@ -124,7 +124,7 @@ def user_credit(user_id):
                            kind_labels=credit.KIND_LABELS, **ctx)
 
 
-@bp.get("/orgs/<int:org_id>/credit")
+@bp.get("/orgs/<id:org_id>/credit")
 def org_credit(org_id):
     org = get_org(org_id)
     ctx = credit_context("org", org.id)
@@ -164,15 +164,16 @@ def _expert_page(expert, invite_form=None, status=200):
     invite_form.task_id.choices = [(t.id, t.title) for t in tasks]
     received = reviews.public_reviews_of(expert.user_id, limit=10) if expert.user_id else []
     return render_template("reputation/expert.html", expert=expert, invite_form=invite_form, tasks=tasks,
+                           work=experts.completed_work(expert),
                            public_reviews=received, can_edit=experts.can_edit(current_user, expert), **ctx), status
 
 
-@bp.get("/experts/<int:expert_id>")
+@bp.get("/experts/<id:expert_id>")
 def expert_show(expert_id):
     return _expert_page(experts.get_expert(expert_id))
 
 
-@bp.post("/experts/<int:expert_id>/invite")
+@bp.post("/experts/<id:expert_id>/invite")
 @login_required
 def expert_invite(expert_id):
     expert = experts.get_expert(expert_id)
@@ -236,13 +237,13 @@ def _blocklist_action(user_id, action, done):
     return redirect(url_for("operator.user", user_id=user.id), code=303)
 
 
-@bp.post("/operator/users/<int:user_id>/blocklist")
+@bp.post("/operator/users/<id:user_id>/blocklist")
 @operator_required
 def blocklist_add(user_id):
     return _blocklist_action(user_id, accounts.set_blocklisted, _("The user is on the blocklist."))
 
 
-@bp.post("/operator/users/<int:user_id>/blocklist/lift")
+@bp.post("/operator/users/<id:user_id>/blocklist/lift")
 @operator_required
 def blocklist_lift(user_id):
     return _blocklist_action(user_id, accounts.lift_blocklist, _("The blocklist was lifted."))

@@ -153,3 +153,18 @@ def test_profile_explains_the_score_in_plain_words_with_a_level_badge(client):
     assert 'data-testid="poster-reliability"' in html
     page = client.get(f"/users/{solver.id}/credit").get_data(as_text=True)
     assert standing.head in page and "Engagement completed" in page
+
+
+def test_organisation_page_links_its_credit_record(client):
+    owner = make_user()
+    org = make_org(owner)
+    complete_contract(owner, make_solver(), amount=50_000, org_id=org.id)
+    html = client.get(f"/orgs/{org.id}").get_data(as_text=True)
+    assert 'data-testid="org-credit-link"' in html
+    page = client.get(f"/orgs/{org.id}/credit")
+    assert page.status_code == 200 and credit.standing_of("org", org.id).head in page.get_data(as_text=True)
+
+
+def test_out_of_range_ids_are_404(client):
+    assert client.get("/api/v1/users/99999999999999999999/credit").status_code == 404
+    assert client.get("/experts/0").status_code == 404

@@ -165,7 +165,8 @@ def test_expert_detail_shows_completed_work_and_the_credit_explanation(client):
     complete_contract(solver=db.session.get(type(make_user()), expert.user_id), amount=300_000)
     r = client.get(f"/api/v1/experts/{expert.id}")
     assert r.status_code == 200 and r.json["credit"]["completed"] == 1
+    assert [w["amount"]["amount"] for w in r.json["completed_work"]] == [300_000]
     assert any(line["key"] == "completed" for line in r.json["credit"]["explanation"])
     html = client.get(f"/experts/{expert.id}").get_data(as_text=True)
-    assert 'data-testid="credit-explanation"' in html
+    assert 'data-testid="credit-explanation"' in html and 'data-testid="expert-work"' in html
     assert client.get("/api/v1/experts/999999").status_code == 404

@@ -150,3 +150,17 @@ def test_publication_is_recorded_and_the_chain_verifies(app, client):
     result = app.test_cli_runner().invoke(args=["credit", "verify"])
     assert result.exit_code == 0 and "OK" in result.output
     assert utcnow()
+
+
+def test_the_openapi_document_describes_the_reputation_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for path, method in (("/api/v1/contracts/{contract_id}/reviews", "post"),
+                         ("/api/v1/engagements/{engagement_id}/reviews", "post"),
+                         ("/api/v1/reviews/{review_id}/reply", "post"),
+                         ("/api/v1/users/{user_id}/credit", "get"),
+                         ("/api/v1/orgs/{org_id}/credit", "get"),
+                         ("/api/v1/experts", "get"),
+                         ("/api/v1/experts/{expert_id}/invite", "post"),
+                         ("/api/v1/me/expert", "put"),
+                         ("/api/v1/operator/users/{user_id}/blocklist", "post")):
+        assert method in paths.get(path, {}), (path, sorted(p for p in paths if "review" in p or "credit" in p))
