@@ -23,7 +23,7 @@ from ..tasks import service as tasks
 from ..tasks.models import Task
 from ..verification.service import is_org_verified, is_verified
 from . import credit
-from .models import CreditStanding, Expert
+from .models import CreditStanding, Engagement, Expert
 
 HEADLINE_MAX = 200
 MAX_FIELDS = 8
@@ -259,8 +259,6 @@ def search(filters: dict, *, limit: int = 20, offset: int = 0):
 
 def completed_work(expert: Expert, limit: int = 10) -> list:
     """The expert's latest finished engagements as the solver, with their tasks (one query)."""
-    from ..tasks.models import Task
-    from .models import Engagement
     side = (Engagement.solver_id == expert.user_id) if expert.user_id else (Engagement.solver_org_id == expert.org_id)
     return list(db.session.execute(
         db.select(Engagement, Task).join(Task, Task.id == Engagement.task_id).where(side)
