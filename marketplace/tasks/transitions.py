@@ -29,12 +29,13 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
         "open": frozenset({"in_progress", "cancelled", "expired"}),
         "in_progress": frozenset({"open", "completed", "cancelled"}),
     },
-    # 悬赏: submissions until the deadline, then the poster selects winners (or an operator does).
+    # 悬赏: submissions until the deadline, then the poster selects winners (or an operator does);
+    # piece bounties may be awarded while still open.
     "bounty": {
         "draft": frozenset({"open", "cancelled"}),
-        "open": frozenset({"selecting", "cancelled", "refunded"}),
-        "selecting": frozenset({"completed", "review", "refunded"}),
-        "review": frozenset({"completed", "refunded"}),
+        "open": frozenset({"selecting", "awarded", "cancelled", "refunded"}),
+        "selecting": frozenset({"awarded", "review", "refunded"}),
+        "review": frozenset({"awarded", "refunded"}),
     },
 }
 
