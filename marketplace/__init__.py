@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from werkzeug.exceptions import HTTPException
 
-from config import INSTANCE_DIR, config_from_env
+from config import INSTANCE_DIR, config_from_env, instance_secret_key
 
 from . import api
+from .config_check import check as check_config
 from .core import db as unit
 from .core.errors import Conflict, DomainError, ValidationFailed
 from .core.i18n import select_locale, select_timezone
@@ -62,7 +63,10 @@ def create_app(config_class=None, **overrides) -> Flask:
                 static_folder=os.path.join(root, "static"))
     app.config.from_object(config_class)
     app.config.update(overrides)
+    check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     _configure_engine(app)
 
     configure_logging(app)

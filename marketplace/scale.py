@@ -282,8 +282,7 @@ def _prepare_postgres(writer: Writer) -> list[str]:
         "'ix_tasks_open_amount')")).all()
     for name, _definition in rows:
         db.session.execute(db.text(f'DROP INDEX "{name}"'))
-    # The balance trigger checks each entry's transaction at commit; the generator writes only
-    # balanced transactions (asserted above) and `flask ledger verify` checks them after.
+    # The balance trigger is off: only balanced transactions are written (asserted above, verified after).
     db.session.execute(db.text("ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_balanced"))
     return [definition for _name, definition in rows]
 

@@ -29,7 +29,7 @@ def ensure_not_blocklisted(user) -> None:
     if user is not None and getattr(user, "blocklisted_at", None) is not None:
         raise Blocklisted(_l("Your account is on the list of dishonest parties (失信名单): %(reason)s. "
                              "You cannot post, bid, claim or submit until an operator lifts it.",
-                             reason=user.blocklist_reason or ""))
+                             reason=(user.blocklist_reason or "").rstrip("。.！!　 ")))
 
 
 def _authenticated(user) -> bool:

@@ -2,12 +2,12 @@
 shortlist, reject, award with milestones, attachment downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..core.errors import ValidationFailed
-from ..core.files import absolute_path
+from ..core.files import send_stored
 from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
@@ -25,7 +25,7 @@ def _render_task_bids(task, form=None, status=200):
     bids = service.bids_visible_to(current_user, task)
     poster_side = policies.acts_for_poster(current_user, task)
     own = next((b for b in bids if b.solver_id == current_user.id and b.is_live), None)
-    if form is None and not poster_side and own is None:
+    if form is None and not poster_side and own is None and not policies.is_org_member(current_user, task):
         form = BidForm()
     if form is not None:
         form.offer_orgs(current_user)
@@ -33,7 +33,7 @@ def _render_task_bids(task, form=None, status=200):
     return render_template("bids/task_bids.html", task=task, bids=bids, poster_side=poster_side,
                            own=own, form=form, reject_form=RejectForm(), cards=cards,
                            flags={b.id: budget_flag(task, b.amount) for b in bids},
-                           can_see_all=poster_side or policies.is_org_member(current_user, task)), status
+                           can_see_all=policies.can_see_all_bids(current_user, task)), status
 
 
 @bp.get("/tasks/<id:task_id>/bids")
@@ -133,4 +133,7 @@ def attachment(public_id):
         abort(404)
     bid = service.load_bid(row.bid_id)
     policies.require_can_see_bid(current_user, bid, service.task_of(bid))
-    return send_file(absolute_path(row.path), mimetype=row.mime, as_attachment=True, download_name=row.name)
+    try:
+        return send_stored(row.path, mimetype=row.mime, as_attachment=True, download_name=row.name)
+    except (OSError, ValueError):
+        abort(404)

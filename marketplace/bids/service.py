@@ -4,7 +4,6 @@ The award itself creates a contract and lives in `contracts.service.award_bid`.
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from flask import current_app
@@ -17,7 +16,7 @@ from ..accounts.policies import ensure_not_blocklisted
 from ..core import links
 from ..core.db import conditional_update, iso, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
-from ..core.files import ATTACHMENT_KINDS, absolute_path, store_upload
+from ..core.files import ATTACHMENT_KINDS, delete_stored, store_upload
 from ..core.money import MAX_AMOUNT, format_money
 from ..extensions import db
 from ..jobs.service import cancel, parse_subject_ref, schedule, subject_ref
@@ -90,7 +89,7 @@ def store_files(files, field: str = "files", kinds=ATTACHMENT_KINDS):
 def discard_files(stored) -> None:
     for s in stored:
         try:
-            os.remove(absolute_path(s.path))
+            delete_stored(s.path)
         except OSError:
             pass
 
@@ -121,8 +120,12 @@ def place_bid(actor, task, amount, days, proposal, files=(), *, org_id=None, now
     ensure_not_blocklisted(actor)
     if policies.acts_for_poster(actor, task):
         raise Forbidden(_l("You cannot bid on your own task."))
+    if policies.is_org_member(actor, task):
+        raise Forbidden(_l("Members of the posting organisation cannot bid on its tasks."))
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
+    if "amount" not in errors:
+        errors.update(policies.budget_range_errors(task, amount))
     org = _bidding_org(actor, task, org_id, errors)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -169,6 +172,7 @@ def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid
     ensure_not_blocklisted(actor)
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
+    errors = errors or policies.budget_range_errors(task, amount)
     if errors:
         raise ValidationFailed(errors=errors)
     stored = store_files(files)
@@ -242,13 +246,12 @@ def reject_other_bids(task, keep_bid_id: int | None, *, now=None) -> int:
 # --- reading -----------------------------------------------------------------------------------
 
 def bids_query(viewer, task):
-    """The poster side (and members of the task's organisation) see every bid; anyone else only
-    its own."""
+    """The poster side (the poster, the organisation's owners and managers) and operators see
+    every bid; anyone else only its own."""
     query = (db.select(Bid).options(selectinload(Bid.solver), selectinload(Bid.org),
                                     selectinload(Bid.attachments))
              .where(Bid.task_id == task.id))
-    if not (policies.acts_for_poster(viewer, task) or policies.is_org_member(viewer, task)
-            or getattr(viewer, "is_operator", False)):
+    if not policies.can_see_all_bids(viewer, task):
         query = query.where(Bid.solver_id == viewer.id)
     return query
 

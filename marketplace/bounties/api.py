@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import jsonify, request, send_file
+from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body
 from ..api.idempotency import idempotent
 from ..core.errors import NotFound, ValidationFailed
+from ..core.files import send_stored
 from ..extensions import db
 from ..tasks.serializers import Viewer, serialize_task
 from . import policies, receipts, service
@@ -217,7 +218,10 @@ def download_file(public_id):
 
 
 def attachment_response(file, path):
-    response = send_file(path, mimetype=file.mime, as_attachment=True, download_name=file.name, max_age=0)
+    try:
+        response = send_stored(path, mimetype=file.mime, as_attachment=True, download_name=file.name)
+    except (OSError, ValueError):
+        raise NotFound() from None
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

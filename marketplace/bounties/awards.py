@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
 from ..accounts.policies import require_operator
+from ..core import links
 from ..core.audit import record
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed, WrongState
@@ -14,14 +15,20 @@ from ..core.money import format_money
 from ..extensions import db
 from ..jobs import service as jobs
 from ..ledger import service as ledger
+from ..notifications.service import notify
 from ..tasks import policies as task_policies
 from ..tasks.funding import escrow_ref
 from ..tasks.models import Task
 from . import events, policies, transitions
 from .deadlines import _ref
 from .loading import DEADLINE_TIMER, SELECTION_TIMER, get_bounty, get_submission, selection_ends_at
-from .models import CONTENDING_STATUSES, BountyReview, Submission, SubmissionAuthor
-from .notices import _notify_authors, _notify_payer, _notify_results
+from .models import (
+    CONTENDING_STATUSES,
+    BountyReview,
+    Submission,
+    SubmissionAuthor,
+)
+from .notices import _judge_users, _notify_authors, _notify_payer, _notify_results
 
 
 def _prize_holds(task: Task) -> dict[int, list[str]]:
@@ -138,6 +145,9 @@ def award(actor, task: Task, awards, *, now: dt.datetime | None = None, operator
         _notify_payer(task, "bounty.refunded", amount=format_money(returned, task.currency))
     if operator:
         _close_review(task, actor, "awarded", reason, now)
+        for user in _judge_users(task):
+            notify(user, "bounty.closed", link=links.url("bounties.results", task_id=task.id), task=task.title,
+                   reason=str(_l("an operator chose the winners by your criteria")) + (f": {reason}" if reason else ""))
     events.bounty_awarded.send(task, task=task, winners=winners, amount=total)
     return task
 

@@ -7,7 +7,6 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from ..core.errors import NotFound
-from ..core.files import absolute_path
 from ..extensions import db
 from ..tasks import policies as task_policies
 from ..tasks.models import Task
@@ -72,7 +71,7 @@ def get_visible_file(user, public_id) -> tuple[SubmissionFile, str]:
         raise NotFound()
     sub = db.session.get(Submission, file.submission_id)
     policies.require_see(user, sub, get_bounty(sub.task_id))
-    return file, absolute_path(file.path)
+    return file, file.path
 
 
 def _load(query):

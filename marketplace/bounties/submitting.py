@@ -12,7 +12,7 @@ from ..accounts.models import User
 from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
-from ..core.files import ATTACHMENT_KINDS, KINDS, absolute_path, store_upload
+from ..core.files import ATTACHMENT_KINDS, KINDS, delete_stored, open_stored, store_upload
 from ..extensions import db
 from ..tasks import policies as task_policies
 from ..tasks.models import Task
@@ -125,14 +125,14 @@ def _store_files(files) -> list:
 def _looks_executable(item) -> bool:
     if item.mime != "text/plain":
         return False
-    with open(absolute_path(item.path), "rb") as fh:
+    with open_stored(item.path) as fh:
         return fh.read(2) == b"#!"
 
 
 def _discard(stored) -> None:
     for item in stored:
         try:
-            os.remove(absolute_path(item.path))
+            delete_stored(item.path)
         except OSError:
             pass
 

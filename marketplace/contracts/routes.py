@@ -2,7 +2,7 @@
 message thread of a task and one solver; delivery file downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,7 +11,7 @@ from ..bids import policies as bid_policies
 from ..bids import service as bids
 from ..bids.forms import AwardForm
 from ..core.errors import ValidationFailed
-from ..core.files import absolute_path
+from ..core.files import send_stored
 from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
@@ -20,6 +20,7 @@ from ..payments.service import available_methods
 from ..tasks.service import get_visible_task
 from . import service
 from .forms import AbandonForm, DeliverForm, FundForm, MessageForm, RevisionForm
+from .messages import threads_of
 from .models import Delivery, DeliveryFile
 
 bp = Blueprint("contracts", __name__)
@@ -202,8 +203,16 @@ def messages(task_id, solver_id):
         else:
             status = 422
     items = service.thread(current_user, task, solver_id)
+    # The thread is titled by the other party: the poster for the solver, the solver otherwise.
+    other = service._user(task.poster_id if current_user.id == solver_id else solver_id)
     return render_template("contracts/messages.html", task=task, items=items, form=form,
-                           solver=service._user(solver_id)), status
+                           solver=service._user(solver_id), other=other), status
+
+
+@bp.get("/messages")
+@login_required
+def inbox():
+    return render_template("contracts/inbox.html", threads=threads_of(current_user))
 
 
 @bp.get("/deliveries/files/<public_id>")
@@ -215,7 +224,10 @@ def delivery_file(public_id):
     delivery = db.session.get(Delivery, row.delivery_id)
     milestone = service.load_milestone(delivery.milestone_id)
     service.require_party(current_user, service.contract_of(milestone))
-    return send_file(absolute_path(row.path), mimetype=row.mime, as_attachment=True, download_name=row.name)
+    try:
+        return send_stored(row.path, mimetype=row.mime, as_attachment=True, download_name=row.name)
+    except (OSError, ValueError):
+        abort(404)
 
 
 def _award_plan(form) -> list[dict]:

@@ -1,6 +1,7 @@
 """Shared building blocks: errors, money, identity-number checks, the commit boundary, audit log,
 the hook mechanism (events), links and references. Core imports no domain."""
-from . import audit  # noqa: F401  (its model)
+from . import audit, four_eyes  # noqa: F401  (their models)
+from .headers import init_headers
 from .routes import bp
 from .templating import init_templating
 
@@ -8,3 +9,4 @@ from .templating import init_templating
 def init_app(app):
     app.register_blueprint(bp)
     init_templating(app)
+    init_headers(app)

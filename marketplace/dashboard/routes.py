@@ -12,4 +12,5 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @login_required
 def index():
     return render_template("dashboard/index.html", tasks=service.my_tasks(current_user),
-                           bids=service.my_bids(current_user), contracts=service.my_contracts(current_user))
+                           bids=service.my_bids(current_user), contracts=service.my_contracts(current_user),
+                           entries=service.my_entries(current_user))

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..bids.models import LIVE_STATUSES, Bid
+from ..bounties.service import my_submissions
 from ..contracts.models import Contract
 from ..core import links
 from ..core.money import format_money
@@ -74,9 +75,31 @@ def my_tasks(user, limit: int = LIMIT) -> list[Row]:
             action = _("See the contract")
             if t.status == "awarded":
                 action = _("Waiting for the solver to accept the contract")
-        elif t.status in ("selecting", "review"):
-            action, mine = _("Choose the winners"), t.status == "selecting"
+        elif t.status == "open" and t.mode == "bounty":
+            action, deadline = _("Taking entries; judge them as they come"), t.submission_deadline
+            link = links.url("bounties.judging", task_id=t.id)
+        elif t.status == "selecting":
+            action, mine = _("Choose the winners"), True
+            link = links.url("bounties.judging", task_id=t.id)
+        elif t.status == "review":
+            action = _("An operator reviews it by your criteria")
         rows.append(Row(t.title, link, t.status, action, deadline, t.listed_amount, t.currency, mine))
+    return rows
+
+
+def my_entries(user, limit: int = LIMIT) -> list[Row]:
+    """My bounty entries (as submitter or co-author), newest first, with their receipts' pages."""
+    rows = []
+    for sub, task in my_submissions(user)[:limit]:
+        action, deadline = "", None
+        if sub.status in ("submitted", "eligible") and task.status == "open":
+            action, deadline = _("You can replace or withdraw it until the deadline"), task.submission_deadline
+        elif sub.status in ("submitted", "eligible"):
+            action = _("Waiting for the poster's choice")
+        elif sub.status in ("ineligible", "rejected"):
+            action = sub.reason or ""
+        rows.append(Row(task.title, links.url("bounties.detail", public_id=sub.public_id), sub.status, action,
+                        deadline, sub.paid_amount or None, task.currency, False, "bounty_submissions"))
     return rows
 
 

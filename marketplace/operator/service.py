@@ -6,6 +6,7 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
+from ..accounts.service import end_sessions
 from ..core import audit, links
 from ..core.audit import AuditEntry
 from ..core.db import conditional_update, iso, utcnow
@@ -101,6 +102,7 @@ def suspend_user(actor, user, reason: str) -> User:
     _check_may_act_on(actor, user)
     conditional_update(User, user, where=(User.suspended_at.is_(None),),
                        message=_l("This account is already suspended."), suspended_at=utcnow())
+    end_sessions(user)
     audit.record("user.suspend", actor=actor, target=user, reason=reason)
     notify(user, "account.suspended", link=None, reason=reason)
     return user

@@ -6,7 +6,8 @@ A domain connects the loader of its kind once, at init (a handler of `payments.e
 
 `loader(subject_id)` returns None when there is no such subject, or an object keeping the
 `payments.events.Fundable` protocol (escrow_ref, amount, currency, payer, payer_user, title,
-can_fund(user), on_funded(funding); optionally target, holds, accepts_funding(), link).
+can_fund(user), on_funded(funding); optionally can_view(user), target, holds, accepts_funding(),
+link).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy.exc import DataError
 from ..core.errors import NotFound
 from ..core.events import connect_handler, disconnect_handler, handler_keys, handler_of
 from ..extensions import db
+from ..organisations.policies import can_act_for
 from .events import Fundable, fundable
 
 
@@ -34,8 +36,9 @@ def kinds() -> list[str]:
     return handler_keys(fundable)
 
 
-def load(kind: str, subject_id) -> Fundable:
-    """The fundable subject, or NotFound when the kind or the subject does not exist."""
+def load(kind: str, subject_id, *, viewer=None) -> Fundable:
+    """The fundable subject, or NotFound when the kind or the subject does not exist, or (with
+    `viewer`) when the viewer may not see it: the same 404 either way, so a stranger learns nothing."""
     loader = handler_of(fundable, kind)
     if loader is None:
         raise NotFound(_l("There is nothing of this kind to fund."))
@@ -48,9 +51,29 @@ def load(kind: str, subject_id) -> Fundable:
             subject = loader(subject_id)
     except (DataError, OverflowError):
         subject = None
-    if subject is None:
+    if subject is None or (viewer is not None and not can_view(subject, viewer)):
         raise NotFound(_l("There is nothing of this kind to fund."))
     return subject
+
+
+def is_payer_side(subject, user) -> bool:
+    """The paying user, or an owner/manager of the paying organisation."""
+    if user is None or getattr(user, "id", None) is None:
+        return False
+    payer_user = getattr(subject, "payer_user", None)
+    if payer_user is not None and payer_user.id == user.id:
+        return True
+    payer = getattr(subject, "payer", None)
+    if payer is not None and getattr(payer, "__tablename__", "") == "organisations":
+        return can_act_for(user, payer)
+    return False
+
+
+def can_view(subject, user) -> bool:
+    check = getattr(subject, "can_view", None)
+    if check is not None:
+        return bool(check(user))
+    return is_payer_side(subject, user) or bool(subject.can_fund(user))
 
 
 def target_of(subject) -> str:

@@ -7,14 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.policies import operator_required
+from ..core import four_eyes
 from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
 from ..core.inputs import arg_id
+from ..core.money import format_money
 from ..extensions import db
 from ..ledger.labels import KIND_LABELS
 from ..organisations.models import Organisation
 from . import bank_transfers, fundables, service
 from .api import bank_details
+from .bank_transfers import CONFIRM_ACTION
 from .forms import (
     ApprovePayoutForm,
     AskPayerForm,
@@ -27,6 +30,7 @@ from .forms import (
     ReturnTransferForm,
     ReviewFlagForm,
 )
+from .payouts import APPROVE_ACTION
 
 bp = Blueprint("payments", __name__)
 
@@ -91,7 +95,7 @@ def _fund_page(kind, subject_id, subject, form, status=200):
 @bp.route("/fund/<kind>/<subject_id>", methods=["GET", "POST"])
 @login_required
 def fund(kind, subject_id):
-    subject = fundables.load(kind, subject_id)
+    subject = fundables.load(kind, subject_id, viewer=current_user)
     form = FundingForm(methods=service.available_methods() if fundables.target_of(subject) == "escrow"
                        else [m for m in service.available_methods() if m != "wallet"])
     if request.method == "GET":
@@ -178,12 +182,23 @@ def confirm_bank_transfer(transfer_id):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _transfer_page(funding, form, status=422)
+    if _waits_for_second_operator(CONFIRM_ACTION, funding):
+        return redirect(url_for("operator.queue"), code=303)
     if funding.status == "mismatch":
         flash(_("The amount does not match: the transfer stays in the queue as a mismatch until it "
                 "is corrected, returned or answered."), "warning")
         return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
     flash(_("Transfer %(reference)s confirmed and funded.", reference=funding.reference), "success")
     return redirect(url_for("operator.queue"), code=303)
+
+
+def _waits_for_second_operator(action: str, target) -> bool:
+    """Four eyes: say so when this confirmation was the first of two."""
+    if four_eyes.pending(action, target) is None:
+        return False
+    flash(_("Your confirmation is recorded. Amounts above %(limit)s need a second operator to "
+            "confirm them too.", limit=format_money(four_eyes.threshold(), target.currency)), "info")
+    return True
 
 
 @bp.post("/operator/bank-transfers/<id:transfer_id>/correct")
@@ -199,6 +214,8 @@ def correct_bank_transfer(transfer_id):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _transfer_page(funding, correct_form=form, status=422)
+    if _waits_for_second_operator(CONFIRM_ACTION, funding):
+        return redirect(url_for("operator.queue"), code=303)
     if funding.status == "succeeded":
         flash(_("Amount corrected: transfer %(reference)s is confirmed and funded.",
                 reference=funding.reference), "success")
@@ -258,7 +275,9 @@ def approve_payout(payout_id):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _payout_page(payout_id, approve_form=form, status=422)
-    if payout.status == "paid":
+    if _waits_for_second_operator(APPROVE_ACTION, payout):
+        pass
+    elif payout.status == "paid":
         flash(_("Payout paid (%(reference)s).", reference=payout.reference), "success")
     elif payout.status == "approved":
         flash(_("Payout approved; the transfer is being sent to the payee's Stripe account."), "success")

@@ -66,8 +66,8 @@ class ExpertSearchForm(FlaskForm):
                                                           ("organisation", _l("Organisation"))],
                                validators=[Optional()])
     min_score = IntegerField(_l("Credit at least"), validators=[Optional()])
-    available = SelectField(_l("Availability"), choices=[("", "—"), ("1", _l("Available")),
-                                                        ("0", _l("Not available"))], validators=[Optional()])
+    available = SelectField(_l("Availability"), choices=[("", "—"), ("1", _l("Available for new work")),
+                                                        ("0", _l("Not available for new work"))], validators=[Optional()])
     sort = SelectField(_l("Sort"), choices=[("credit", _l("Best credit")), ("completed", _l("Most completed")),
                                             ("recent", _l("Newest"))], validators=[Optional()])
 

@@ -83,7 +83,8 @@ def suggested_solvers(task: Task, limit: int = 8) -> list[SuggestedSolver]:
     """Solvers worth inviting to a task: shared skills, same city, verified, completed work."""
     wanted = _skill_set(task.skills)
     users = db.session.scalars(
-        db.select(User).where(User.suspended_at.is_(None), User.id != task.poster_id)
+        db.select(User).where(User.suspended_at.is_(None), User.id != task.poster_id,
+                              User.role == "member")  # platform staff are not solvers
         .order_by(User.id.desc()).limit(SOLVER_CANDIDATES))
     candidates = []
     for user in users:

@@ -1,7 +1,7 @@
 """Task pages: browse and search, post and edit, the task page with its actions."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,7 +9,7 @@ from ..accounts.models import User
 from ..api import decode_cursor, encode_cursor
 from ..core.db import rollback
 from ..core.errors import DomainError, ValidationFailed
-from ..core.files import absolute_path
+from ..core.files import send_stored
 from ..core.forms import apply_errors
 from ..core.templating import nav_url
 from ..extensions import db
@@ -312,7 +312,7 @@ def download(public_id):
     user = current_user if current_user.is_authenticated else None
     try:
         attachment = service.get_attachment(user, public_id)
-        path = absolute_path(attachment.path)
-    except (DomainError, ValueError):
+        return send_stored(attachment.path, mimetype=attachment.mime, as_attachment=True,
+                           download_name=attachment.name)
+    except (DomainError, OSError, ValueError):
         abort(404)
-    return send_file(path, mimetype=attachment.mime, as_attachment=True, download_name=attachment.name)

@@ -1,13 +1,13 @@
 """Verification pages: the applicant's page, the licence file, and the operator's decision."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..accounts.policies import operator_required
 from ..core.errors import ValidationFailed
-from ..core.files import absolute_path
+from ..core.files import send_stored
 from ..core.forms import apply_errors
 from ..organisations.service import get_org, orgs_managed_by
 from . import service
@@ -86,8 +86,11 @@ def licence(token):
     if not service.can_see_licence(current_user, req):
         abort(404)
     service.record_licence_view(current_user, req)
-    response = send_file(absolute_path(req.licence_path), mimetype=req.licence_mime,
-                         download_name=req.licence_name or "licence", max_age=0)
+    try:
+        response = send_stored(req.licence_path, mimetype=req.licence_mime,
+                               download_name=req.licence_name or "licence")
+    except (OSError, ValueError):
+        abort(404)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

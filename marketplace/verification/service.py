@@ -11,7 +11,6 @@ and the number is never logged.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 
 from flask import current_app
@@ -22,9 +21,10 @@ from ..accounts.models import User
 from ..core import audit, links
 from ..core.db import conditional_update, iso, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
-from ..core.files import DOCUMENT_KINDS, absolute_path, detect_kind, store_upload
+from ..core.files import DOCUMENT_KINDS, delete_stored, detect_kind, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from ..organisations.duties import ensure_not_own_item
 from ..organisations.models import Membership
 from ..organisations.policies import can_act_for
 from ..organisations.service import orgs_for_user
@@ -288,7 +288,7 @@ def submit_org(user, org, *, org_name: str, uscc: str, licence) -> VerificationR
 
 def _remove_file(rel: str) -> None:
     try:
-        os.remove(absolute_path(rel))
+        delete_stored(rel)
     except (OSError, ValueError):
         log.warning("could not remove an unused licence file")
 
@@ -311,6 +311,7 @@ def _link_for(req) -> str:
 def approve(operator, req) -> VerificationRequest:
     if req.status != "pending":
         raise WrongState(_l("This request has already been decided."))
+    ensure_not_own_item(operator, user_ids=[req.user_id], org_ids=[req.org_id])
     taken = db.session.scalar(
         db.select(VerificationRequest.id).where(
             VerificationRequest.subject == req.subject, VerificationRequest.number_digest == req.number_digest,
@@ -337,6 +338,7 @@ def reject(operator, req, reason: str) -> VerificationRequest:
         raise field_error("reason", _l("At most 1000 characters."))
     if req.status != "pending":
         raise WrongState(_l("This request has already been decided."))
+    ensure_not_own_item(operator, user_ids=[req.user_id], org_ids=[req.org_id])
     _decide(req, "rejected", operator, reason)
     audit.record("verification.reject", actor=operator, target=req, subject=req.subject,
                  user_id=req.user_id, org_id=req.org_id, reason=reason)

@@ -114,3 +114,14 @@ def test_bounties_in_the_common_list_and_filters(app, client):
     assert task.title in listing
     api = client.get("/api/v1/tasks?mode=bounty").get_json()["items"]
     assert [i["id"] for i in api] == [task.id] and api[0]["prize_structure"] == "piece"
+
+
+def test_dashboard_lists_my_entries_and_the_posters_next_step(app, client):
+    poster = make_user()
+    task = post_bounty(client, poster, structure="single", prizes=(5_000,))
+    solver, _body = enter(client, task, text="仪表盘里的稿件")
+    mine = _browser(app, solver).get("/dashboard/").get_data(as_text=True)
+    assert 'data-testid="my-bounty-entries"' in mine and task.title in mine
+    pass_deadline(task)
+    theirs = _browser(app, poster).get("/dashboard/").get_data(as_text=True)
+    assert f"/tasks/{task.id}/judging" in theirs and "Choose the winners" in theirs
