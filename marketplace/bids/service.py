@@ -14,10 +14,10 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import User
 from ..accounts.policies import ensure_not_blocklisted
 from ..core import links
-from ..core.db import conditional_update, iso, lock_row, utcnow
+from ..core.db import conditional_update, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, delete_stored, store_upload
-from ..core.money import MAX_AMOUNT, format_money
+from ..core.money import MAX_AMOUNT, WhenParam, format_money
 from ..extensions import db
 from ..jobs.service import cancel, parse_subject_ref, schedule, subject_ref
 from ..notifications.service import notify, register_kind
@@ -326,7 +326,7 @@ def close_bidding(subject_ref: str, now) -> None:
     until = (task.bid_deadline or now) + award_window()
     schedule(EXPIRE_TIMER, subject_ref, until)
     notify(_poster(task), "tender.bidding_closed", link=task_link(task), task=task.title,
-           count=count, until=iso(until)[:16].replace("T", " ") + " UTC")
+           count=count, until=WhenParam(until))
 
 
 def expire_tender(subject_ref: str, now) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 
 from ..core.errors import WrongState
-from ..core.money import format_money
+from ..core.money import WhenParam, format_money
 from ..extensions import db
 from ..jobs import service as jobs
 from ..ledger import service as ledger
@@ -64,7 +64,7 @@ def deadline_passed(subject: str, now: dt.datetime) -> None:
     transitions.move(task, "selecting", expected=("open",))
     until = selection_ends_at(task)
     jobs.schedule(SELECTION_TIMER, subject, until)
-    _notify_judges(task, "bounty.selecting", until=until.strftime("%Y-%m-%d %H:%M UTC"))
+    _notify_judges(task, "bounty.selecting", until=WhenParam(until))  # read in the reader's time zone
 
 
 def selection_ended(subject: str, now: dt.datetime) -> None:

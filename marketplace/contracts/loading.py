@@ -9,7 +9,7 @@ from ..accounts.models import User
 from ..core import links
 from ..core.db import conditional_update
 from ..core.errors import NotFound
-from ..core.money import format_money
+from ..core.money import WhenParam, format_money
 from ..extensions import db
 from ..tasks.models import Task
 from ..tasks.transitions import move
@@ -37,8 +37,9 @@ def contract_link(contract) -> str:
     return links.contract(contract)
 
 
-def _fmt_time(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def _fmt_time(value):
+    """A deadline for a notification: shown in the reader's time zone and the pages' format."""
+    return WhenParam(value) if value else ""
 
 
 def _review_days() -> int:

@@ -105,6 +105,16 @@ class MoneyParam(tuple):
         return {"__money__": [self[0], self[1]]}
 
 
+class WhenParam(str):
+    """A moment (naive UTC) in a notification's parameters, formatted when the message is read:
+    in the reader's time zone (Asia/Shanghai unless they chose another) and the pages' format."""
+    def __new__(cls, value):
+        return super().__new__(cls, value.replace(microsecond=0).isoformat())
+
+    def to_json(self) -> dict:
+        return {"__when__": str(self)}
+
+
 def format_plain(amount: int) -> str:
     """1234.56 style, for pre-filling form inputs."""
     return str(to_decimal(amount))

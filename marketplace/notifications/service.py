@@ -10,15 +10,16 @@ to the outbox in the same unit of work and, when SMTP is configured, sent after 
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_datetime, gettext
 
 from ..core.db import after_commit, utcnow
-from ..core.money import MoneyParam, format_money
+from ..core.money import MoneyParam, WhenParam, format_money
 from ..extensions import db
 from .models import Notification, OutboxMail
 
@@ -39,6 +40,12 @@ class _Params(dict):
 
 def _read(value):
     """A stored parameter as words: amounts (MoneyParam) in the current language."""
+    if isinstance(value, dict) and "__when__" in value:
+        moment = dt.datetime.fromisoformat(value["__when__"])
+        try:
+            return format_datetime(moment, "short")
+        except Exception:  # no locale outside a request
+            return moment.strftime("%Y-%m-%d %H:%M UTC")
     if isinstance(value, dict) and "__money__" in value:
         amount, currency = value["__money__"]
         try:
@@ -61,7 +68,7 @@ def render(kind: str, params: dict) -> str:
 def notify(user, kind: str, *, link: str | None = None, email: bool = True, **params) -> Notification:
     """Tell `user` (a User) that something happened. Amounts passed as MoneyParam are shown in
     the reader's language (the page's, or the user's own for the email)."""
-    params = {k: (v.to_json() if isinstance(v, MoneyParam) else v) for k, v in params.items()}
+    params = {k: (v.to_json() if isinstance(v, (MoneyParam, WhenParam)) else v) for k, v in params.items()}
     note = Notification(user_id=user.id, kind=kind, params=params, link=link)
     db.session.add(note)
     if email and user.email:

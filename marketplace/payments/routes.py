@@ -15,7 +15,7 @@ from ..core.money import format_money
 from ..extensions import db
 from ..ledger.labels import KIND_LABELS
 from ..organisations.models import Organisation
-from . import bank_transfers, fundables, service
+from . import bank_transfers, fundables, payout_accounts, service
 from .api import bank_details
 from .bank_transfers import CONFIRM_ACTION
 from .forms import (
@@ -25,6 +25,7 @@ from .forms import (
     ConnectedAccountForm,
     CorrectTransferForm,
     FundingForm,
+    PayoutAccountForm,
     PayoutRequestForm,
     RejectPayoutForm,
     ReturnTransferForm,
@@ -36,7 +37,7 @@ bp = Blueprint("payments", __name__)
 
 
 
-def _wallet_page(payout_form=None, account_form=None, status=200):
+def _wallet_page(payout_form=None, account_form=None, status=200, bank_form=None):
     data = service.wallet(current_user, limit=50, before_id=arg_id("before"))
     lines = data["lines"]
     next_url = url_for("payments.wallet", before=lines[-1].id) if len(lines) == 50 else None
@@ -45,6 +46,8 @@ def _wallet_page(payout_form=None, account_form=None, status=200):
         payouts=service.payouts_of(current_user),
         payout_form=payout_form or PayoutRequestForm(formdata=None),
         account_form=account_form or ConnectedAccountForm(formdata=None),
+        bank_form=bank_form or PayoutAccountForm(formdata=None),
+        payout_account=payout_accounts.payout_account_of(current_user),
         connected=service.connected_account_of(current_user),
         card_enabled=service.card_enabled(), kind_labels=KIND_LABELS,
         verified=service.is_verified(current_user),
@@ -69,6 +72,23 @@ def request_payout():
         apply_errors(form, exc)
         return _wallet_page(payout_form=form, status=422)
     flash(_("Your payout request was sent to an operator."), "success")
+    return redirect(url_for("payments.wallet"), code=303)
+
+
+@bp.post("/wallet/payout-account")
+@login_required
+def payout_account():
+    form = PayoutAccountForm()
+    if not form.validate():
+        return _wallet_page(bank_form=form, status=422)
+    try:
+        payout_accounts.save_payout_account(
+            current_user, current_user, bank_name=form.bank_name.data,
+            account_number=form.account_number.data, holder_name=form.holder_name.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _wallet_page(bank_form=form, status=422)
+    flash(_("Payouts will be sent to this bank account."), "success")
     return redirect(url_for("payments.wallet"), code=303)
 
 
@@ -261,6 +281,7 @@ def _payout_page(payout_id, approve_form=None, reject_form=None, status=200):
         approve_form=approve_form or ApprovePayoutForm(formdata=None),
         reject_form=reject_form or RejectPayoutForm(formdata=None),
         connected=service.connected_account_of(payout.user),
+        bank_account=payout_accounts.payout_account_of(payout.user),
         available=service.available_balance(payout.user, payout.currency)), status
 
 
