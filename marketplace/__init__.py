@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 from werkzeug.exceptions import HTTPException
 
@@ -21,7 +21,7 @@ from config import INSTANCE_DIR, config_from_env, instance_secret_key
 from . import api
 from .config_check import check as check_config
 from .core import db as unit
-from .core.errors import Conflict, DomainError, ValidationFailed
+from .core.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 from .core.i18n import select_locale, select_timezone
 from .core.inputs import register_converters, safe_next
 from .core.logging import configure_logging
@@ -184,6 +184,28 @@ def _register_error_handlers(app: Flask) -> None:
     def handle_integrity(exc):
         log.info("integrity error: %s", exc.orig)
         return _render_domain_error(Conflict())
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def handle_database_unavailable(exc):
+        # The database went away (a restart, a failover) or is locked: nothing of this request is
+        # kept (rolled back) and the client is told to retry; the pool's pre-ping replaces the
+        # dead connections, so the app recovers without a restart.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+        try:
+            unit.rollback()
+        except Exception:  # the connection is gone; the pool discards it
+            log.info("rollback after a database error failed", exc_info=True)
+        g.no_commit = True
+        error = ServiceUnavailable(_l("The database is not available right now. Nothing was changed; "
+                                      "please try again in a moment."))
+        if api.is_api_request():
+            response = api.domain_problem(error)
+        else:
+            response = app.make_response((render_template("errors/error.html", status=503,
+                                                          message=error.message), 503))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc):
