@@ -163,16 +163,25 @@ def term_counts(terms) -> tuple[dict[str, int], int]:
     return {t: rows.get(t, 0) for t in terms}, total
 
 
-def plan_for(terms, filters: TaskFilters) -> str:
-    """"none" (no keyword), "term" (the term index first) or "walk" (the sort index first)."""
+def plan_for(terms, filters: TaskFilters, limit: int = 20) -> str:
+    """"none" (no keyword), "term" (the term index first) or "walk" (the sort index first).
+
+    The term plan reads at most as many tasks as the rarest term has; a walk reads about
+    page × tasks / (tasks with the rarest term) before it has a page (fewer when the terms go
+    together, more when they seldom do), each costing about two term-plan reads (the terms are
+    tested on the row). The cheaper estimate wins; a walk is never planned beyond its budget."""
     if not terms:
         return "none"
     if filters.status != "open":
         return "term"  # the sort indexes cover open tasks only
-    counts, _total = term_counts(terms)
+    counts, total = term_counts(terms)
     rarest = min(counts.values())
-    limit = current_app.config.get("SEARCH_TERM_PLAN_MAX_TASKS", TERM_PLAN_MAX_TASKS)
-    return "term" if rarest <= limit else "walk"
+    if rarest <= current_app.config.get("SEARCH_TERM_PLAN_MAX_TASKS", TERM_PLAN_MAX_TASKS):
+        return "term"
+    walk_rows = (limit + 1) * max(total, rarest) / rarest
+    if walk_rows > current_app.config.get("SEARCH_WALK_ROWS", WALK_ROWS) or 2 * walk_rows > rarest:
+        return "term"
+    return "walk"
 
 
 def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None):
@@ -196,10 +205,10 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     if filters.category:
         query = query.where(Task.category == filters.category)
     if filters.city:
-        places = [Task.city == filters.city, Task.district == filters.city]
-        if "-" not in filters.city:  # a prefecture includes its districts
-            places += [Task.city.like(filters.city + "-%"), Task.district.like(filters.city + "-%")]
-        query = query.where(or_(*places))
+        # A prefecture includes its districts; one index per sort walks a prefecture's tasks.
+        query = query.where(Task.listed_prefecture == filters.city.split("-", 1)[0])
+        if "-" in filters.city:
+            query = query.where(or_(Task.city == filters.city, Task.district == filters.city))
     if filters.min_amount is not None:
         query = query.where(Task.listed_amount >= filters.min_amount)
     if filters.max_amount is not None:
@@ -214,15 +223,18 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
             query = query.where(or_(key > value, and_(key == value, Task.id > last_id)))
     order = (key.desc(), Task.id.desc()) if descending else (key.asc(), Task.id.asc())
     terms = query_terms(filters.q)
-    plan = plan_for(terms, filters)
+    plan = plan_for(terms, filters, limit)
     rows = None
     eager = selectinload(Task.poster)
     if plan == "walk":
+        # The walk (in sort order, at most SEARCH_WALK_ROWS tasks) stops at the first page of
+        # hits: the hits keep the walk's order (no sort between them), so only the page is sorted.
         walked = (query.with_only_columns(Task.id, Task.search_terms).order_by(*order)
                   .limit(current_app.config.get("SEARCH_WALK_ROWS", WALK_ROWS)).subquery("walked"))
-        page = (db.select(Task).options(eager).join(walked, walked.c.id == Task.id)
-                .where(term_match(terms, walked.c.id, walked.c.search_terms)))
-        rows = list(db.session.scalars(page.order_by(*order).limit(limit + 1)))
+        hits = (db.select(walked.c.id).where(term_match(terms, walked.c.id, walked.c.search_terms))
+                .limit(limit + 1).subquery("hits"))
+        page = db.select(Task).options(eager).join(hits, hits.c.id == Task.id)
+        rows = list(db.session.scalars(page.order_by(*order)))
         if len(rows) <= limit:
             rows = None  # the walk read its budget without a full page: the terms are seldom together
     if rows is None and terms:

@@ -1,0 +1,41 @@
+"""tasks.listed_prefecture with one partial index per list sort of open tasks within a prefecture
+(the city filter of lists and searches walks them)
+
+Revision ID: d4e5f6a7b8c9
+Revises: cc1743ba0ad8
+Create Date: 2026-11-30 01:50:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'd4e5f6a7b8c9'
+down_revision = 'cc1743ba0ad8'
+branch_labels = None
+depends_on = None
+
+OPEN_ONLY = "status = 'open'"
+INDEXES = (("ix_tasks_open_place_newest", ["listed_prefecture", "listed_at", "id"]),
+           ("ix_tasks_open_place_deadline", ["listed_prefecture", "sort_deadline", "id"]),
+           ("ix_tasks_open_place_amount", ["listed_prefecture", "sort_amount", "id"]))
+
+
+def upgrade():
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('listed_prefecture', sa.String(length=16), nullable=True))
+    place = "coalesce(district, city)"
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"UPDATE tasks SET listed_prefecture = split_part({place}, '-', 1) WHERE {place} IS NOT NULL")
+    else:
+        op.execute(f"UPDATE tasks SET listed_prefecture = CASE WHEN instr({place}, '-') > 0 "
+                   f"THEN substr({place}, 1, instr({place}, '-') - 1) ELSE {place} END")
+    with op.batch_alter_table('tasks', schema=None) as batch_op:
+        for name, columns in INDEXES:
+            batch_op.create_index(name, columns, unique=False, sqlite_where=sa.text(OPEN_ONLY),
+                                  postgresql_where=sa.text(OPEN_ONLY))
+
+
+def downgrade():
+    for name, _columns in INDEXES:
+        op.drop_index(name, table_name="tasks")
+    op.execute("ALTER TABLE tasks DROP COLUMN listed_prefecture")
