@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, cast, column, func, literal_column, or_, table
+from sqlalchemy import and_, bindparam, cast, column, func, literal, literal_column, or_, table
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import selectinload
 
@@ -149,6 +149,10 @@ def term_match(terms, id_column=None, terms_column=None):
         query = " & ".join(_quoted(t) for t in ordered)
         column_ = Task.search_terms if terms_column is None else terms_column
         return column_.op("@@")(cast(bindparam("term_query", query), TSQUERY))
+    if terms_column is not None:
+        # A walked row on SQLite: test its stored terms (space-separated) directly.
+        padded = literal(" ") + terms_column + literal(" ")
+        return and_(*[func.instr(padded, f" {t} ") > 0 for t in ordered])
     column_ = Task.id if id_column is None else id_column
     return column_.in_(db.select(_task_fts.c.rowid).where(
         literal_column("task_fts").op("MATCH")(bindparam("term_query", _fts_query(ordered)))))
