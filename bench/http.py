@@ -13,19 +13,24 @@ Traffic goes to 127.0.0.1 only; every run is bounded by --seconds per path and a
 """
 from __future__ import annotations
 
-import argparse
-import http.client
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
-import threading
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# This file is named like the standard library's `http`: run as a script, its folder comes first
+# on sys.path, so put the project root there instead before importing http.client.
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:] = [ROOT] + [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
 BIN = os.path.join(ROOT, ".venv", "bin")
 
 
