@@ -1,5 +1,5 @@
 """tasks.listed_prefecture with one partial index per list sort of open tasks within a prefecture
-(the city filter of lists and searches walks them)
+(the city filter of lists and searches walks them); on SQLite the FTS5 triggers restored
 
 Revision ID: d4e5f6a7b8c9
 Revises: cc1743ba0ad8
@@ -33,6 +33,13 @@ def upgrade():
         for name, columns in INDEXES:
             batch_op.create_index(name, columns, unique=False, sqlite_where=sa.text(OPEN_ONLY),
                                   postgresql_where=sa.text(OPEN_ONLY))
+    if op.get_bind().dialect.name == "sqlite":
+        # A batch migration that copied tasks into a new table (publish_when_funded) dropped the
+        # triggers that keep the FTS5 index of search terms in step: recreate them and rebuild.
+        from marketplace.tasks.models import SQLITE_FTS
+        for statement in SQLITE_FTS:
+            op.execute(statement)
+        op.execute("INSERT INTO task_fts(task_fts) VALUES ('rebuild')")
 
 
 def downgrade():
