@@ -14,7 +14,12 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    text = value.strip().replace("_", "")
+    if not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):
+        raise RuntimeError(f"Configuration refused: {name} must be a whole number, not {value!r}")
+    return int(text)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -26,7 +31,9 @@ def _env_bool(name: str, default: bool) -> bool:
 
 class Config:
     ENV_NAME = "base"
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    # No key lives in the source: development reads (or on first use writes) a random key in
+    # instance/secret_key (see instance_secret_key); production must set SECRET_KEY.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'huizhong.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
@@ -44,6 +51,8 @@ class Config:
     PLATFORM_FEE_BPS_BY_CATEGORY = os.environ.get("PLATFORM_FEE_BPS_BY_CATEGORY", "")
     PAYOUT_MIN_AMOUNT = _env_int("PAYOUT_MIN_AMOUNT", 1000)  # 10.00 CNY
     PAYOUT_DAILY_LIMIT = _env_int("PAYOUT_DAILY_LIMIT", 5_000_000)  # 50,000.00 CNY
+    # A bank-transfer confirmation or payout above this amount needs a second operator (four eyes).
+    FOUR_EYES_AMOUNT = _env_int("FOUR_EYES_AMOUNT", 5_000_000)  # 50,000.00 CNY
     UNVERIFIED_PUBLISH_LIMIT = _env_int("UNVERIFIED_PUBLISH_LIMIT", 500_000)  # 5,000.00 CNY
     BANK_ACCOUNT_NAME = os.environ.get("BANK_ACCOUNT_NAME", "湖北汇众科技有限公司")
     BANK_ACCOUNT_NUMBER = os.environ.get("BANK_ACCOUNT_NUMBER", "4200 1234 5678 9012 345")
@@ -96,7 +105,16 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Failed sign-ins per address (successful ones never count): high enough for a campus behind
+    # one NAT address, low enough to stop one address spraying passwords over many accounts.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per 5 minutes")
+    # Per account: this many wrong passwords in a row pause sign-in for LOGIN_LOCK_SECONDS,
+    # doubling with each further pause up to LOGIN_LOCK_MAX_SECONDS (the owner is mailed).
+    LOGIN_ACCOUNT_FAILURES = _env_int("LOGIN_ACCOUNT_FAILURES", 5)
+    LOGIN_LOCK_SECONDS = _env_int("LOGIN_LOCK_SECONDS", 60)
+    LOGIN_LOCK_MAX_SECONDS = _env_int("LOGIN_LOCK_MAX_SECONDS", 24 * 3600)
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "20 per hour")
+    RESET_MAIL_RATE_LIMIT = os.environ.get("RESET_MAIL_RATE_LIMIT", "5 per 15 minutes")
 
     # Mail: printed to the log and kept in the outbox table unless MAIL_SERVER is set
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -112,6 +130,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     PASSWORD_RESET_MAX_AGE = 3600
     LOG_JSON = _env_bool("LOG_JSON", False)
@@ -125,6 +144,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "testing-only-not-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
@@ -147,13 +167,37 @@ class ProductionConfig(Config):
     def check(cls) -> None:
         """Refuse to start with development secrets or the embedded database."""
         problems = []
-        if not os.environ.get("SECRET_KEY") or os.environ["SECRET_KEY"] == Config.SECRET_KEY:
-            problems.append("SECRET_KEY must be set")
+        key = os.environ.get("SECRET_KEY") or ""
+        if len(key) < 32 or key in ("dev-only-not-secret", TestingConfig.SECRET_KEY):
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
         url = os.environ.get("DATABASE_URL", "")
         if not url or url.startswith("sqlite"):
             problems.append("DATABASE_URL must name a PostgreSQL database")
+        # memory:// counts per process: with several gunicorn workers every limit is multiplied.
+        storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        if storage.startswith("memory://") and os.environ.get("WEB_CONCURRENCY", "") != "1":
+            problems.append("RATELIMIT_STORAGE_URI must name a shared store such as redis://host:6379/0 "
+                            "(memory:// counts per worker; set WEB_CONCURRENCY=1 to run a single worker)")
         if problems:
             raise RuntimeError("Production configuration refused: " + "; ".join(problems))
+
+
+def instance_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """The development key: read from instance/secret_key, written with a random value on first use
+    (readable by the owner only), so no two installs share a key and none is in the source."""
+    import secrets
+
+    path = Path(instance_dir) / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
 
 
 CONFIGS = {

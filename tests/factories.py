@@ -50,7 +50,7 @@ def api_headers(user: User, **extra) -> dict:
 def login(client, user: User) -> None:
     """Log the test client in as `user` without going through the login form."""
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
+        sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
 
 

@@ -1,6 +1,7 @@
 """Users: registration, login, password reset, profile, roles, API tokens."""
 import hmac
 
+from ..core.inputs import MAX_ID, is_ascii_int
 from ..extensions import db, login_manager
 
 
@@ -11,17 +12,16 @@ def init_app(app):
 
     @login_manager.user_loader
     def load_user(session_id):
-        # "id:fingerprint" (see User.get_id); a bare id is accepted for sessions made directly.
+        # "id:fingerprint" (see User.get_id); a session without the fingerprint is refused.
         raw_id, _sep, fingerprint = str(session_id).partition(":")
-        try:
-            user = db.session.get(models.User, int(raw_id))
-        except (TypeError, ValueError):
+        if not fingerprint or not is_ascii_int(raw_id) or not 1 <= int(raw_id[:20]) <= MAX_ID:
             return None
-        # A suspended user's session ends with the suspension, and a password change ends the
-        # sessions opened with the old password.
+        user = db.session.get(models.User, int(raw_id))
+        # A suspended user's session ends with the suspension; logout, a password change and a
+        # role change rotate the fingerprint and end the sessions made before.
         if user is None or user.suspended_at is not None:
             return None
-        if fingerprint and not hmac.compare_digest(fingerprint, user.session_fingerprint):
+        if not hmac.compare_digest(fingerprint, user.session_fingerprint):
             return None
         return user
 

@@ -8,9 +8,8 @@ from ..api import api_route, api_user, json_body, json_form
 from ..core.db import commit, iso
 from ..core.errors import NotFound, ValidationFailed
 from ..extensions import limiter
-from . import service
+from . import service, throttle
 from .forms import ProfileForm, RegisterForm, RoleForm, TokenLoginForm
-from .routes import login_limit
 from .service import AccountSuspended, LoginRefused
 
 
@@ -28,7 +27,7 @@ def _token_json(row) -> dict:
            summary="Register a new account",
            body={"email": "string!", "password": "string!", "display_name": "string!",
                  "account_type": "string", "org_name": "string"})
-@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(throttle.register_limit, methods=["POST"])
 def accounts_register_user():
     form = json_form(RegisterBody)
     user = service.register(email=form.email.data, password=form.password.data,
@@ -40,12 +39,12 @@ def accounts_register_user():
 @api_route("/tokens", methods=["POST"], auth=False, status=201, tags=["accounts"],
            summary="Exchange email and password for a bearer token (shown once)",
            body={"email": "string!", "password": "string!", "name": "string"})
-@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(throttle.login_limit, methods=["POST"], deduct_when=throttle.failed)  # failures only
 def accounts_create_token():
     form = json_form(TokenLoginForm)
     try:
         user = service.authenticate(form.email.data, form.password.data, via="api")
-    except (LoginRefused, AccountSuspended):
+    except (LoginRefused, AccountSuspended, throttle.AccountLocked):
         commit()  # keep the audit row of the refused attempt; the error handler answers
         raise
     service.record_login(user, via="api")

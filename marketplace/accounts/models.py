@@ -38,14 +38,24 @@ class User(UserMixin, db.Model):
     blocklist_reason = db.Column(db.Text, nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime, nullable=True)
+    # Rotated by logout, password change or reset, suspension and role change: every login session
+    # and remember-me cookie made before then stops working (see get_id).
+    session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    # Sign-in throttling per account (see accounts.throttle).
+    failed_logins = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    login_lock_count = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    login_locked_until = db.Column(db.DateTime, nullable=True)
 
     def get_id(self) -> str:
-        # The login session names the password too, so changing it ends every other session.
+        # Flask-Login's alternative id: the session names the user and a fingerprint of the password
+        # hash, the role and the session version, so a cookie holding only a user id (forged with a
+        # known key) or one from before a rotation is refused by the user loader.
         return f"{self.id}:{self.session_fingerprint}"
 
     @property
     def session_fingerprint(self) -> str:
-        return hashlib.sha256(b"session:" + self.password_hash.encode()).hexdigest()[:16]
+        material = f"session:{self.password_hash}:{self.role}:{self.session_version or 0}"
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     @property
     def is_operator(self) -> bool:

@@ -10,7 +10,7 @@ from ..core.errors import ValidationFailed
 from ..core.files import send_stored
 from ..core.inputs import safe_next
 from ..extensions import limiter
-from . import service
+from . import service, throttle
 from .forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -27,10 +27,6 @@ from .service import AccountSuspended, LoginRefused, ResetLinkInvalid
 bp = Blueprint("accounts", __name__)
 
 
-def login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 def _with_form_errors(form, exc: ValidationFailed, template: str, **ctx):
     from ..core.forms import apply_errors
     apply_errors(form, exc)
@@ -40,7 +36,7 @@ def _with_form_errors(form, exc: ValidationFailed, template: str, **ctx):
 # --- register, login, logout ----------------------------------------------------------------------
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(throttle.register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.profile"))
@@ -59,7 +55,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(throttle.login_limit, methods=["POST"], deduct_when=throttle.failed)  # failures only
 def login():
     target = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
@@ -68,10 +64,12 @@ def login():
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.email.data, form.password.data)
-        except (LoginRefused, AccountSuspended) as exc:
-            # A refused login is a security event: keep its audit row although we answer 422.
+        except (LoginRefused, AccountSuspended, throttle.AccountLocked) as exc:
+            # A refused login is a security event: keep its audit row (and the failure count)
+            # although we answer 422 (429 while the account's sign-in is paused).
             commit()
-            return _with_form_errors(form, exc, "accounts/login.html")
+            page, status = _with_form_errors(form, exc, "accounts/login.html")
+            return page, (exc.status if isinstance(exc, throttle.AccountLocked) else status)
         login_user(user, remember=bool(form.remember.data))
         service.record_login(user)
         return redirect(target or url_for("core.home"), code=303)
@@ -80,15 +78,20 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Sessions are signed cookies: a copy replayed after logout would still be valid, so logging
+    # out rotates the account's session version, which ends every session of the account.
+    if current_user.is_authenticated:
+        service.end_sessions(current_user._get_current_object())
+        service.audit_logout(current_user._get_current_object())
     logout_user()
-    flash(_("You have been logged out."), "info")
+    flash(_("You have been logged out on every device."), "info")
     return redirect(url_for("core.home"), code=303)
 
 
 # --- passwords ------------------------------------------------------------------------------------
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])  # each POST may send an email
+@limiter.limit(throttle.reset_mail_limit, methods=["POST"])  # each POST may send an email
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -28,7 +28,7 @@ from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, Va
 from ..core.files import IMAGE_KINDS, delete_stored, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
-from . import events
+from . import events, throttle
 from .models import ACCOUNT_TYPES, ROLES, ApiToken, User
 from .passwords import check_password, hash_password, password_problems
 from .policies import require_operator
@@ -46,6 +46,9 @@ _RESET_SALT = "huizhong.password-reset"
 register_kind("account.password_changed",
               _l("The password of your account was changed. If it was not you, reset it now and contact us."))
 register_kind("account.role_changed", _l("Your role on Huizhong is now: %(role)s."))
+register_kind("account.tokens_revoked",
+              _l("Your password was changed, so your %(count)s API tokens were revoked. Create new ones "
+                 "in the settings."))
 register_kind("account.blocklisted",
               _l("Your account was put on the list of dishonest parties (失信名单): %(reason)s. "
                  "You cannot post, bid, claim or submit until an operator lifts it."))
@@ -161,8 +164,10 @@ def authenticate(email: str, password: str, *, via: str = "page") -> User:
         audit.record("login.failed", actor=None, target_type="users", email=tried,
                      reason="unknown_email", via=via)
         raise LoginRefused(errors={"password": [LoginRefused.default_message]})
+    throttle.check_not_locked(user, via=via)
     if not check_password(user.password_hash, password or ""):
         audit.record("login.failed", actor=None, target=user, email=tried, reason="wrong_password", via=via)
+        throttle.record_failure(user)
         raise LoginRefused(errors={"password": [LoginRefused.default_message]})
     if user.suspended_at is not None:
         audit.record("login.failed", actor=None, target=user, email=tried, reason="suspended", via=via)
@@ -172,6 +177,7 @@ def authenticate(email: str, password: str, *, via: str = "page") -> User:
 
 def record_login(user: User, *, via: str = "page") -> None:
     user.last_login_at = utcnow()
+    throttle.clear(user)
     audit.record("login.succeeded", actor=user, target=user, via=via)
 
 
@@ -230,16 +236,44 @@ def _path(endpoint: str, fallback: str) -> str:
     return url_for(endpoint) if has_request_context() else fallback
 
 
+def end_sessions(user: User) -> None:
+    """End every login session and remember-me cookie of the user (the session version rotates)."""
+    db.session.execute(db.update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(user, ["session_version"])
+
+
+def audit_logout(user: User) -> None:
+    audit.record("user.logout", actor=user, target=user)
+
+
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every API token of the user; returns how many were active."""
+    result = db.session.execute(
+        db.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
 def _set_password(user: User, new_password: str, field: str = "password") -> None:
     problems = password_problems(new_password, user.email)
     if problems:
         raise ValidationFailed(errors={field: problems})
     user.password_hash = hash_password(new_password)
+    db.session.flush()
+    # A new password ends the sessions and the API tokens made with the old one.
+    end_sessions(user)
+    revoked = revoke_all_tokens(user)
+    if revoked:
+        audit.record("api_tokens.revoked_on_password_change", actor=user, target=user, count=revoked)
+        notify(user, "account.tokens_revoked", link=_path("accounts.tokens", "/settings/tokens"), count=revoked)
 
 
 def reset_password(token: str, new_password: str) -> User:
     user = user_for_reset_token(token)
     _set_password(user, new_password)
+    throttle.clear(user)  # a successful reset ends a sign-in pause
     audit.record("password.reset_completed", actor=user, target=user)
     notify(user, "account.password_changed", link=_path("accounts.forgot_password", "/password/forgot"))
     return user
@@ -382,6 +416,8 @@ def set_role(actor: User | None, user: User, role: str, *, system: bool = False)
     if user.role != role:
         previous = user.role
         user.role = role
+        db.session.flush()
+        end_sessions(user)  # sessions made under the old role end
         audit.record("user.role_changed", actor=actor, target=user, previous=previous, role=role,
                      via="cli" if system else "web")
         notify(user, "account.role_changed", email=False, role=role)

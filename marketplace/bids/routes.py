@@ -23,7 +23,7 @@ def _render_task_bids(task, form=None, status=200):
     bids = service.bids_visible_to(current_user, task)
     poster_side = policies.acts_for_poster(current_user, task)
     own = next((b for b in bids if b.solver_id == current_user.id and b.is_live), None)
-    if form is None and not poster_side and own is None:
+    if form is None and not poster_side and own is None and not policies.is_org_member(current_user, task):
         form = BidForm()
     if form is not None:
         form.offer_orgs(current_user)
@@ -33,7 +33,7 @@ def _render_task_bids(task, form=None, status=200):
     return render_template("bids/task_bids.html", task=task, bids=bids, poster_side=poster_side,
                            own=own, form=form, reject_form=RejectForm(), cards=cards,
                            flags={b.id: budget_flag(task, b.amount) for b in bids},
-                           can_see_all=poster_side or policies.is_org_member(current_user, task)), status
+                           can_see_all=policies.can_see_all_bids(current_user, task)), status
 
 
 @bp.get("/tasks/<id:task_id>/bids")

@@ -12,7 +12,7 @@ from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, delete_stored, store_upload
-from ..core.money import MAX_AMOUNT
+from ..core.money import MAX_AMOUNT, WhenParam
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from . import policies
@@ -111,8 +111,12 @@ def place_bid(actor, task, amount, days, proposal, files=(), *, org_id=None, now
     ensure_not_blocklisted(actor)
     if policies.acts_for_poster(actor, task):
         raise Forbidden(_l("You cannot bid on your own task."))
+    if policies.is_org_member(actor, task):
+        raise Forbidden(_l("Members of the posting organisation cannot bid on its tasks."))
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
+    if "amount" not in errors:
+        errors.update(policies.budget_range_errors(task, amount))
     org = _bidding_org(actor, task, org_id, errors)
     if errors:
         raise ValidationFailed(errors=errors)
@@ -161,6 +165,7 @@ def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid
     ensure_not_blocklisted(actor)
     _require_open_for_bids(task, now)
     errors = validate_bid_fields(amount, days, proposal)
+    errors = errors or policies.budget_range_errors(task, amount)
     if errors:
         raise ValidationFailed(errors=errors)
     stored = store_files(files)
@@ -240,13 +245,12 @@ def reject_other_bids(task, keep_bid_id: int | None, *, now=None) -> int:
 # --- reading -----------------------------------------------------------------------------------
 
 def bids_query(viewer, task):
-    """The poster side (and members of the task's organisation) see every bid; anyone else only
-    its own."""
+    """The poster side (the poster, the organisation's owners and managers) and operators see
+    every bid; anyone else only its own."""
     query = (db.select(Bid).options(selectinload(Bid.solver), selectinload(Bid.org),
                                     selectinload(Bid.attachments))
              .where(Bid.task_id == task.id))
-    if not (policies.acts_for_poster(viewer, task) or policies.is_org_member(viewer, task)
-            or getattr(viewer, "is_operator", False)):
+    if not policies.can_see_all_bids(viewer, task):
         query = query.where(Bid.solver_id == viewer.id)
     return query
 
@@ -331,9 +335,8 @@ def close_bidding(subject_ref: str, now) -> None:
         return
     until = (task.bid_deadline or now) + award_window()
     schedule(EXPIRE_TIMER, subject_ref, until)
-    from ..core.db import iso
     notify(_poster(task), "tender.bidding_closed", link=task_link(task), task=task.title,
-           count=count, until=iso(until)[:16].replace("T", " ") + " UTC")
+           count=count, until=WhenParam(until))
 
 
 def expire_tender(subject_ref: str, now) -> None:

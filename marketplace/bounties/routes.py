@@ -208,10 +208,13 @@ def accept(public_id):
 
 
 def _awards_from_form() -> list[dict]:
+    """Ranks from `rank-<entry>` selects; piece entries to accept from `accept-<entry>` boxes."""
     awards = []
     for key, value in request.form.items():
         if key.startswith("rank-") and value.strip():
             awards.append({"submission_id": key[len("rank-"):], "rank": int(value) if value.isdigit() else value})
+        elif key.startswith("accept-") and value:
+            awards.append({"submission_id": key[len("accept-"):]})
     return awards
 
 

@@ -757,7 +757,8 @@ def deadline_passed(subject: str, now: dt.datetime) -> None:
     transitions.move(task, "selecting", expected=("open",))
     until = selection_ends_at(task)
     jobs.schedule(SELECTION_TIMER, subject, until)
-    _notify_judges(task, "bounty.selecting", until=until.strftime("%Y-%m-%d %H:%M UTC"))
+    from ..core.money import WhenParam  # read in the reader's time zone
+    _notify_judges(task, "bounty.selecting", until=WhenParam(until))
 
 
 def selection_ended(subject: str, now: dt.datetime) -> None:
@@ -817,11 +818,58 @@ def _require_review_operator(actor, task: Task) -> None:
 
 
 def review_award(actor, review: BountyReview, awards, reason=None, *, now: dt.datetime | None = None) -> Task:
+    """The operator chooses by the published criteria: winners by rank (single / ranked), or the
+    entries to accept (piece: each paid a piece, the rest of the reward refunded)."""
     task = get_bounty(review.task_id)
     _require_review_operator(actor, task)
+    reason = (reason or "").strip() or None
     if task.prize_structure == "piece":
-        raise WrongState(_l("A piece bounty in review is closed by accepting entries or a refund."))
-    return award(actor, task, awards, now=now, operator=True, reason=(reason or "").strip() or None)
+        return _review_accept_pieces(actor, task, awards, reason, now or utcnow())
+    return award(actor, task, awards, now=now, operator=True, reason=reason)
+
+
+def _review_accept_pieces(actor, task: Task, awards, reason, now: dt.datetime) -> Task:
+    task = get_bounty(task.id, lock=True)
+    if task.status != "review":
+        raise WrongState(_l("This review was already decided."))
+    if not isinstance(awards, list) or not awards or any(not isinstance(a, dict) for a in awards):
+        raise ValidationFailed(errors={"awards": [_l("Choose at least one winner.")]})
+    ids = [a.get("submission_id") for a in awards]
+    if len(set(map(str, ids))) != len(ids):
+        raise ValidationFailed(errors={"awards": [_l("Each entry and each rank may be chosen once.")]})
+    subs = []
+    for sid in ids:
+        sub = db.session.scalar(db.select(Submission).where(Submission.public_id == str(sid),
+                                                            Submission.task_id == task.id).with_for_update())
+        if sub is None:
+            raise ValidationFailed(errors={"awards": [_l("Unknown entry.")]})
+        if sub.status not in CONTENDING_STATUSES:
+            raise ValidationFailed(errors={"awards": [_l("Only an eligible entry can win.")]})
+        subs.append(sub)
+    base = f"{escrow_ref(task)}:piece:"
+    pieces = sorted((h for h in ledger.escrow_holds(escrow_ref(task)) if h.is_open and h.ref.startswith(base)),
+                    key=lambda h: int(h.ref[len(base):].split(":")[0]))
+    if len(subs) > len(pieces):
+        raise ValidationFailed(errors={"awards": [_l("At most %(n)s entries can be accepted.", n=len(pieces))]})
+    transitions.move(task, "awarded", expected=("review",))
+    winners, total = [], 0
+    for sub, hold in zip(subs, pieces, strict=False):
+        sub.status = "accepted"
+        sub.piece_no = int(hold.ref[len(base):].split(":")[0])
+        sub.decided_at = now
+        db.session.flush()
+        sub.paid_amount = _pay(task, sub, hold.ref, actor, key=f"bounty:accept:{hold.ref}")
+        total += sub.paid_amount
+        winners.append({"submission_id": sub.public_id, "rank": None, "amount": sub.paid_amount,
+                        "user_ids": sorted(policies.author_ids(sub))})
+    _refund_rest(task, key=f"bounty:review-rest:{task.id}", actor=actor)
+    _close_review(task, actor, "awarded", reason, now)
+    _notify_results(task, winners)
+    for user in _judge_users(task):
+        notify(user, "bounty.closed", link=f"/tasks/{task.id}/results", task=task.title,
+               reason=str(_l("an operator chose the winners by your criteria")) + (f": {reason}" if reason else ""))
+    events.bounty_awarded.send(task, task=task, winners=winners, amount=total)
+    return task
 
 
 def review_refund(actor, review: BountyReview, reason, *, now: dt.datetime | None = None) -> Task:

@@ -34,8 +34,10 @@ def contract_link(contract) -> str:
     return f"/contracts/{contract.id}"
 
 
-def _fmt_time(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def _fmt_time(value):
+    """A deadline for a notification: shown in the reader's time zone and the pages' format."""
+    from ..core.money import WhenParam
+    return WhenParam(value) if value else ""
 
 
 def _review_days() -> int:

@@ -36,3 +36,32 @@ def send_message(actor, task, solver_id: int, body: str, *, now=None) -> Message
     notify(_user(recipient), "message.received", sender=actor.display_name, task=task.title,
            link=f"/tasks/{task.id}/messages/{solver_id}")
     return message
+
+
+def threads_of(user, limit: int = 50) -> list[dict]:
+    """The user's message threads, latest first: {task, other (the other party), last, link}.
+    A thread is (task, solver); the other party is the poster for the solver, the solver for
+    the poster. A fixed number of queries."""
+    from ..accounts.models import User
+    from ..tasks.models import Task
+    mine = db.or_(Message.solver_id == user.id, Task.poster_id == user.id)
+    latest = db.session.execute(
+        db.select(Message.task_id, Message.solver_id, db.func.max(Message.id).label("last_id"))
+        .join(Task, Task.id == Message.task_id).where(mine)
+        .group_by(Message.task_id, Message.solver_id)
+        .order_by(db.func.max(Message.id).desc()).limit(limit)).all()
+    if not latest:
+        return []
+    last = {m.id: m for m in db.session.scalars(
+        db.select(Message).where(Message.id.in_([row.last_id for row in latest])))}
+    tasks = {t.id: t for t in db.session.scalars(
+        db.select(Task).where(Task.id.in_({row.task_id for row in latest})))}
+    people = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(
+        {row.solver_id for row in latest} | {t.poster_id for t in tasks.values()})))}
+    threads = []
+    for row in latest:
+        task = tasks[row.task_id]
+        other = people.get(task.poster_id if row.solver_id == user.id else row.solver_id)
+        threads.append({"task": task, "other": other, "last": last[row.last_id],
+                        "link": f"/tasks/{task.id}/messages/{row.solver_id}"})
+    return threads

@@ -19,7 +19,6 @@ from .loading import (
     _confirm_hours,
     _fmt_time,
     _max_revisions,
-    _money,
     _review_days,
     _set_status,
     _set_task_status,
@@ -35,7 +34,7 @@ from .models import (
     DeliveryFile,
     Milestone,
 )
-from .policies import is_poster_side
+from .policies import is_party, is_poster_side
 
 
 def milestone_escrow_ref(milestone) -> str:
@@ -76,6 +75,9 @@ class MilestoneFundable:
 
     def can_fund(self, user) -> bool:
         return self.accepts_funding() and is_poster_side(user, self.contract)
+
+    def can_view(self, user) -> bool:
+        return is_party(user, self.contract)  # the contract page's visibility
 
     def on_funded(self, funding) -> None:
         mark_funded(self.milestone)
@@ -176,11 +178,13 @@ def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Miles
     claim = contract.kind == "claim"
     cancel(AUTO_CONFIRM_TIMER if claim else AUTO_ACCEPT_TIMER, subject_ref("milestone", milestone.id))
     solver = _user(contract.solver_id)
-    amount = _money(milestone.amount, milestone.currency)
-    # Gross, fee and net as the ledger computed them, so the message says what the wallet got.
+    # Gross, fee and net as the ledger computed them, so the message says what the wallet got;
+    # formatted when read, in the reader's language.
+    from ..core.money import MoneyParam
     from ..ledger.fees import fee_breakdown
     parts = fee_breakdown(milestone.amount, task.category)
-    fee, net = _money(parts["fee"], milestone.currency), _money(parts["net"], milestone.currency)
+    amount = MoneyParam(milestone.amount, milestone.currency)
+    fee, net = MoneyParam(parts["fee"], milestone.currency), MoneyParam(parts["net"], milestone.currency)
     if claim:
         notify(solver, "claim.auto_confirmed" if auto else "claim.confirmed", link=contract_link(contract),
                task=task.title, amount=amount, fee=fee, net=net)

@@ -15,6 +15,8 @@ from . import service
 from .forms import AbandonForm, DeliverForm, FundForm, MessageForm, RevisionForm
 from .models import DeliveryFile
 
+PREVIEW_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
 bp = Blueprint("contracts", __name__)
 
 
@@ -197,13 +199,23 @@ def messages(task_id, solver_id):
         else:
             status = 422
     items = service.thread(current_user, task, solver_id)
+    # The thread is titled by the other party: the poster for the solver, the solver otherwise.
+    other = service._user(task.poster_id if current_user.id == solver_id else solver_id)
     return render_template("contracts/messages.html", task=task, items=items, form=form,
-                           solver=service._user(solver_id)), status
+                           solver=service._user(solver_id), other=other), status
+
+
+@bp.get("/messages")
+@login_required
+def inbox():
+    from .messages import threads_of
+    return render_template("contracts/inbox.html", threads=threads_of(current_user))
 
 
 @bp.get("/deliveries/files/<public_id>")
 @login_required
 def delivery_file(public_id):
+    """A delivered file for the contract's parties."""
     row = db.session.execute(db.select(DeliveryFile).where(DeliveryFile.public_id == public_id)).scalar_one_or_none()
     if row is None:
         abort(404)
@@ -211,7 +223,15 @@ def delivery_file(public_id):
     delivery = db.session.get(Delivery, row.delivery_id)
     milestone = service.load_milestone(delivery.milestone_id)
     service.require_party(current_user, service.contract_of(milestone))
+    # ?preview=1 shows an image or a PDF in the page (both are checked by content on upload);
+    # anything else is always a download.
+    inline = request.args.get("preview") == "1" and row.mime in PREVIEW_MIMES
     try:
-        return send_stored(row.path, mimetype=row.mime, as_attachment=True, download_name=row.name)
+        response = send_stored(row.path, mimetype=row.mime, as_attachment=not inline, download_name=row.name)
     except (OSError, ValueError):
         abort(404)
+    if inline:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if row.mime.startswith("image/"):
+            response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response

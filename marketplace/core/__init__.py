@@ -2,8 +2,10 @@
 
 
 def init_app(app):
-    from . import api, audit  # noqa: F401  (API routes, model)
+    from . import api, audit, four_eyes  # noqa: F401  (API routes, models)
+    from .headers import init_headers
     from .routes import bp
     from .templating import init_templating
     app.register_blueprint(bp)
     init_templating(app)
+    init_headers(app)

@@ -87,6 +87,34 @@ def format_money(amount: int | None, currency: str = "CNY", locale=None) -> str:
     return format_currency(to_decimal(amount, currency), currency, locale=locale)
 
 
+class MoneyParam(tuple):
+    """An amount in a notification's parameters, formatted when the message is read (in the
+    reader's language) rather than when it was sent (in the sender's): MoneyParam(800000, "CNY")."""
+    def __new__(cls, amount: int, currency: str = "CNY"):
+        return super().__new__(cls, (int(amount), currency))
+
+    @property
+    def amount(self) -> int:
+        return self[0]
+
+    @property
+    def currency(self) -> str:
+        return self[1]
+
+    def to_json(self) -> dict:
+        return {"__money__": [self[0], self[1]]}
+
+
+class WhenParam(str):
+    """A moment (naive UTC) in a notification's parameters, formatted when the message is read:
+    in the reader's time zone (Asia/Shanghai unless they chose another) and the pages' format."""
+    def __new__(cls, value):
+        return super().__new__(cls, value.replace(microsecond=0).isoformat())
+
+    def to_json(self) -> dict:
+        return {"__when__": str(self)}
+
+
 def format_plain(amount: int) -> str:
     """1234.56 style, for pre-filling form inputs."""
     return str(to_decimal(amount))

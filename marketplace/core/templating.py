@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.routing import BuildError
@@ -30,6 +30,7 @@ def icon(name: str, label: str | None = None, cls: str = "") -> Markup:
 def init_templating(app):
     app.jinja_env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency)
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["city"] = city_name
     app.jinja_env.filters["category"] = category_name

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..core.inputs import is_ascii_int
+
 
 def _parse_fee_overrides(text: str) -> dict[str, int]:
     overrides: dict[str, int] = {}
@@ -11,7 +13,7 @@ def _parse_fee_overrides(text: str) -> dict[str, int]:
         if not part:
             continue
         slug, sep, bps = part.partition("=")
-        if not sep or not slug.strip() or not bps.strip().isdigit() or int(bps) > 10000:
+        if not sep or not slug.strip() or not is_ascii_int(bps.strip()) or int(bps.strip()[:6]) > 10000:
             raise ValueError(f"PLATFORM_FEE_BPS_BY_CATEGORY: bad item {part!r} (want slug=bps)")
         overrides[slug.strip()] = int(bps)
     return overrides

@@ -10,6 +10,8 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from ..organisations.duties import ensure_not_own_item
+from ..tasks.models import Task
 from .models import Report
 from .negative_list import RULE_NAMES, banned_categories, find_violation
 
@@ -87,6 +89,9 @@ def resolve_report(operator, report: Report, *, resolution: str, now: dt.datetim
         raise Forbidden()
     if report.status != "open":
         raise WrongState(_l("This report is already resolved."))
+    task = db.session.get(Task, report.task_id) if report.task_id else None
+    ensure_not_own_item(operator, user_ids=[report.user_id, report.reporter_id, task and task.poster_id],
+                        org_ids=[task and task.org_id])
     resolution = (resolution or "").strip()
     if not resolution:
         raise ValidationFailed(errors={"resolution": [_l("Say what was done.")]})

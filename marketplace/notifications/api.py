@@ -7,7 +7,10 @@ from . import service
 
 def serialize(note) -> dict:
     return {"id": note.id, "kind": note.kind, "text": service.render(note.kind, note.params),
-            "params": note.params, "link": note.link, "created_at": iso(note.created_at),
+            "params": {k: ({"amount": v["__money__"][0], "currency": v["__money__"][1]}
+                           if isinstance(v, dict) and "__money__" in v else v)
+                       for k, v in (note.params or {}).items()},
+            "link": note.link, "created_at": iso(note.created_at),
             "read": note.read_at is not None}
 
 

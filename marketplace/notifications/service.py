@@ -15,9 +15,10 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_datetime, gettext
 
 from ..core.db import after_commit, utcnow
+from ..core.money import MoneyParam, WhenParam, format_money
 from ..extensions import db
 from .models import Notification, OutboxMail
 
@@ -36,18 +37,38 @@ class _Params(dict):
         return "…"
 
 
+def _read(value):
+    """A stored parameter as words: amounts (MoneyParam) in the current language."""
+    if isinstance(value, dict) and "__when__" in value:
+        import datetime as dt
+        moment = dt.datetime.fromisoformat(value["__when__"])
+        try:
+            return format_datetime(moment, "short")
+        except Exception:  # no locale outside a request
+            return moment.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, dict) and "__money__" in value:
+        amount, currency = value["__money__"]
+        try:
+            return format_money(amount, currency)
+        except Exception:  # no locale outside a request
+            return f"{amount / 100:,.2f} {currency}"
+    return value
+
+
 def render(kind: str, params: dict) -> str:
     template = KINDS.get(kind)
     if template is None:
         return kind
     try:
-        return str(template) % _Params(params or {})
+        return str(template) % _Params({k: _read(v) for k, v in (params or {}).items()})
     except (KeyError, TypeError, ValueError):
         return str(template)
 
 
 def notify(user, kind: str, *, link: str | None = None, email: bool = True, **params) -> Notification:
-    """Tell `user` (a User) that something happened."""
+    """Tell `user` (a User) that something happened. Amounts passed as MoneyParam are shown in
+    the reader's language (the page's, or the user's own for the email)."""
+    params = {k: (v.to_json() if isinstance(v, (MoneyParam, WhenParam)) else v) for k, v in params.items()}
     note = Notification(user_id=user.id, kind=kind, params=params, link=link)
     db.session.add(note)
     if email and user.email:
@@ -105,6 +126,23 @@ def list_for(user_id: int, limit: int = 50, before_id: int | None = None) -> lis
     if before_id:
         q = q.where(Notification.id < before_id)
     return list(db.session.scalars(q.order_by(Notification.id.desc()).limit(limit)))
+
+
+def get_for(user_id: int, note_id: int) -> Notification | None:
+    note = db.session.get(Notification, note_id)
+    return note if note is not None and note.user_id == user_id else None
+
+
+def mark_read(user_id: int, note_ids) -> int:
+    """Mark these notifications of the user read (others' ids are ignored)."""
+    ids = [int(i) for i in note_ids]
+    if not ids:
+        return 0
+    result = db.session.execute(
+        db.update(Notification)
+        .where(Notification.user_id == user_id, Notification.id.in_(ids), Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
+    return result.rowcount
 
 
 def mark_all_read(user_id: int) -> int:

@@ -7,6 +7,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
+from ..accounts.service import end_sessions
 from ..core import audit
 from ..core.audit import AuditEntry
 from ..core.db import utcnow
@@ -106,6 +107,7 @@ def suspend_user(actor, user, reason: str) -> User:
     if result.rowcount != 1:
         raise WrongState(_l("This account is already suspended."))
     db.session.refresh(user)
+    end_sessions(user)
     audit.record("user.suspend", actor=actor, target=user, reason=reason)
     notify(user, "account.suspended", link=None, reason=reason)
     return user

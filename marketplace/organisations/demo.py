@@ -20,14 +20,15 @@ EXTRA_USERS = {
                       "宜昌精工机械厂生产部经理，发布零部件设计与工艺改进任务。", ["机械设计", "工艺"]),
 }
 
-# key -> (name, kind, city, description, owner key, {member key: role})
+# key -> (name, kind, city, description, owner key, {member key: role}). The demo solvers are not
+# members of the organisations whose tasks they bid on (members of a posting organisation may not bid).
 DEMO_ORGS = {
     "donghu_park": ("东湖大学科技园", "university", "wuhan-donghu",
                     "依托武汉东湖高新区高校资源的大学科技园，开展科研众包、技术转移与仪器共享。",
-                    "poster_org", {"solver_li": "member"}),
+                    "poster_org", {}),
     "chuguang": ("楚光光纤科技有限公司", "enterprise", "wuhan-donghu",
                  "光谷的光纤光缆与光纤传感企业，面向社会发布传感器设计、信号处理与检测任务。",
-                 "fibre_owner", {"poster_org": "manager", "solver_wang": "member"}),
+                 "fibre_owner", {"poster_org": "manager"}),
     "jinggong": ("宜昌精工机械厂", "enterprise", "yichang",
                  "宜昌的精密机械加工厂，外包零部件设计、工艺改进与设备维护。",
                  "machine_owner", {"solver_zhao": "member"}),

@@ -7,10 +7,13 @@ from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, encode_cursor, json_body, page_params
 from ..api.idempotency import idempotent
+from ..core import four_eyes
 from ..core.db import iso
 from ..core.errors import ValidationFailed
 from . import service
+from .bank_transfers import CONFIRM_ACTION
 from .models import FUNDING_METHODS
+from .payouts import APPROVE_ACTION
 
 
 def bank_details() -> dict:
@@ -189,7 +192,7 @@ def confirm_bank_transfer(transfer_id):
     user = api_user()
     amount = _amount_from(json_body())
     funding = service.confirm_bank_transfer(user, transfer_id, amount)
-    return jsonify(serialize_funding(funding))
+    return _with_second_confirmation(serialize_funding(funding), CONFIRM_ACTION, funding)
 
 
 @api_route("/operator/payouts/<id:payout_id>/approve", methods=["POST"], operator=True,
@@ -200,7 +203,17 @@ def approve_payout(payout_id):
     user = api_user()
     reference = _string(json_body(), "reference", required=False)
     payout = service.approve_payout(user, payout_id, reference)
-    return jsonify(serialize_payout(payout))
+    return _with_second_confirmation(serialize_payout(payout), APPROVE_ACTION, payout)
+
+
+def _with_second_confirmation(data: dict, action: str, target):
+    """202 with `second_confirmation` when the action waits for a second operator (four eyes)."""
+    first = four_eyes.pending(action, target)
+    if first is None:
+        return jsonify(data)
+    data["second_confirmation"] = {"required": True, "first_operator_id": first.first_operator_id,
+                                   "amount": first.amount}
+    return jsonify(data), 202
 
 
 @api_route("/operator/payouts/<id:payout_id>/reject", methods=["POST"], operator=True,

@@ -21,22 +21,25 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..core import audit
+from ..core import audit, four_eyes
 from ..core.db import utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed, WrongState
+from ..core.money import MoneyParam
 from ..extensions import db
 from ..notifications.service import notify
+from ..organisations.duties import ensure_not_own_item
 from .funding import (
     _bad,
     _funding_link,
     _load_subject,
-    _money,
     _record_funded,
     _row,
     check_amount,
     normalise_reference,
 )
 from .models import Funding
+
+CONFIRM_ACTION = "payments.bank_transfer_confirm"
 
 
 def pending_bank_transfers(limit: int = 50) -> list[Funding]:
@@ -77,6 +80,11 @@ def confirm_bank_transfer(operator, transfer_id: int, amount) -> Funding:
         raise NotFound(_l("There is no such bank transfer."))
     if funding.status != "pending":
         raise WrongState(_l("This bank transfer has already been handled."))
+    ensure_not_own_item(operator, user_ids=[funding.payer_user_id], org_ids=[funding.payer_org_id])
+    # Four eyes: once a first operator confirmed a large amount, a second one must agree with it.
+    checking = amount == funding.amount or four_eyes.pending(CONFIRM_ACTION, funding) is not None
+    if checking and not four_eyes.approve(operator, CONFIRM_ACTION, funding, amount):
+        return funding  # the first of two confirmations: a second operator completes it
     funding.received_amount = amount
     funding.confirmed_by_id = operator.id
     if amount != funding.amount:
@@ -86,8 +94,8 @@ def confirm_bank_transfer(operator, transfer_id: int, amount) -> Funding:
         audit.record("payments.bank_transfer_mismatch", actor=operator, target=funding,
                      reference=funding.reference, expected=funding.amount, received=amount)
         notify(funding.payer, "payments.bank_transfer_mismatch", link=_funding_link(funding),
-               reference=funding.reference, received=_money(amount, funding.currency),
-               amount=_money(funding.amount, funding.currency), title=funding.title)
+               reference=funding.reference, received=MoneyParam(amount, funding.currency),
+               amount=MoneyParam(funding.amount, funding.currency), title=funding.title)
         return funding
     subject = _load_subject(funding)
     if subject is None:
@@ -117,6 +125,7 @@ def review_flag(operator, funding_id: int, note: str) -> Funding:
     funding = _row(Funding, funding_id, lock=True)
     if funding is None:
         raise NotFound()
+    ensure_not_own_item(operator, user_ids=[funding.payer_user_id], org_ids=[funding.payer_org_id])
     if not funding.flagged or funding.flag_reviewed_at is not None:
         raise WrongState(_l("There is nothing to review for this payment."))
     funding.flag_reviewed_at = utcnow()
@@ -150,6 +159,7 @@ def _mismatched(operator, transfer_id) -> Funding:
     if funding.status != "mismatch":
         raise WrongState(_l("Only a transfer whose amount did not match can be corrected, returned "
                             "or asked about."))
+    ensure_not_own_item(operator, user_ids=[funding.payer_user_id], org_ids=[funding.payer_org_id])
     return funding
 
 
@@ -163,6 +173,8 @@ def correct_amount(operator, transfer_id, amount, reason: str) -> Funding:
     amount = check_amount(amount)
     reason = _reason("reason", reason)
     funding = _mismatched(operator, transfer_id)
+    if amount == funding.amount and not four_eyes.approve(operator, CONFIRM_ACTION, funding, amount):
+        return funding  # the first of two confirmations: a second operator completes it
     before = funding.received_amount
     funding.received_amount = amount
     funding.confirmed_by_id = operator.id
@@ -170,8 +182,8 @@ def correct_amount(operator, transfer_id, amount, reason: str) -> Funding:
                  reference=funding.reference, before=before, received=amount, reason=reason)
     if amount != funding.amount:
         notify(funding.payer, "payments.bank_transfer_mismatch", link=_funding_link(funding),
-               reference=funding.reference, received=_money(amount, funding.currency),
-               amount=_money(funding.amount, funding.currency), title=funding.title)
+               reference=funding.reference, received=MoneyParam(amount, funding.currency),
+               amount=MoneyParam(funding.amount, funding.currency), title=funding.title)
         return funding
     subject = _load_subject(funding)
     if subject is None:
@@ -192,7 +204,7 @@ def return_money(operator, transfer_id, reason: str) -> Funding:
                  reference=funding.reference, received=funding.received_amount, reason=reason)
     notify(funding.payer, "payments.bank_transfer_returned", link=_funding_link(funding),
            reference=funding.reference, title=funding.title, reason=reason,
-           received=_money(funding.received_amount or 0, funding.currency))
+           received=MoneyParam(funding.received_amount or 0, funding.currency))
     return funding
 
 
@@ -204,6 +216,6 @@ def ask_payer(operator, transfer_id, message: str) -> Funding:
                  reference=funding.reference, message=message)
     notify(funding.payer, "payments.bank_transfer_question", link=_funding_link(funding),
            reference=funding.reference, title=funding.title, message=message,
-           received=_money(funding.received_amount or 0, funding.currency),
-           amount=_money(funding.amount, funding.currency))
+           received=MoneyParam(funding.received_amount or 0, funding.currency),
+           amount=MoneyParam(funding.amount, funding.currency))
     return funding

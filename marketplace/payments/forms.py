@@ -90,3 +90,11 @@ class ConnectedAccountForm(FlaskForm):
 class ReviewFlagForm(FlaskForm):
     note = TextAreaField(_l("What was done"), filters=[_strip],
                          validators=[DataRequired(message=_l("Say what was done about it.")), Length(max=500)])
+
+
+class PayoutAccountForm(FlaskForm):
+    bank_name = StringField(_l("Bank and branch"), filters=[_strip], validators=[Length(max=100)],
+                            description=_l("e.g. 中国工商银行武汉洪山支行"))
+    account_number = StringField(_l("Account number"), filters=[_strip], validators=[Length(max=60)])
+    holder_name = StringField(_l("Account holder"), filters=[_strip], validators=[Length(max=100)],
+                              description=_l("The name on the account, as verified."))

@@ -16,7 +16,9 @@ A domain registers a loader for its kind once, at init:
     on_funded(funding)         called in the same unit of work as the ledger posting, so the
                                subject can flip its own state (e.g. escrow funded, task opens)
 
-and optionally: `target: str`, "escrow" (default) or "wallet" (a wallet top-up, kind "wallet");
+and optionally: `can_view(user) -> bool`, who may see the subject's funding page and be told
+whether it is funded (the subject's own page visibility; without it, the payer side only);
+`target: str`, "escrow" (default) or "wallet" (a wallet top-up, kind "wallet");
 `holds: list[(hold_ref, amount)]` to split the escrow into purposes (bounty prizes), passed to
 `ledger.fund_escrow`; `accepts_funding() -> bool`, False when a payment arriving late (a card
 succeeding after the subject was cancelled) must not go into the escrow: the money then goes to
@@ -51,8 +53,9 @@ def kinds() -> list[str]:
     return sorted(_LOADERS)
 
 
-def load(kind: str, subject_id) -> object:
-    """The fundable subject, or NotFound when the kind or the subject does not exist."""
+def load(kind: str, subject_id, *, viewer=None) -> object:
+    """The fundable subject, or NotFound when the kind or the subject does not exist, or (with
+    `viewer`) when the viewer may not see it: the same 404 either way, so a stranger learns nothing."""
     loader = _LOADERS.get(kind)
     if loader is None:
         raise NotFound(_l("There is nothing of this kind to fund."))
@@ -65,9 +68,30 @@ def load(kind: str, subject_id) -> object:
             subject = loader(subject_id)
     except (DataError, OverflowError):
         subject = None
-    if subject is None:
+    if subject is None or (viewer is not None and not can_view(subject, viewer)):
         raise NotFound(_l("There is nothing of this kind to fund."))
     return subject
+
+
+def is_payer_side(subject, user) -> bool:
+    """The paying user, or an owner/manager of the paying organisation."""
+    if user is None or getattr(user, "id", None) is None:
+        return False
+    payer_user = getattr(subject, "payer_user", None)
+    if payer_user is not None and payer_user.id == user.id:
+        return True
+    payer = getattr(subject, "payer", None)
+    if payer is not None and getattr(payer, "__tablename__", "") == "organisations":
+        from ..organisations.policies import can_act_for
+        return can_act_for(user, payer)
+    return False
+
+
+def can_view(subject, user) -> bool:
+    check = getattr(subject, "can_view", None)
+    if check is not None:
+        return bool(check(user))
+    return is_payer_side(subject, user) or bool(subject.can_fund(user))
 
 
 def target_of(subject) -> str:

@@ -129,7 +129,7 @@ def start_funding(actor, kind: str, subject_id, method: str, amount: int | None 
     """
     if method not in FUNDING_METHODS:
         raise _bad("method", _l("Choose card, bank transfer or wallet."))
-    subject = fundables.load(kind, subject_id)
+    subject = fundables.load(kind, subject_id, viewer=actor)
     target = fundables.target_of(subject)
     if method == "card" and not card_enabled():
         raise _bad("method", _l("Card payments are not available here. Please pay by bank "
@@ -147,10 +147,13 @@ def start_funding(actor, kind: str, subject_id, method: str, amount: int | None 
     currency = subject.currency
     if currency not in SUPPORTED_CURRENCIES:
         raise _bad("currency", _l("Unsupported currency."))
+    if not subject.can_fund(actor):
+        # Only the payer side learns that it is already funded; anyone else is simply refused.
+        if target == "escrow" and fundables.is_payer_side(subject, actor) and is_funded(subject.escrow_ref):
+            raise WrongState(_l("This is already funded."))
+        raise Forbidden(_l("You cannot fund this."))
     if target == "escrow" and is_funded(subject.escrow_ref):
         raise WrongState(_l("This is already funded."))
-    if not subject.can_fund(actor):
-        raise Forbidden(_l("You cannot fund this."))
     payer = subject.payer
     _owner_type, org_id = _payer_parts(payer)
 

@@ -173,3 +173,27 @@ class ExternalEvent(db.Model):
     payload = db.Column(db.JSON, nullable=False)
     outcome = db.Column(db.String(200), nullable=True)  # what processing did (applied, ignored, ...)
     received_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class PayoutAccount(db.Model):
+    """The bank account a user's (or an organisation's) payouts are sent to by bank transfer.
+    Pages show the number masked to its owner; the operator paying a payout sees it whole."""
+    __tablename__ = "payout_accounts"
+    __table_args__ = (
+        db.UniqueConstraint("owner_type", "owner_id"),
+        db.CheckConstraint("owner_type in ('user', 'org')", name="owner_type_known"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    owner_type = db.Column(db.String(8), nullable=False)
+    owner_id = db.Column(db.Integer, nullable=False)
+    bank_name = db.Column(db.String(100), nullable=False)
+    holder_name = db.Column(db.String(100), nullable=False)
+    account_number = db.Column(db.String(32), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    @property
+    def masked_number(self) -> str:
+        n = self.account_number
+        return f"{n[:4]} **** **** {n[-4:]}" if len(n) > 8 else "****" + n[-2:]

@@ -7,16 +7,19 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..core import audit
+from ..core import audit, four_eyes
 from ..core.db import utcnow
 from ..core.errors import Forbidden, NotFound, WrongState
 from ..extensions import db
 from ..ledger import service as ledger
 from ..ledger.models import LedgerAccount
 from ..notifications.service import notify
+from ..organisations.duties import ensure_not_own_item
 from . import gateway
 from .funding import _bad, _link, _money, _nonce, _row, card_enabled, check_amount, default_currency
 from .models import ConnectedAccount, Payout
+
+APPROVE_ACTION = "payments.payout_approve"
 
 
 def pending_payouts(limit: int = 50) -> list[Payout]:
@@ -120,6 +123,9 @@ def approve_payout(operator, payout_id: int, reference: str | None = None) -> Pa
     payout = _locked_payout(payout_id)
     if payout.status != "requested":
         raise WrongState(_l("This payout has already been decided."))
+    ensure_not_own_item(operator, user_ids=[payout.user_id])
+    if not four_eyes.approve(operator, APPROVE_ACTION, payout, payout.amount):
+        return payout  # the first of two approvals: a second operator sends it
     now = utcnow()
     payout.decided_by_id = operator.id
     payout.decided_at = now
@@ -167,6 +173,7 @@ def reject_payout(operator, payout_id: int, reason: str) -> Payout:
     payout = _locked_payout(payout_id)
     if payout.status != "requested":
         raise WrongState(_l("This payout has already been decided."))
+    ensure_not_own_item(operator, user_ids=[payout.user_id])
     payout.status = "rejected"
     payout.reason = reason
     payout.decided_by_id = operator.id

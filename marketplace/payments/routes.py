@@ -8,12 +8,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..accounts.policies import operator_required
+from ..core import four_eyes
 from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
 from ..core.inputs import arg_id
+from ..core.money import format_money
 from ..extensions import db
-from . import bank_transfers, fundables, service
+from . import bank_transfers, fundables, payout_accounts, service
 from .api import bank_details
+from .bank_transfers import CONFIRM_ACTION
 from .forms import (
     ApprovePayoutForm,
     AskPayerForm,
@@ -21,11 +24,13 @@ from .forms import (
     ConnectedAccountForm,
     CorrectTransferForm,
     FundingForm,
+    PayoutAccountForm,
     PayoutRequestForm,
     RejectPayoutForm,
     ReturnTransferForm,
     ReviewFlagForm,
 )
+from .payouts import APPROVE_ACTION
 
 bp = Blueprint("payments", __name__)
 
@@ -37,7 +42,7 @@ KIND_LABELS = {
 }
 
 
-def _wallet_page(payout_form=None, account_form=None, status=200):
+def _wallet_page(payout_form=None, account_form=None, status=200, bank_form=None):
     data = service.wallet(current_user, limit=50, before_id=arg_id("before"))
     lines = data["lines"]
     next_url = url_for("payments.wallet", before=lines[-1].id) if len(lines) == 50 else None
@@ -46,6 +51,8 @@ def _wallet_page(payout_form=None, account_form=None, status=200):
         payouts=service.payouts_of(current_user),
         payout_form=payout_form or PayoutRequestForm(formdata=None),
         account_form=account_form or ConnectedAccountForm(formdata=None),
+        bank_form=bank_form or PayoutAccountForm(formdata=None),
+        payout_account=payout_accounts.payout_account_of(current_user),
         connected=service.connected_account_of(current_user),
         card_enabled=service.card_enabled(), kind_labels=KIND_LABELS,
         verified=service.is_verified(current_user),
@@ -73,6 +80,23 @@ def request_payout():
     return redirect(url_for("payments.wallet"), code=303)
 
 
+@bp.post("/wallet/payout-account")
+@login_required
+def payout_account():
+    form = PayoutAccountForm()
+    if not form.validate():
+        return _wallet_page(bank_form=form, status=422)
+    try:
+        payout_accounts.save_payout_account(
+            current_user, current_user, bank_name=form.bank_name.data,
+            account_number=form.account_number.data, holder_name=form.holder_name.data)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _wallet_page(bank_form=form, status=422)
+    flash(_("Payouts will be sent to this bank account."), "success")
+    return redirect(url_for("payments.wallet"), code=303)
+
+
 @bp.post("/wallet/connected-account")
 @login_required
 def connected_account():
@@ -96,7 +120,7 @@ def _fund_page(kind, subject_id, subject, form, status=200):
 @bp.route("/fund/<kind>/<subject_id>", methods=["GET", "POST"])
 @login_required
 def fund(kind, subject_id):
-    subject = fundables.load(kind, subject_id)
+    subject = fundables.load(kind, subject_id, viewer=current_user)
     form = FundingForm(methods=service.available_methods() if fundables.target_of(subject) == "escrow"
                        else [m for m in service.available_methods() if m != "wallet"])
     if request.method == "GET":
@@ -184,12 +208,23 @@ def confirm_bank_transfer(transfer_id):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _transfer_page(funding, form, status=422)
+    if _waits_for_second_operator(CONFIRM_ACTION, funding):
+        return redirect(url_for("operator.queue"), code=303)
     if funding.status == "mismatch":
         flash(_("The amount does not match: the transfer stays in the queue as a mismatch until it "
                 "is corrected, returned or answered."), "warning")
         return redirect(url_for("payments.confirm_bank_transfer", transfer_id=funding.id), code=303)
     flash(_("Transfer %(reference)s confirmed and funded.", reference=funding.reference), "success")
     return redirect(url_for("operator.queue"), code=303)
+
+
+def _waits_for_second_operator(action: str, target) -> bool:
+    """Four eyes: say so when this confirmation was the first of two."""
+    if four_eyes.pending(action, target) is None:
+        return False
+    flash(_("Your confirmation is recorded. Amounts above %(limit)s need a second operator to "
+            "confirm them too.", limit=format_money(four_eyes.threshold(), target.currency)), "info")
+    return True
 
 
 @bp.post("/operator/bank-transfers/<id:transfer_id>/correct")
@@ -205,6 +240,8 @@ def correct_bank_transfer(transfer_id):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _transfer_page(funding, correct_form=form, status=422)
+    if _waits_for_second_operator(CONFIRM_ACTION, funding):
+        return redirect(url_for("operator.queue"), code=303)
     if funding.status == "succeeded":
         flash(_("Amount corrected: transfer %(reference)s is confirmed and funded.",
                 reference=funding.reference), "success")
@@ -250,6 +287,7 @@ def _payout_page(payout_id, approve_form=None, reject_form=None, status=200):
         approve_form=approve_form or ApprovePayoutForm(formdata=None),
         reject_form=reject_form or RejectPayoutForm(formdata=None),
         connected=service.connected_account_of(payout.user),
+        bank_account=payout_accounts.payout_account_of(payout.user),
         available=service.available_balance(payout.user, payout.currency)), status
 
 
@@ -264,7 +302,9 @@ def approve_payout(payout_id):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _payout_page(payout_id, approve_form=form, status=422)
-    if payout.status == "paid":
+    if _waits_for_second_operator(APPROVE_ACTION, payout):
+        pass
+    elif payout.status == "paid":
         flash(_("Payout paid (%(reference)s).", reference=payout.reference), "success")
     else:
         flash(_("The payout could not be sent: %(reason)s", reason=payout.reason), "error")

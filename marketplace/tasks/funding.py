@@ -76,6 +76,9 @@ class TaskFundable:
     def can_fund(self, user) -> bool:
         return self.accepts_funding() and policies.can_manage(user, self.task)
 
+    def can_view(self, user) -> bool:
+        return policies.can_view(user, self.task)  # the task page's visibility
+
     def on_funded(self, funding) -> None:
         from .service import mark_funded
         mark_funded(self.task, funding.amount)

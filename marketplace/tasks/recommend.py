@@ -89,7 +89,8 @@ def suggested_solvers(task: Task, limit: int = 8) -> list[SuggestedSolver]:
     from ..verification.service import verified_user_ids
     wanted = _skill_set(task.skills)
     users = db.session.scalars(
-        db.select(User).where(User.suspended_at.is_(None), User.id != task.poster_id)
+        db.select(User).where(User.suspended_at.is_(None), User.id != task.poster_id,
+                              User.role == "member")  # platform staff are not solvers
         .order_by(User.id.desc()).limit(SOLVER_CANDIDATES))
     candidates = []
     for user in users:

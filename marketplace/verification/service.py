@@ -23,6 +23,7 @@ from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, Wrong
 from ..core.files import DOCUMENT_KINDS, delete_stored, detect_kind, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from ..organisations.duties import ensure_not_own_item
 from . import events, numbers
 from .models import VerificationRequest
 
@@ -312,6 +313,7 @@ def _link_for(req) -> str:
 def approve(operator, req) -> VerificationRequest:
     if req.status != "pending":
         raise WrongState(_l("This request has already been decided."))
+    ensure_not_own_item(operator, user_ids=[req.user_id], org_ids=[req.org_id])
     taken = db.session.scalar(
         db.select(VerificationRequest.id).where(
             VerificationRequest.subject == req.subject, VerificationRequest.number_digest == req.number_digest,
@@ -338,6 +340,7 @@ def reject(operator, req, reason: str) -> VerificationRequest:
         raise field_error("reason", _l("At most 1000 characters."))
     if req.status != "pending":
         raise WrongState(_l("This request has already been decided."))
+    ensure_not_own_item(operator, user_ids=[req.user_id], org_ids=[req.org_id])
     _decide(req, "rejected", operator, reason)
     audit.record("verification.reject", actor=operator, target=req, subject=req.subject,
                  user_id=req.user_id, org_id=req.org_id, reason=reason)

@@ -1,7 +1,7 @@
 """tasks.publish_when_funded: a household job posted and paid in one step opens once funded
 
 Revision ID: b3c1a2e4f5d6
-Revises: cec3401becb3, a1c0de5ea7c1
+Revises: a1c0de5ea7c1
 Create Date: 2026-11-30 00:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'b3c1a2e4f5d6'
-down_revision = ('cec3401becb3', 'a1c0de5ea7c1')  # also merges the bounties and search heads
+down_revision = 'a1c0de5ea7c1'
 branch_labels = None
 depends_on = None
 

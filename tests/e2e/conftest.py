@@ -86,6 +86,15 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900},
                                   locale="zh-CN")
     context.set_default_timeout(15_000)
+    # Every journey runs under the Content-Security-Policy: a violation (an inline script without
+    # the nonce, a blocked source) shows in the console and fails the test.
+    context.add_init_script("document.addEventListener('securitypolicyviolation', function (e) {"
+                            " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI); });")
     page = context.new_page()
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text)
+            if msg.type == "error" and ("Content Security Policy" in msg.text or "CSP violation" in msg.text)
+            else None)
     yield page
     context.close()
+    assert not violations, "CSP violations in the browser console:\n" + "\n".join(violations)

@@ -122,7 +122,8 @@ def test_cli_set_role(app):
 def test_login_and_token_exchange_are_rate_limited(app):
     limited = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                          UPLOAD_DIR=app.config["UPLOAD_DIR"], SERVER_NAME=None,
-                         RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+                         RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute",
+                         RESET_MAIL_RATE_LIMIT="3 per minute", LOGIN_ACCOUNT_FAILURES=100)
     try:
         with limited.app_context():
             make_user("li@example.com")

@@ -70,6 +70,7 @@ def test_enter_judge_award_and_results_through_the_pages(app, client):
     results = client.get(f"/tasks/{task.id}/results").get_data(as_text=True)
     assert 'data-testid="results"' in results and "李明" in results and "王芳" in results
     assert "我的方案" not in results
+    assert results.count('data-testid="vacant-prize"') == 1  # the third prize went back
     lookup = client.get(f"/receipts?sha256={sub.sha256}")
     assert lookup.status_code == 303
     verify = client.get(lookup.headers["Location"]).get_data(as_text=True)

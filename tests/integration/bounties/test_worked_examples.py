@@ -184,3 +184,31 @@ def test_coauthor_shares_of_an_odd_amount_sum_exactly(app, client):
     assert parts == [3_001, 3_000, 3_000]
     assert revenue() == fee
     verify_ledger(app)
+
+
+def test_piece_bounty_in_review_the_operator_accepts_by_the_criteria(app, client):
+    poster = make_user()
+    task = post_bounty(client, poster, structure="piece", unit_price=1_000, max_pieces=3)
+    solver, body = enter(client, task)
+    other, _ = enter(client, task)
+    pass_deadline(task)
+    pass_selection(task)
+    assert reload(task).status == "review" and escrow(f"task:{task.id}") == 3_000
+    review = db.session.scalar(db.select(BountyReview))
+    operator = make_operator()
+    from tests.factories import login
+    page = app.test_client()
+    login(page, operator)
+    html = page.get(f"/operator/bounty-reviews/{review.id}").get_data(as_text=True)
+    assert f'name="accept-{body["id"]}"' in html
+    r = client.post(f"/api/v1/operator/bounty-reviews/{review.id}/award",
+                    json={"awards": [{"submission_id": body["id"]}], "reason": "唯一符合字数要求的稿件"},
+                    headers=api_headers(operator))
+    assert r.status_code == 200, r.get_json()
+    assert wallet(solver) == 900 and wallet(other) == 0 and wallet(poster) == 2_000
+    assert reload(task).status == "awarded" and escrow(f"task:{task.id}") == 0
+    assert db.session.get(BountyReview, review.id).status == "awarded"
+    again = client.post(f"/api/v1/operator/bounty-reviews/{review.id}/award",
+                        json={"awards": [{"submission_id": body["id"]}]}, headers=api_headers(operator))
+    assert again.status_code == 409
+    verify_ledger(app)

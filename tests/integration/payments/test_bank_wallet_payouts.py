@@ -263,7 +263,7 @@ def test_only_the_payer_may_fund_and_sees_the_funding(client):
     order = make_order(poster)
     response = client.post("/api/v1/fundings", json={"kind": "order", "subject_id": order.id,
                                                      "method": "bank_transfer"}, headers=api_headers(other))
-    assert response.status_code == 403
+    assert response.status_code == 404  # not the payer's: not even its existence is told
     funding = service.start_funding(poster, "order", order.id, "bank_transfer")
     db.session.commit()
     assert client.get(f"/api/v1/fundings/{funding.id}", headers=api_headers(other)).status_code == 404

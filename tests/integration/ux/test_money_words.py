@@ -84,3 +84,32 @@ def test_a_refused_funding_returns_to_the_task_page_with_the_reason(client):
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/tasks/{task.id}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "flash-error" in page
+
+
+def test_delivered_images_and_pdfs_can_be_previewed_in_the_page(client):
+    import io
+
+    from tests.factories import png_bytes
+    from tests.factories_orgs import PDF_BYTES
+    task = make_task(mode="tender")
+    solver = make_solver()
+    contract = make_contract(task, solver, amount=100_000)
+    milestone = contracts.milestones_of(contract)[0]
+    fund_milestone(milestone)
+    login(client, solver)
+    response = client.post(f"/milestones/{milestone.id}/deliver", data={
+        "note": "见附件", "files": [(io.BytesIO(png_bytes()), "photo.png"), (io.BytesIO(PDF_BYTES), "report.pdf")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    html = client.get(f"/contracts/{contract.id}").get_data(as_text=True)
+    assert 'data-testid="preview-image"' in html and 'data-testid="preview-pdf"' in html
+    src = re.search(r'<img src="([^"]+\?preview=1)"', html).group(1)
+    inline = client.get(src)
+    assert inline.status_code == 200 and inline.mimetype == "image/png"
+    assert "attachment" not in inline.headers.get("Content-Disposition", "")
+    assert "sandbox" in inline.headers["Content-Security-Policy"]
+    download = client.get(src.replace("?preview=1", ""))
+    assert "attachment" in download.headers["Content-Disposition"]
+    outsider = make_user()
+    login(client, outsider)
+    assert client.get(src).status_code in (403, 404)
