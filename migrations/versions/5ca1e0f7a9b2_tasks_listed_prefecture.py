@@ -1,16 +1,16 @@
 """tasks.listed_prefecture with one partial index per list sort of open tasks within a prefecture
 (the city filter of lists and searches walks them); on SQLite the FTS5 triggers restored
 
-Revision ID: d4e5f6a7b8c9
-Revises: cc1743ba0ad8
+Revision ID: 5ca1e0f7a9b2
+Revises: d4e5f6a7b8c9
 Create Date: 2026-11-30 01:50:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'd4e5f6a7b8c9'
-down_revision = 'cc1743ba0ad8'
+revision = '5ca1e0f7a9b2'
+down_revision = 'd4e5f6a7b8c9'
 branch_labels = None
 depends_on = None
 
