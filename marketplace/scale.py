@@ -6,9 +6,9 @@ five, tasks of all three modes in every city and category with Chinese titles an
 funded, released or refunded escrow plus wallet top-ups — each ledger transaction balanced, each
 open hold matching its escrow, so `flask ledger verify` stays clean.
 
-Rows are written in batches: PostgreSQL with COPY (1M tasks in minutes; the search and sort indexes
-of tasks are rebuilt once at the end), SQLite with executemany (100k tasks). The generator adds to
-what is there (ids continue from the largest) and is deterministic for a given --seed.
+Rows are written in batches: PostgreSQL with COPY (1M tasks in minutes; search and sort indexes of
+tasks rebuilt once at the end), SQLite with executemany (100k tasks); ids continue from the largest,
+and a given --seed gives the same data.
 """
 from __future__ import annotations
 
