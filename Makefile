@@ -64,10 +64,12 @@ screenshots: compile-translations
 ci:
 	.ci/run
 
-# Style (ruff) and the dependency order between domains (import-linter, contracts in .importlinter).
+# Style (ruff), the dependency order between domains (import-linter, contracts in .importlinter) and
+# security (bandit: any high-severity finding fails).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/bandit -q -r marketplace config.py wsgi.py --severity-level high
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache screenshots-tmp

@@ -11,7 +11,7 @@ import os
 
 from flask import Flask, flash, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -191,6 +191,29 @@ def _register_error_handlers(app: Flask) -> None:
         from .core.errors import Conflict
         log.info("integrity error: %s", exc.orig)
         return _render_domain_error(Conflict())
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def handle_database_unavailable(exc):
+        # The database went away (a restart, a failover) or is locked: nothing of this request is
+        # kept (rolled back) and the client is told to retry; the pool's pre-ping replaces the
+        # dead connections, so the app recovers without a restart.
+        from .core.errors import ServiceUnavailable
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+        try:
+            unit.rollback()
+        except Exception:  # the connection is gone; the pool discards it
+            log.info("rollback after a database error failed", exc_info=True)
+        g.no_commit = True
+        error = ServiceUnavailable(_l("The database is not available right now. Nothing was changed; "
+                                      "please try again in a moment."))
+        if api.is_api_request():
+            response = api.domain_problem(error)
+        else:
+            response = app.make_response((render_template("errors/error.html", status=503,
+                                                          message=error.message), 503))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc):
