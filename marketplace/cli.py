@@ -54,10 +54,9 @@ def demo_scale(n_tasks, seed, batch):
     started = time.monotonic()
     counts = generate(n_tasks, seed=seed, batch=batch)
     commit()
-    if db.engine.dialect.name == "postgresql":
-        click.echo("analyzing ...")
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+    click.echo("analyzing ...")
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {time.monotonic() - started:.0f} s")
 
 

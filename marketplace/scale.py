@@ -403,6 +403,7 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
             row["listed_at"] = published
             row["sort_deadline"] = deadline or FAR_FUTURE
             row["sort_amount"] = reward or 0
+            row["listed_prefecture"] = (district or city).split("-", 1)[0]
             terms = index_terms(title, description, " ".join(skills))
             row["search_terms"] = terms_literal(sorted(terms), "postgresql" if writer.postgres else "sqlite")
 
