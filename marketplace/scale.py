@@ -6,9 +6,8 @@ five, tasks of all three modes in every city and category with Chinese titles an
 funded, released or refunded escrow plus wallet top-ups — each ledger transaction balanced, each
 open hold matching its escrow, so `flask ledger verify` stays clean.
 
-Rows are written in batches: PostgreSQL with COPY (1M tasks in minutes; search and sort indexes of
-tasks rebuilt once at the end), SQLite with executemany (100k tasks); ids continue from the largest,
-and a given --seed gives the same data.
+Rows are written in batches: PostgreSQL with COPY (1M tasks in minutes; task indexes rebuilt once at
+the end), SQLite with executemany (100k tasks); ids continue from the largest; --seed is repeatable.
 """
 from __future__ import annotations
 
