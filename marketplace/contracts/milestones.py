@@ -189,14 +189,14 @@ def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Miles
                task=task.title, amount=amount, fee=fee, net=net)
         if auto:
             notify(_user(contract.poster_id), "claim.auto_confirmed", link=contract_link(contract),
-                   task=task.title, amount=amount)
+                   task=task.title, amount=amount, fee=fee, net=net)
     else:
         notify(solver, "milestone.auto_accepted" if auto else "milestone.accepted",
                link=contract_link(contract), milestone=milestone.title, task=task.title, amount=amount,
                fee=fee, net=net)
         if auto:
             notify(_user(contract.poster_id), "milestone.auto_accepted", link=contract_link(contract),
-                   milestone=milestone.title, task=task.title, amount=amount)
+                   milestone=milestone.title, task=task.title, amount=amount, fee=fee, net=net)
     _complete_if_done(contract, task, now)
     return milestone
 
