@@ -25,7 +25,8 @@ import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# bench/http.py is named like the standard library's `http`: keep this folder off sys.path.
+sys.path[:] = [ROOT] + [p for p in sys.path if os.path.abspath(p or ".") != os.path.join(ROOT, "bench")]
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/hz_ledger"
 BENCH_SCHEMA = "bench_ledger"

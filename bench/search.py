@@ -22,7 +22,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+# bench/http.py is named like the standard library's `http`: keep this folder off sys.path.
+sys.path[:] = [ROOT] + [p for p in sys.path if os.path.abspath(p or ".") != os.path.join(ROOT, "bench")]
 
 QUERIES = [
     ("no keyword", dict()),

@@ -8,41 +8,52 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.pool import StaticPool
 from werkzeug.exceptions import HTTPException
 
+from config import INSTANCE_DIR, config_from_env, instance_secret_key
+
+from . import api
+from .config_check import check as check_config
+from .core import db as unit
+from .core.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
+from .core.i18n import select_locale, select_timezone
+from .core.inputs import register_converters, safe_next
+from .core.logging import configure_logging
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
-# Domain packages, in dependency order. Each has init_app(app) (models, blueprints, API routes,
+# Domain packages, in the dependency order of docs/architecture.md (a domain imports only those
+# before it; "disputes" goes between bounties and reputation). Each has init_app(app) (models, blueprints, API routes,
 # CLI) and may have demo.py with load() for `flask demo load`.
 DOMAINS = (
     "core",
+    "ledger",
+    "jobs",
     "notifications",
     "accounts",
     "organisations",
     "verification",
-    "operator",
-    "ledger",
     "payments",
-    "moderation",
     "tasks",
     "bids",
     "contracts",
     "bounties",
     "disputes",
     "reputation",
+    "moderation",
+    "operator",
     "dashboard",
-    "jobs",
 )
 
 log = logging.getLogger(__name__)
 
 
 def create_app(config_class=None, **overrides) -> Flask:
-    from config import INSTANCE_DIR, config_from_env
 
     config_class = config_class or config_from_env()
     if hasattr(config_class, "check"):
@@ -53,20 +64,16 @@ def create_app(config_class=None, **overrides) -> Flask:
                 static_folder=os.path.join(root, "static"))
     app.config.from_object(config_class)
     app.config.update(overrides)
-    from .config_check import check as check_config
     check_config(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
-        from config import instance_secret_key
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     _configure_engine(app)
 
-    from .core.logging import configure_logging
     configure_logging(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
-    from .core.inputs import register_converters
     register_converters(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -74,21 +81,19 @@ def create_app(config_class=None, **overrides) -> Flask:
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     limiter.init_app(app)
-    from .core.i18n import select_locale, select_timezone
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     for name in DOMAINS:
         module = importlib.import_module(f".{name}", __name__)
         module.init_app(app)
 
-    from . import api
     api.init_app(app)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
 
     _register_error_handlers(app)
     _register_commit_boundary(app)
-    from . import cli
+    from . import cli  # cycle: cli lists DOMAINS from this module
     cli.init_app(app)
     return app
 
@@ -99,7 +104,6 @@ def _configure_engine(app: Flask) -> None:
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {}).setdefault("timeout", 15)
         if uri in ("sqlite://", "sqlite:///:memory:"):
-            from sqlalchemy.pool import StaticPool
             options.setdefault("poolclass", StaticPool)
             options["connect_args"]["check_same_thread"] = False
     else:
@@ -108,7 +112,6 @@ def _configure_engine(app: Flask) -> None:
 
 
 def _register_commit_boundary(app: Flask) -> None:
-    from .core import db as unit
 
     def begin_unit_of_work():
         # g belongs to the app context, which a test shares across its requests: start each
@@ -126,7 +129,6 @@ def _register_commit_boundary(app: Flask) -> None:
         try:
             unit.commit()
         except Exception as exc:  # a race lost at commit time
-            from .core.errors import DomainError
             if isinstance(exc, DomainError):
                 return app.make_response(_render_domain_error(exc))
             raise
@@ -134,9 +136,6 @@ def _register_commit_boundary(app: Flask) -> None:
 
 
 def _render_domain_error(exc):
-    from . import api
-    from .core import db as unit
-    from .core.errors import ValidationFailed
 
     unit.rollback()
     g.no_commit = True
@@ -156,21 +155,16 @@ def _render_domain_error(exc):
 
 
 def _safe_referrer():
-    from urllib.parse import urlsplit
     ref = request.referrer
     if not ref:
         return None
     parts = urlsplit(ref)
     if parts.netloc and parts.netloc != request.host:
         return None
-    from .core.inputs import safe_next
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from . import api
-    from .core import db as unit
-    from .core.errors import DomainError
 
     @app.errorhandler(DomainError)
     def handle_domain_error(exc):
@@ -189,7 +183,6 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def handle_integrity(exc):
-        from .core.errors import Conflict
         log.info("integrity error: %s", exc.orig)
         return _render_domain_error(Conflict())
 
@@ -199,7 +192,6 @@ def _register_error_handlers(app: Flask) -> None:
         # The database went away (a restart, a failover) or is locked: nothing of this request is
         # kept (rolled back) and the client is told to retry; the pool's pre-ping replaces the
         # dead connections, so the app recovers without a restart.
-        from .core.errors import ServiceUnavailable
         log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
         try:
             unit.rollback()

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import importlib
+import time
 
 import click
 from flask.cli import AppGroup
+
+from . import DOMAINS
+from .core.db import commit
+from .extensions import db
+from .scale import generate
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -12,8 +18,6 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @demo_cli.command("load")
 def demo_load():
     """Load demo organisations, users, tasks and money (idempotent)."""
-    from . import DOMAINS
-    from .core.db import commit
 
     steps = []
     for name in DOMAINS:
@@ -45,19 +49,14 @@ def demo_load():
               help="Rows per COPY / executemany batch.")
 def demo_scale(n_tasks, seed, batch):
     """Add N realistic tasks for benchmarks: 1M on PostgreSQL in minutes, 100k on SQLite."""
-    import time
 
-    from .core.db import commit
-    from .extensions import db
-    from .scale import generate
 
     started = time.monotonic()
     counts = generate(n_tasks, seed=seed, batch=batch)
     commit()
-    if db.engine.dialect.name == "postgresql":
-        click.echo("analyzing ...")
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+    click.echo("analyzing ...")
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {time.monotonic() - started:.0f} s")
 
 

@@ -6,9 +6,8 @@ five, tasks of all three modes in every city and category with Chinese titles an
 funded, released or refunded escrow plus wallet top-ups — each ledger transaction balanced, each
 open hold matching its escrow, so `flask ledger verify` stays clean.
 
-Rows are written in batches: PostgreSQL with COPY (1M tasks in minutes; the search and sort indexes
-of tasks are rebuilt once at the end), SQLite with executemany (100k tasks). The generator adds to
-what is there (ids continue from the largest) and is deterministic for a given --seed.
+Rows are written in batches: PostgreSQL with COPY (1M tasks in minutes; task indexes rebuilt once at
+the end), SQLite with executemany (100k tasks); ids continue from the largest; --seed is repeatable.
 """
 from __future__ import annotations
 
@@ -19,10 +18,12 @@ import random
 
 import click
 
+from .accounts.passwords import _normal
 from .core.catalogue import CATEGORIES, CITIES
 from .core.db import utcnow
 from .extensions import db
 from .tasks.models import FAR_FUTURE, terms_literal
+from .tasks.search_stats import refresh
 from .tasks.terms import index_terms
 
 YUAN = 100
@@ -280,8 +281,7 @@ def _prepare_postgres(writer: Writer) -> list[str]:
         "'ix_tasks_open_amount')")).all()
     for name, _definition in rows:
         db.session.execute(db.text(f'DROP INDEX "{name}"'))
-    # The balance trigger checks each entry's transaction at commit; the generator writes only
-    # balanced transactions (asserted above) and `flask ledger verify` checks them after.
+    # The balance trigger is off: only balanced transactions are written (asserted above, verified after).
     db.session.execute(db.text("ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_balanced"))
     return [definition for _name, definition in rows]
 
@@ -296,7 +296,6 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
     rebuild = _prepare_postgres(writer) if writer.postgres else []
     if writer.postgres:
         db.session.execute(db.text("SET LOCAL maintenance_work_mem = '512MB'"))
-    from .accounts.passwords import _normal
     password_hash = _normal.hash(PASSWORD)
     run = ids._next["users"]
     counts = dict(users=0, orgs=0, tasks=0, bids=0, contracts=0, transactions=0)
@@ -403,6 +402,7 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
             row["listed_at"] = published
             row["sort_deadline"] = deadline or FAR_FUTURE
             row["sort_amount"] = reward or 0
+            row["listed_prefecture"] = (district or city).split("-", 1)[0]
             terms = index_terms(title, description, " ".join(skills))
             row["search_terms"] = terms_literal(sorted(terms), "postgresql" if writer.postgres else "sqlite")
 
@@ -496,6 +496,5 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
             db.session.execute(db.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     echo("counting search terms ...")
-    from .tasks.search_stats import refresh
     refresh()
     return counts

@@ -1,14 +1,16 @@
 """Users: registration, login, password reset, profile, roles, API tokens."""
 import hmac
 
+from ..api import events as api_events
+from ..core.events import connect_handler
 from ..core.inputs import MAX_ID, is_ascii_int
 from ..extensions import db, login_manager
+from . import api, models, service  # noqa: F401  (api and models register routes and tables on import)
+from .cli import users_cli
+from .routes import bp
 
 
 def init_app(app):
-    from . import models
-    from .cli import users_cli
-    from .routes import bp
 
     @login_manager.user_loader
     def load_user(session_id):
@@ -26,5 +28,5 @@ def init_app(app):
         return user
 
     app.register_blueprint(bp)
-    from . import api  # noqa: F401  (attaches routes to the API blueprint)
+    connect_handler(api_events.bearer_token, "user", service.user_for_token)
     app.cli.add_command(users_cli)

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from ..core.db import commit
 from ..core.errors import DomainError
+from . import service
 from .models import ROLES
 
 users_cli = AppGroup("users", help="User accounts.")
@@ -27,7 +28,6 @@ def _fail(exc: DomainError) -> None:
 @click.option("--name", "display_name", default=None, help="Display name (default: the part before @).")
 def create_user(email, password, role, display_name):
     """Create a user account."""
-    from . import service
 
     try:
         user = service.register(email=email, password=password,
@@ -44,7 +44,6 @@ def create_user(email, password, role, display_name):
 @click.argument("role", type=click.Choice(ROLES))
 def set_role(email, role):
     """Change the role of an existing user."""
-    from . import service
 
     user = service.find_by_email(email)
     if user is None:

@@ -1,14 +1,24 @@
-"""Signals the accounts domain sends (blinker; higher domains connect receivers in init_app).
+"""Signals the accounts domain announces (the hook mechanism: marketplace/core/events.py).
 
-    user_summaries(sender, user_ids=[...]) -> receivers return {user_id: {key: value}}
-        what cards of bidders and claimants show: rating, reviews, completed, score, level.
-    user_blocklisted(sender, user=..., reason=..., by=...)   put on the blocklist (失信名单)
-    user_blocklist_lifted(sender, user=..., reason=..., by=...)
+    after_register    kwargs: user, form_data (dict). Runs inside the registration unit of work
+                      (e.g. organisations creates the organisation named in form_data["org_name"]);
+                      raising ValidationFailed refuses the whole registration.
+    me_payload        kwargs: user. Return a dict merged into the /api/v1/me document
+                      (e.g. {"verification": {...}} or {"orgs": [...]}).
+    profile_sections  kwargs: user. Return (template, context) or None: a section of the public
+                      profile page (badges, credit, reviews).
+    user_summaries    kwargs: user_ids (list of ints). Return {user_id: {key: value}} for the
+                      bidder and claimant cards (keys: rating, reviews, completed, score, level);
+                      read through `accounts.service.user_summaries(user_ids)`, one query per
+                      receiver (no N+1).
+    user_blocklisted       kwargs: user, reason, by. Put on the blocklist (失信名单).
+    user_blocklist_lifted  kwargs: user, reason, by.
 """
-from blinker import Namespace
+from ..core.events import NS
 
-NS = Namespace()
-
+after_register = NS.signal("accounts.after_register")
+me_payload = NS.signal("accounts.me_payload")
+profile_sections = NS.signal("accounts.profile_sections")
 user_summaries = NS.signal("accounts.user_summaries")
 user_blocklisted = NS.signal("accounts.user_blocklisted")
 user_blocklist_lifted = NS.signal("accounts.user_blocklist_lifted")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..core.db import commit
 from ..core.errors import ValidationFailed
 from ..core.files import send_stored
+from ..core.forms import apply_errors
 from ..core.inputs import safe_next
 from ..extensions import limiter
 from . import service, throttle
@@ -28,7 +29,6 @@ bp = Blueprint("accounts", __name__)
 
 
 def _with_form_errors(form, exc: ValidationFailed, template: str, **ctx):
-    from ..core.forms import apply_errors
     apply_errors(form, exc)
     return render_template(template, form=form, **ctx), 422
 
@@ -163,7 +163,7 @@ def public_profile(user_id):
     user = service.get_user(user_id)
     if user.suspended_at is not None and not (current_user.is_authenticated and current_user.is_operator):
         abort(404)
-    sections = [section for section in (fn(user) for fn in service.PROFILE_SECTIONS) if section]
+    sections = service.profile_sections(user)
     role_form = None
     if current_user.is_authenticated and current_user.is_admin and current_user.id != user.id:
         role_form = RoleForm(formdata=None, role=user.role)

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..extensions import db
+from ..notifications.service import send_mail
 from .models import User
 
 
@@ -91,10 +93,7 @@ def clear(user: User) -> None:
 
 
 def _mail_owner(user: User, seconds: int) -> None:
-    from flask import has_request_context, url_for
-    from flask_babel import force_locale, gettext
 
-    from ..notifications.service import send_mail
 
     link = url_for("accounts.forgot_password", _external=True) if has_request_context() else "/password/forgot"
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):

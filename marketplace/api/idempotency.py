@@ -23,8 +23,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..core.db import utcnow
-from ..core.errors import ValidationFailed
+from ..core.errors import Conflict, ValidationFailed
 from ..extensions import db
+from . import api_user
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -74,7 +75,6 @@ def idempotent(view):
         if not key or len(key) > MAX_KEY_LENGTH:
             raise ValidationFailed(errors={HEADER: [
                 _l("The Idempotency-Key must be 1 to 255 characters.")]})
-        from . import api_user
         user = api_user()
         method, path = request.method, request.path
         digest = hashlib.sha256(request.get_data()).hexdigest()
@@ -90,7 +90,6 @@ def idempotent(view):
             # Another request with this key committed first: answer as it did.
             existing = _find(user.id, key)
             if existing is None or existing.status is None:
-                from ..core.errors import Conflict
                 raise Conflict() from None
             return _replay(existing, method, path, digest)
         response = make_response(view(*args, **kwargs))

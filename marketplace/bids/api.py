@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import api_route, api_user, json_body, json_fields
+from ..api import api_route, api_user, json_body, json_fields, keyset_page, listing, page_params
 from ..core.db import iso
 from ..core.errors import ValidationFailed
 from ..core.inputs import is_ascii_int
 from ..tasks.service import get_visible_task
-from . import service
+from . import policies, service
+from .models import Bid
 
 
 def serialize_bid(bid) -> dict:
@@ -69,8 +70,6 @@ def place_bid(task_id):
 @api_route("/tasks/<id:task_id>/bids", summary="Bids on a task, newest first (the poster sees all; a bidder only its own)",
            query={"limit": "integer", "cursor": "string"}, tags=["bids"])
 def list_bids(task_id):
-    from ..api import keyset_page, listing, page_params
-    from .models import Bid
     user = api_user()
     task = get_visible_task(user, task_id)
     limit, cursor = page_params()
@@ -82,7 +81,6 @@ def list_bids(task_id):
 def get_bid(bid_id):
     user = api_user()
     bid = service.load_bid(bid_id)
-    from . import policies
     policies.require_can_see_bid(user, bid, service.task_of(bid))
     return jsonify(serialize_bid(bid))
 
@@ -99,7 +97,6 @@ def update_bid(bid_id):
 
 
 def _own_or_visible(user, bid_id):
-    from . import policies
     bid = service.load_bid(bid_id)
     policies.require_can_see_bid(user, bid, service.task_of(bid))
     return bid
@@ -129,21 +126,3 @@ def reject_bid(bid_id):
     if not isinstance(reason, str):
         raise ValidationFailed(errors={"reason": ["The reason must be text."]})
     return jsonify(serialize_bid(service.reject_bid(user, bid, reason)))
-
-
-@api_route("/bids/<id:bid_id>/award", methods=["POST"],
-           summary="Award a bid: a proposed contract with milestones summing to the bid",
-           description="milestones: [{title, amount}] in minor units; default one milestone for the whole bid. "
-                       "The contract stays `proposed` until the solver accepts it.",
-           body={"milestones": "array"}, tags=["bids", "contracts"], status=201)
-def award_bid(bid_id):
-    from ..contracts import service as contracts
-    from ..contracts.api import serialize_contract
-    user = api_user()
-    bid = _own_or_visible(user, bid_id)
-    data = json_body()
-    milestones = data.get("milestones")
-    if milestones is not None and not isinstance(milestones, list):
-        raise ValidationFailed(errors={"milestones": ["milestones must be a list of {title, amount}."]})
-    contract = contracts.award_bid(user, bid, milestones)
-    return jsonify(serialize_contract(contracts.load_contract(contract.id), user)), 201

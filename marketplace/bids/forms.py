@@ -6,6 +6,8 @@ from wtforms import Form, FormField, IntegerField, MultipleFileField, SelectFiel
 from wtforms.fields import FieldList
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..organisations.service import orgs_managed_by
+
 
 class BidForm(FlaskForm):
     amount = StringField(_l("Your price (¥)"), validators=[InputRequired(), Length(max=20)])
@@ -16,7 +18,6 @@ class BidForm(FlaskForm):
 
     def offer_orgs(self, user) -> None:
         """Let the solver bid for an organisation it owns or manages."""
-        from ..organisations.service import orgs_managed_by
         self.org_id.choices = [("", _l("Myself"))] + [(str(o.id), o.name) for o in orgs_managed_by(user)]
 
 

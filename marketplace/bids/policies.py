@@ -3,12 +3,16 @@ organisation) sees all bids and decides; a solver sees and changes only its own;
 posting organisation may not bid on its tasks."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ..core.errors import Forbidden, NotFound
+from ..core.money import format_money
+from ..organisations.policies import role_of
+from ..tasks.policies import can_manage, load_org
 
 
 def acts_for_poster(user, task) -> bool:
     """The user may decide for the task: its poster, or an owner/manager of its organisation."""
-    from ..tasks.policies import can_manage
     return can_manage(user, task)
 
 
@@ -34,8 +38,6 @@ def is_org_member(user, task) -> bool:
     on it and, unless an owner or manager, does not see its bids."""
     if not task.org_id:
         return False
-    from ..organisations.policies import role_of
-    from ..tasks.policies import load_org
     return role_of(user, load_org(task.org_id)) is not None
 
 
@@ -54,9 +56,7 @@ REFUSE_ABOVE = 10
 
 def budget_range_errors(task, amount) -> dict:
     """{"amount": [why]} for a bid amount far outside the tender's budget, else {}."""
-    from flask_babel import lazy_gettext as _l
 
-    from ..core.money import format_money
     if not isinstance(amount, int) or isinstance(amount, bool):
         return {}
     if task.budget_min and amount < task.budget_min * REFUSE_BELOW:

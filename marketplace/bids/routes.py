@@ -12,8 +12,10 @@ from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
 from ..tasks.service import get_visible_task
+from ..verification.cards import person_cards
 from . import policies, service
-from .forms import AwardForm, BidForm, RejectForm
+from .flags import budget_flag
+from .forms import BidForm, RejectForm
 from .models import BidAttachment
 
 bp = Blueprint("bids", __name__)
@@ -27,8 +29,6 @@ def _render_task_bids(task, form=None, status=200):
         form = BidForm()
     if form is not None:
         form.offer_orgs(current_user)
-    from ..verification.cards import person_cards
-    from .flags import budget_flag
     cards = person_cards(b.solver_id for b in bids) if bids else {}
     return render_template("bids/task_bids.html", task=task, bids=bids, poster_side=poster_side,
                            own=own, form=form, reject_form=RejectForm(), cards=cards,
@@ -123,69 +123,6 @@ def reject(bid_id):
     service.reject_bid(current_user, bid, form.reason.data or "")
     flash(_("The bid was rejected."), "success")
     return redirect(url_for("bids.task_bids", task_id=task.id), code=303)
-
-
-def _award_plan(form) -> list[dict]:
-    """Milestone rows from the form; blank rows are ignored, amounts are in yuan."""
-    plan, errors = [], {}
-    for i, row in enumerate(form.milestones.entries):
-        title, raw = (row.form.title.data or "").strip(), (row.form.amount.data or "").strip()
-        if not title and not raw:
-            continue
-        amount = 0
-        try:
-            amount = parse_amount(raw, "amount")
-        except ValidationFailed as exc:
-            errors[f"milestones-{i}-amount"] = exc.errors["amount"]
-        plan.append({"title": title, "amount": amount, "_row": i})
-    if errors:
-        raise ValidationFailed(errors=errors)
-    return plan
-
-
-def _apply_award_errors(form, exc, plan):
-    """Map service errors on milestones[k].field back to the form rows."""
-    db.session.rollback()
-    for key, messages in (exc.errors or {}).items():
-        if key.startswith("milestones[") and plan:
-            index = int(key[len("milestones["):key.index("]")])
-            field = key.split(".", 1)[1] if "." in key else "title"
-            row = form.milestones.entries[plan[index]["_row"]].form
-            getattr(row, field).errors = list(getattr(row, field).errors) + messages
-        elif key.startswith("milestones-"):
-            _m, i, field = key.split("-")
-            row = form.milestones.entries[int(i)].form
-            getattr(row, field).errors = list(getattr(row, field).errors) + messages
-        else:
-            form.form_errors.extend(messages)
-
-
-def _solver_of(bid):
-    from ..accounts.models import User
-    return db.session.get(User, bid.solver_id)
-
-
-@bp.route("/bids/<id:bid_id>/award", methods=["GET", "POST"])
-@login_required
-def award(bid_id):
-    from ..contracts import service as contracts
-    bid, task = _own_bid(bid_id)
-    policies.require_poster_side(current_user, task)
-    if request.method == "GET":
-        form = AwardForm(data={"milestones": [{"title": task.title, "amount": format_plain(bid.amount)}]})
-        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid))
-    form = AwardForm()
-    if not form.validate_on_submit():
-        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid)), 422
-    plan = []
-    try:
-        plan = _award_plan(form)
-        contract = contracts.award_bid(current_user, bid, [{"title": p["title"], "amount": p["amount"]} for p in plan])
-    except ValidationFailed as exc:
-        _apply_award_errors(form, exc, plan)
-        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid)), 422
-    flash(_("The bid was awarded. The solver is asked to accept the contract."), "success")
-    return redirect(url_for("contracts.detail", contract_id=contract.id), code=303)
 
 
 @bp.get("/bids/files/<public_id>")

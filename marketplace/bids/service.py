@@ -4,17 +4,28 @@ The award itself creates a contract and lives in `contracts.service.award_bid`.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
 from ..accounts.policies import ensure_not_blocklisted
-from ..core.db import utcnow
-from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
+from ..core import links
+from ..core.db import conditional_update, lock_row, utcnow
+from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.files import ATTACHMENT_KINDS, delete_stored, store_upload
-from ..core.money import MAX_AMOUNT, WhenParam
+from ..core.money import MAX_AMOUNT, WhenParam, format_money
 from ..extensions import db
+from ..jobs.service import cancel, parse_subject_ref, schedule, subject_ref
 from ..notifications.service import notify, register_kind
+from ..organisations.models import Organisation
+from ..organisations.policies import can_act_for
+from ..tasks.models import Task
+from ..tasks.policies import require_view
+from ..tasks.transitions import move
 from . import policies
 from .models import LIVE_STATUSES, Bid, BidAttachment
 
@@ -32,12 +43,11 @@ register_kind("tender.expired", _l("“%(task)s” expired without an award."))
 
 
 def _money(amount, currency):
-    from ..core.money import format_money
     return format_money(amount, currency)
 
 
 def task_link(task) -> str:
-    return f"/tasks/{task.id}/bids"
+    return links.task_bids(task)
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -105,7 +115,6 @@ def live_bid_of(task_id: int, solver_id: int) -> Bid | None:
 def place_bid(actor, task, amount, days, proposal, files=(), *, org_id=None, now=None) -> Bid:
     """A solver's bid on an open tender; one live bid per solver and task. With org_id the bid is
     made for an organisation the solver owns or manages, and the contract pays that organisation."""
-    from ..tasks.policies import require_view
     now = now or utcnow()
     require_view(actor, task)
     ensure_not_blocklisted(actor)
@@ -140,8 +149,6 @@ def _bidding_org(actor, task, org_id, errors: dict):
     """The organisation a bid is made for (None: personally); records a field error on org_id."""
     if org_id in (None, ""):
         return None
-    from ..organisations.models import Organisation
-    from ..organisations.policies import can_act_for
     try:
         org = db.session.get(Organisation, int(org_id))
     except (TypeError, ValueError):
@@ -184,14 +191,8 @@ def update_bid(actor, bid, amount, days, proposal, files=(), *, now=None) -> Bid
 
 def _transition(bid, from_statuses, to_status, **values) -> None:
     """Conditional UPDATE on the bid's status; a lost race or a stale page is a 409."""
-    result = db.session.execute(
-        db.update(Bid).where(Bid.id == bid.id, Bid.status.in_(from_statuses))
-        .values(status=to_status, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise WrongState(_l("This bid has changed in the meantime; reload the page."))
-    db.session.refresh(bid)
+    conditional_update(Bid, bid, from_statuses, message=_l("This bid has changed in the meantime; reload the page."),
+                       status=to_status, **values)
 
 
 def withdraw_bid(actor, bid, *, now=None) -> Bid:
@@ -261,7 +262,6 @@ def bids_visible_to(viewer, task) -> list[Bid]:
 
 def attachments_of(bid) -> list[BidAttachment]:
     """The bid's files: the loaded collection when a list query eager-loaded it, else one query."""
-    from sqlalchemy import inspect
     if "attachments" not in inspect(bid).unloaded:
         return list(bid.attachments)
     return list(db.session.scalars(db.select(BidAttachment).where(BidAttachment.bid_id == bid.id)
@@ -269,7 +269,6 @@ def attachments_of(bid) -> list[BidAttachment]:
 
 
 def load_bid(bid_id: int) -> Bid:
-    from ..core.errors import NotFound
     bid = db.session.execute(
         db.select(Bid).options(selectinload(Bid.task), selectinload(Bid.solver),
                                selectinload(Bid.attachments))
@@ -281,17 +280,14 @@ def load_bid(bid_id: int) -> Bid:
 
 
 def task_of(bid):
-    from ..tasks.models import Task
     return db.session.get(Task, bid.task_id)
 
 
 def _poster(task):
-    from ..accounts.models import User
     return db.session.get(User, task.poster_id)
 
 
 def _solver(bid):
-    from ..accounts.models import User
     return db.session.get(User, bid.solver_id)
 
 
@@ -303,23 +299,17 @@ EXPIRE_TIMER = "tender.expire"
 
 def schedule_bid_deadline(task) -> None:
     """Start the bid-deadline clock of a published tender (called when it opens)."""
-    from ..jobs.service import schedule, subject_ref
     if task.mode == "tender" and task.bid_deadline is not None:
         schedule(BID_DEADLINE_TIMER, subject_ref("task", task.id), task.bid_deadline)
 
 
 def award_window():
-    from datetime import timedelta
     return timedelta(days=current_app.config["AWARD_WINDOW_DAYS"])
 
 
 def close_bidding(subject_ref: str, now) -> None:
     """Timer: the bid deadline passed. No bids: the tender expires now; otherwise the poster has
     the award window to choose before it expires."""
-    from ..core.db import lock_row
-    from ..core.errors import NotFound
-    from ..jobs.service import parse_subject_ref, schedule
-    from ..tasks.models import Task
     _name, task_id = parse_subject_ref(subject_ref)
     task = lock_row(Task, task_id)
     if task is None:
@@ -341,10 +331,6 @@ def close_bidding(subject_ref: str, now) -> None:
 
 def expire_tender(subject_ref: str, now) -> None:
     """Timer: the award window ended with no award."""
-    from ..core.db import lock_row
-    from ..core.errors import NotFound
-    from ..jobs.service import parse_subject_ref
-    from ..tasks.models import Task
     _name, task_id = parse_subject_ref(subject_ref)
     task = lock_row(Task, task_id)
     if task is None:
@@ -355,26 +341,20 @@ def expire_tender(subject_ref: str, now) -> None:
 
 
 def _expire(task, now) -> None:
-    from ..tasks.models import Task
-    result = db.session.execute(
-        db.update(Task).where(Task.id == task.id, Task.status == "open")
-        .values(status="expired").execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState("tender no longer open")
-    db.session.refresh(task)
+    move(task, to="expired", expected="open", message="tender no longer open")
     reject_other_bids(task, None, now=now)
     notify(_poster(task), "tender.expired", link=task_link(task), task=task.title)
 
 
 # --- task events -------------------------------------------------------------------------------
 
-def on_task_published(task) -> None:
+def on_task_published(_sender=None, *, task) -> None:
+    """tasks.events.task_published receiver: a published tender gets its bid deadline timer."""
     schedule_bid_deadline(task)
 
 
-def on_task_cancelled(task) -> None:
-    """A cancelled tender: its live bids are declined and its timers stop."""
-    from ..jobs.service import cancel, subject_ref
+def on_task_cancelled(_sender=None, *, task) -> None:
+    """tasks.events.task_cancelled receiver: a cancelled tender: its live bids are declined and its timers stop."""
     if task.mode != "tender":
         return
     reject_other_bids(task, None)

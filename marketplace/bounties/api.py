@@ -11,6 +11,7 @@ from ..api.idempotency import idempotent
 from ..core.errors import NotFound, ValidationFailed
 from ..core.files import send_stored
 from ..extensions import db
+from ..tasks.serializers import Viewer, serialize_task
 from . import policies, receipts, service
 from .serializers import (
     serialize_result,
@@ -148,7 +149,6 @@ def choose_winners(task_id):
 
 
 def _results(task):
-    from ..tasks.serializers import Viewer, serialize_task
     return {"task": serialize_task(task, Viewer.of(None)),
             "winners": [serialize_result(s, task) for s in service.results(task)]}
 
@@ -186,7 +186,6 @@ def amend(task_id):
     body = json_body()
     task = service.amend(user, task, prizes=body.get("prizes"), max_pieces=body.get("max_pieces"),
                          submission_deadline=_parse_when(body.get("submission_deadline")))
-    from ..tasks.serializers import Viewer, serialize_task
     return jsonify(serialize_task(task, Viewer.of(user)))
 
 
@@ -196,7 +195,6 @@ def receipt(public_id):
     user = api_user()
     sub = service.get_submission(public_id)
     if not policies.is_author(user, sub):
-        from ..core.errors import NotFound
         raise NotFound()
     task = service.get_bounty(sub.task_id)
     response = jsonify(receipts.signed_receipt(service.load_full(sub), task))

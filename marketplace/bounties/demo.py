@@ -16,6 +16,7 @@ from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..extensions import db
 from ..jobs import service as jobs
+from ..payments.service import start_funding
 from ..tasks import service as tasks
 from ..tasks.models import Task
 from . import service
@@ -66,7 +67,6 @@ def _post(poster, title, description, criteria, **fields) -> Task | None:
                              submission_deadline=now + dt.timedelta(days=fields.pop("days")), **fields)
     db.session.flush()
     try:
-        from ..payments.service import start_funding
         start_funding(poster, "task", task.id, "wallet")
         tasks.publish_task(poster, task)
     except DomainError:  # not enough demo money: the bounty stays a draft waiting for funding

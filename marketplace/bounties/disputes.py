@@ -18,6 +18,8 @@ from ..jobs import service as jobs
 from ..ledger import service as ledger
 from ..tasks.funding import escrow_ref
 from . import transitions
+from .awards import _close_escrow_amount
+from .loading import DEADLINE_TIMER, SELECTION_TIMER, selection_ends_at
 from .models import Submission
 
 DISPUTABLE_ENTRY_STATUSES = ("rejected", "ineligible")
@@ -37,7 +39,6 @@ def piece_holds(task) -> list:
 
 
 def check_disputable(task, entry, now) -> None:
-    from .service import selection_ends_at
     if task.prize_structure != "piece":
         raise WrongState(_l("Only the rejection of an entry of a piece bounty can be disputed; the winners of "
                             "single and ranked bounties are chosen by the poster or in operator review."))
@@ -69,7 +70,6 @@ def thaw(task, hold_ref: str, now) -> None:
 def resolve(task, entry, hold_ref: str, solver_part: int, now) -> None:
     """After the piece hold was split: a share to the solver makes the entry an accepted piece;
     when no piece is left to pay the bounty is awarded."""
-    from .service import DEADLINE_TIMER, SELECTION_TIMER, _close_escrow_amount
     if solver_part > 0 and entry is not None:
         base = f"{escrow_ref(task)}:piece:"
         entry.status = "accepted"

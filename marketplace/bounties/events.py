@@ -7,9 +7,7 @@
 """
 from __future__ import annotations
 
-from blinker import Namespace
-
-NS = Namespace()
+from ..core.events import NS
 
 bounty_awarded = NS.signal("bounty.awarded")
 piece_accepted = NS.signal("bounty.piece_accepted")

@@ -8,7 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from ..accounts.models import User
 from ..core.errors import ValidationFailed
+from ..extensions import db
 from ..tasks.forms import DateTimeLocalField, MoneyListField
 
 
@@ -21,8 +23,6 @@ class SubmissionForm(FlaskForm):
 
     def coauthor_list(self) -> list[dict]:
         """[{user_id, share_bps}] from "email percent" lines; 422 naming `coauthors` otherwise."""
-        from ..accounts.models import User
-        from ..extensions import db
         result = []
         for line in (self.coauthors.data or "").splitlines():
             line = line.strip()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..core.statuses import register as register_labels
+
 SUBMISSION_LABELS = {
     "submitted": _l("Awaiting judging"), "withdrawn": _l("Withdrawn"), "eligible": _l("Eligible"),
     "ineligible": _l("Ineligible"), "accepted": _l("Accepted piece"), "rejected": _l("Rejected"),
@@ -12,6 +14,5 @@ REVIEW_LABELS = {"open": _l("Waiting for an operator"), "awarded": _l("Awarded")
 
 
 def register() -> None:
-    from ..core.statuses import register as register_labels
     register_labels("bounty_submissions", SUBMISSION_LABELS)
     register_labels("bounty_reviews", REVIEW_LABELS)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from ..core.errors import Forbidden, NotFound
 from ..extensions import db
+from ..organisations.policies import role_of
 from ..tasks import policies as task_policies
+from .models import SubmissionAuthor
 
 JUDGING_STATUSES = ("open", "selecting", "review")
 
@@ -32,12 +34,10 @@ def poster_side(user, task) -> bool:
         return True
     if task.org_id is None:
         return False
-    from ..organisations.policies import role_of
     return role_of(user, task_policies.load_org(task.org_id)) is not None
 
 
 def author_ids(submission) -> set[int]:
-    from .models import SubmissionAuthor
     ids = set(db.session.scalars(db.select(SubmissionAuthor.user_id)
                                  .where(SubmissionAuthor.submission_id == submission.id)))
     ids.add(submission.solver_id)

@@ -3,6 +3,7 @@ and side-by-side comparison, winners, piece acceptance, raising the reward, publ
 receipt verification, and the operator's review of a bounty that ended without a choice."""
 from __future__ import annotations
 
+import functools
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -11,7 +12,7 @@ from flask_login import current_user, login_required
 
 from ..accounts.policies import operator_required
 from ..core.db import utcnow
-from ..core.errors import ValidationFailed
+from ..core.errors import NotFound, ValidationFailed
 from ..core.forms import apply_errors
 from ..extensions import db
 from ..tasks import policies as task_policies
@@ -24,6 +25,17 @@ bp = Blueprint("bounties", __name__)
 
 def _user():
     return current_user if current_user.is_authenticated else None
+
+
+def confidential(view):
+    """An entry, its files and its receipt answer 404 to a visitor who is not signed in, the same
+    answer as to anyone else who may not see them: nothing confirms that it exists."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise NotFound()
+        return view(*args, **kwargs)
+    return wrapped
 
 
 # --- entering -----------------------------------------------------------------------------------
@@ -88,7 +100,7 @@ def mine():
 
 
 @bp.get("/submissions/<public_id>")
-@login_required
+@confidential
 def detail(public_id):
     sub, task = service.get_visible_submission(current_user, public_id)
     sub = service.load_full(sub)
@@ -102,18 +114,17 @@ def detail(public_id):
 
 
 @bp.get("/submissions/files/<public_id>")
-@login_required
+@confidential
 def download(public_id):
     file, path = service.get_visible_file(current_user, public_id)
     return attachment_response(file, path)
 
 
 @bp.get("/submissions/<public_id>/receipt.json")
-@login_required
+@confidential
 def receipt_download(public_id):
     sub = service.get_submission(public_id)
     if not policies.is_author(current_user, sub):
-        from ..core.errors import NotFound
         raise NotFound()
     body = json.dumps(receipts.signed_receipt(service.load_full(sub), service.get_bounty(sub.task_id)),
                       ensure_ascii=False, indent=2)
@@ -129,7 +140,6 @@ def receipt_download(public_id):
 def judging(task_id):
     task = service.get_visible_bounty(current_user, task_id)
     if not policies.poster_side(current_user, task):
-        from ..core.errors import NotFound
         raise NotFound()
     entries = service.entries_for(current_user, task)
     return render_template("bounties/judging.html", task=task, entries=entries,
@@ -143,7 +153,6 @@ def judging(task_id):
 def compare(task_id):
     task = service.get_visible_bounty(current_user, task_id)
     if not policies.poster_side(current_user, task):
-        from ..core.errors import NotFound
         raise NotFound()
     wanted = request.args.getlist("s")[:4]
     entries = [s for s in service.entries_for(current_user, task) if s.public_id in wanted]

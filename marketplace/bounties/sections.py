@@ -8,7 +8,7 @@ from . import policies, service
 from .models import LIVE_STATUSES, Submission
 
 
-def task_section(task, user):
+def task_section(_sender=None, *, task, user):
     if task.mode != "bounty" or task.status == "draft":
         return None
     authenticated = user is not None and getattr(user, "is_authenticated", False)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from ..core.db import iso
+from ..extensions import db
+from ..tasks.models import Task
 from . import policies
 
 
@@ -40,8 +42,6 @@ def serialize_result(sub, task) -> dict:
 
 def serialize_review(review, task=None) -> dict:
     if task is None:
-        from ..extensions import db
-        from ..tasks.models import Task
         task = db.session.get(Task, review.task_id)
     return {"id": review.id, "task_id": review.task_id, "user_id": task.poster_id, "title": task.title,
             "status": review.status, "opened_at": iso(review.opened_at),

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from sqlalchemy import inspect
+from sqlalchemy.orm import selectinload
 
-from ..api import api_route, api_user, json_body
+from ..api import api_route, api_user, json_body, keyset_page, listing, page_params
 from ..api.idempotency import idempotent
+from ..bids import policies as bid_policies
+from ..bids import service as bids
 from ..core.db import iso
 from ..core.errors import ValidationFailed
+from ..extensions import db
+from ..payments.api import serialize_funding as payments_serializer
 from ..tasks.service import get_visible_task
 from . import service
+from .models import STATUSES, Contract
 
 
 def serialize_milestone(m) -> dict:
@@ -32,7 +39,6 @@ def serialize_contract(contract, viewer=None, *, deliveries: bool = True) -> dic
         "cancel_requested": {"poster": iso(contract.poster_cancel_at), "solver": iso(contract.solver_cancel_at)},
         "milestones": [],
     }
-    from sqlalchemy import inspect
     loaded = "milestones" not in inspect(contract).unloaded
     for m in (contract.milestones if loaded else service.milestones_of(contract)):
         item = serialize_milestone(m)
@@ -53,12 +59,10 @@ def serialize_contract(contract, viewer=None, *, deliveries: bool = True) -> dic
 
 
 def _unloaded(obj):
-    from sqlalchemy import inspect
     return inspect(obj).unloaded
 
 
 def serialize_funding(funding) -> dict:
-    from ..payments.api import serialize_funding as payments_serializer
     return payments_serializer(funding)
 
 
@@ -90,11 +94,7 @@ def _reply(user, contract_id, status=200):
 @api_route("/contracts", summary="My contracts (as poster or solver), newest first",
            query={"limit": "integer", "cursor": "string", "status": "string"}, tags=["contracts"])
 def list_contracts():
-    from sqlalchemy.orm import selectinload
 
-    from ..api import keyset_page, listing, page_params
-    from ..extensions import db
-    from .models import STATUSES, Contract
     user = api_user()
     limit, cursor = page_params()
     query = (db.select(Contract).options(selectinload(Contract.milestones), selectinload(Contract.task))
@@ -218,3 +218,20 @@ def post_message(task_id, solver_id):
     task = get_visible_task(user, task_id)
     m = service.send_message(user, task, solver_id, _text(json_body(), "body"))
     return jsonify({"id": m.id, "sender_id": m.sender_id, "body": m.body, "created_at": iso(m.created_at)}), 201
+
+
+@api_route("/bids/<id:bid_id>/award", methods=["POST"],
+           summary="Award a bid: a proposed contract with milestones summing to the bid",
+           description="milestones: [{title, amount}] in minor units; default one milestone for the whole bid. "
+                       "The contract stays `proposed` until the solver accepts it.",
+           body={"milestones": "array"}, tags=["bids", "contracts"], status=201)
+def award_bid(bid_id):
+    user = api_user()
+    bid = bids.load_bid(bid_id)
+    bid_policies.require_can_see_bid(user, bid, bids.task_of(bid))
+    data = json_body()
+    milestones = data.get("milestones")
+    if milestones is not None and not isinstance(milestones, list):
+        raise ValidationFailed(errors={"milestones": ["milestones must be a list of {title, amount}."]})
+    contract = service.award_bid(user, bid, milestones)
+    return jsonify(serialize_contract(service.load_contract(contract.id), user)), 201

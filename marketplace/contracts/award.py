@@ -9,11 +9,12 @@ from flask_babel import lazy_gettext as _l
 from ..bids import policies as bid_policies
 from ..bids.models import LIVE_STATUSES as LIVE_BID_STATUSES
 from ..bids.models import Bid
-from ..bids.service import reject_other_bids, task_of
+from ..bids.service import EXPIRE_TIMER, award_window, reject_other_bids, task_of
 from ..core.db import utcnow
 from ..core.errors import Forbidden, ValidationFailed, WrongState
 from ..core.money import MAX_AMOUNT
 from ..extensions import db
+from ..jobs.service import cancel, schedule, subject_ref
 from ..notifications.service import notify
 from .loading import (
     MAX_MILESTONES,
@@ -89,8 +90,6 @@ def award_bid(actor, bid, milestones=None, *, now=None) -> Contract:
                                              currency=bid.currency, status="pending_funding"))
     db.session.add(contract)
     db.session.flush()  # the unique live-contract index is the last line of defence
-    from ..bids.service import EXPIRE_TIMER
-    from ..jobs.service import cancel, subject_ref
     cancel(EXPIRE_TIMER, subject_ref("task", task.id))
     notify(_user(bid.solver_id), "contract.proposed", link=contract_link(contract),
            task=task.title, amount=_money(bid.amount, bid.currency))
@@ -132,6 +131,4 @@ def _reopen_tender(task, contract, now) -> None:
                            .values(status="withdrawn", decided_at=now)
                            .execution_options(synchronize_session=False))
     if task.bid_deadline is not None and task.bid_deadline <= now:
-        from ..bids.service import EXPIRE_TIMER, award_window
-        from ..jobs.service import schedule, subject_ref
         schedule(EXPIRE_TIMER, subject_ref("task", task.id), now + award_window())

@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from ..core.db import utcnow
 from ..core.errors import Forbidden, WrongState
 from ..extensions import db
+from ..jobs.service import cancel, subject_ref
 from ..notifications.service import notify
+from ..payments import service as payments
 from . import events
 from .award import _reopen_tender
 from .loading import (
@@ -81,8 +83,6 @@ def cancel_contract(actor, contract, *, now=None) -> Contract:
 
 
 def _finish_cancel(contract, task, milestones, now, actor) -> None:
-    from ..jobs.service import cancel, subject_ref
-    from ..payments import service as payments
     _set_status(Contract, contract, ("active",), _l("This contract cannot be cancelled now."),
                 status="cancelled", cancelled_at=now)
     for m in milestones:

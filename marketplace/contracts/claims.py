@@ -10,6 +10,11 @@ from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, ValidationFailed, WrongState
 from ..extensions import db
 from ..notifications.service import notify
+from ..tasks.funding import escrow_ref
+from ..tasks.models import Task
+from ..tasks.policies import require_view
+from ..tasks.transitions import move
+from ..verification.service import is_verified
 from . import events
 from .loading import MAX_TITLE, _set_status, _task, _user, contract_link, milestones_of
 from .models import ClaimAbandonment, Contract, Milestone
@@ -18,8 +23,6 @@ from .models import ClaimAbandonment, Contract, Milestone
 def claim_task(actor, task, *, now=None) -> Contract:
     """A verified solver of the task's city claims a funded claim task. Exactly one of many
     concurrent claims wins; the others get a 409."""
-    from ..tasks.policies import require_view
-    from ..verification.service import is_verified
     now = now or utcnow()
     require_view(actor, task)
     if task.mode != "claim":
@@ -37,14 +40,8 @@ def claim_task(actor, task, *, now=None) -> Contract:
         raise WrongState(_l("This task is not funded."))
     if task.window_end is not None and now >= task.window_end:
         raise WrongState(_l("The time window of this task has passed."))
-    from ..tasks.models import Task
-    result = db.session.execute(
-        db.update(Task).where(Task.id == task.id, Task.status == "open", Task.claimant_id.is_(None))
-        .values(status="in_progress", claimant_id=actor.id)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise Conflict(_l("Another solver has already claimed this task."))
-    db.session.refresh(task)
+    move(task, to="in_progress", expected="open", where=(Task.claimant_id.is_(None),), claimant_id=actor.id,
+         error=Conflict, message=_l("Another solver has already claimed this task."))
     contract = Contract(kind="claim", task_id=task.id, poster_id=task.poster_id, solver_id=actor.id,
                         org_id=task.org_id, status="active", amount=task.price, currency=task.currency,
                         created_at=now, accepted_at=now)
@@ -60,10 +57,6 @@ def claim_task(actor, task, *, now=None) -> Contract:
 
 def task_escrow_ref(task) -> str:
     """The escrow the task's own funding went to (claims are funded before they open)."""
-    try:
-        from ..tasks.funding import escrow_ref
-    except ImportError:
-        return f"task:{task.id}"
     return escrow_ref(task)
 
 
@@ -84,13 +77,7 @@ def abandon_claim(actor, contract, reason: str = "", *, now=None) -> ClaimAbando
     _set_status(Milestone, milestone, ("funded",), _l("The work has been marked done; it can no longer be abandoned."),
                 status="cancelled")
     _set_status(Contract, contract, ("active",), status="cancelled", cancelled_at=now)
-    from ..tasks.models import Task
-    result = db.session.execute(
-        db.update(Task).where(Task.id == task.id, Task.status == "in_progress", Task.claimant_id == actor.id)
-        .values(status="open", claimant_id=None).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState()
-    db.session.refresh(task)
+    move(task, to="open", expected="in_progress", where=(Task.claimant_id == actor.id,), claimant_id=None)
     row = ClaimAbandonment(task_id=task.id, contract_id=contract.id, solver_id=actor.id,
                            reason=(reason or "").strip(), at=now)
     db.session.add(row)

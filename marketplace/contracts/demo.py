@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..accounts.models import User
 from ..bids import service as bids
 from ..bids.models import Bid
 from ..core.errors import DomainError
 from ..core.ids import resident_id_check_char
 from ..extensions import db
+from ..payments.service import start_funding
 from ..tasks.models import Task
+from ..verification import service as verification
 from . import service
 from .models import LIVE_STATUSES, Contract
 
@@ -37,7 +40,6 @@ MILESTONES = [("第一批：白皮书一（约 1 万词）", 2_500 * YUAN), ("�
 def _user(context, key: str, email: str):
     user = (context.get("users") or {}).get(key)
     if user is None:
-        from ..accounts.models import User
         user = db.session.scalars(db.select(User).where(User.email == email)).first()
     return user
 
@@ -47,7 +49,6 @@ def _task(title: str) -> Task | None:
 
 
 def _ensure_verified(user, operator) -> None:
-    from ..verification import service as verification
     if verification.is_verified(user) or operator is None:
         return
     first17 = "420111" + "19900608" + f"{user.id % 1000:03d}"
@@ -56,12 +57,10 @@ def _ensure_verified(user, operator) -> None:
 
 
 def _poster(task):
-    from ..accounts.models import User
     return db.session.get(User, task.poster_id)
 
 
 def _fund_from_wallet(milestone, poster) -> bool:
-    from ..payments.service import start_funding
     try:
         start_funding(poster, "milestone", milestone.id, "wallet")
     except DomainError:  # not enough wallet balance: leave it waiting for funding

@@ -7,9 +7,7 @@ reviews and credit connect receivers in their init_app). All are sent with keywo
     contract_cancelled(sender, contract=, task=, refunded=)  an active contract was cancelled
                                                             (refunded: funded money went back)
 """
-from blinker import Namespace
-
-NS = Namespace()
+from ..core.events import NS
 
 contract_completed = NS.signal("contracts.contract_completed")
 claim_confirmed = NS.signal("contracts.claim_confirmed")

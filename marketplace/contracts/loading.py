@@ -3,12 +3,16 @@ status update they share."""
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..core.errors import NotFound, WrongState
-from ..core.money import format_money
+from ..accounts.models import User
+from ..core import links
+from ..core.db import conditional_update
+from ..core.errors import NotFound
+from ..core.money import WhenParam, format_money
 from ..extensions import db
+from ..tasks.models import Task
+from ..tasks.transitions import move
 from . import notices  # noqa: F401  (registers the notification kinds every flow sends)
 from .models import Contract, Delivery, Milestone
 
@@ -26,17 +30,15 @@ def _money(amount, currency="CNY"):
 
 
 def _user(user_id):
-    from ..accounts.models import User
     return db.session.get(User, user_id)
 
 
 def contract_link(contract) -> str:
-    return f"/contracts/{contract.id}"
+    return links.contract(contract)
 
 
 def _fmt_time(value):
     """A deadline for a notification: shown in the reader's time zone and the pages' format."""
-    from ..core.money import WhenParam
     return WhenParam(value) if value else ""
 
 
@@ -85,23 +87,24 @@ def milestones_of(contract) -> list[Milestone]:
 
 
 def _task(contract):
-    from ..tasks.models import Task
     return db.session.get(Task, contract.task_id)
 
 
 def _set_status(model, obj, from_statuses, message=None, **values) -> None:
     """Conditional UPDATE: move obj to new values only if its status is still one of
     from_statuses. The loser of a race (or a stale page) gets a 409."""
-    result = db.session.execute(
-        db.update(model).where(model.id == obj.id, model.status.in_(tuple(from_statuses)))
-        .values(**values).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.expire(obj)
-        raise WrongState(message or _l("This has changed in the meantime; reload the page."))
-    db.session.refresh(obj)
+    conditional_update(model, obj, from_statuses, message=message, **values)
 
 
 def _set_task_status(task, from_statuses, to_status, message=None, **values) -> None:
-    from ..tasks.models import Task
-    _set_status(Task, task, from_statuses, message, status=to_status, **values)
+    """Through the tasks state machine (the only writer of a task's status)."""
+    move(task, to=to_status, expected=from_statuses, message=message, **values)
+
+
+def completed_summaries(_sender=None, *, user_ids) -> dict[int, dict]:
+    """accounts.events.user_summaries receiver: completed contracts per solver, in one query."""
+    rows = db.session.execute(
+        db.select(Contract.solver_id, db.func.count(Contract.id))
+        .where(Contract.solver_id.in_(list(user_ids)), Contract.status == "completed")
+        .group_by(Contract.solver_id)).all()
+    return {solver_id: {"completed": count} for solver_id, count in rows}

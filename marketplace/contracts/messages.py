@@ -4,10 +4,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
+from ..core import links
 from ..core.db import utcnow
 from ..core.errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..notifications.service import notify
+from ..tasks.models import Task
 from .loading import _user
 from .models import Message
 from .policies import can_message
@@ -34,7 +37,7 @@ def send_message(actor, task, solver_id: int, body: str, *, now=None) -> Message
     db.session.add(message)
     recipient = task.poster_id if actor.id == solver_id else solver_id
     notify(_user(recipient), "message.received", sender=actor.display_name, task=task.title,
-           link=f"/tasks/{task.id}/messages/{solver_id}")
+           link=links.messages(task, solver_id))
     return message
 
 
@@ -42,8 +45,6 @@ def threads_of(user, limit: int = 50) -> list[dict]:
     """The user's message threads, latest first: {task, other (the other party), last, link}.
     A thread is (task, solver); the other party is the poster for the solver, the solver for
     the poster. A fixed number of queries."""
-    from ..accounts.models import User
-    from ..tasks.models import Task
     mine = db.or_(Message.solver_id == user.id, Task.poster_id == user.id)
     latest = db.session.execute(
         db.select(Message.task_id, Message.solver_id, db.func.max(Message.id).label("last_id"))

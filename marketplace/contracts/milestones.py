@@ -7,10 +7,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from ..bids.service import discard_files, store_files
-from ..core.db import utcnow
+from ..core.db import conditional_update, utcnow
 from ..core.errors import Forbidden, ValidationFailed, WrongState
+from ..core.money import MoneyParam
 from ..extensions import db
+from ..jobs.service import cancel, schedule, subject_ref
+from ..ledger import service as ledger
+from ..ledger.fees import fee_breakdown
 from ..notifications.service import notify
+from ..organisations.models import Organisation
+from ..payments.service import start_funding
 from . import events
 from .loading import (
     AUTO_ACCEPT_TIMER,
@@ -43,7 +49,6 @@ def milestone_escrow_ref(milestone) -> str:
 
 def fund_milestone(actor, milestone, method: str):
     """Start funding a milestone through the payments module; returns the Funding."""
-    from ..payments.service import start_funding
     contract = contract_of(milestone)
     if not is_poster_side(actor, contract):
         raise Forbidden(_l("Only the poster can fund milestones."))
@@ -65,7 +70,6 @@ class MilestoneFundable:
         self.payer_user = _user(contract.poster_id)
         self.payer = self.payer_user
         if task.org_id:
-            from ..organisations.models import Organisation
             self.payer = db.session.get(Organisation, task.org_id) or self.payer_user
         self.title = f"{task.title} · {milestone.title}"
         self.link = contract_link(contract)
@@ -110,7 +114,6 @@ def mark_funded(milestone, *, now=None) -> Milestone:
 
 def deliver_milestone(actor, milestone, note: str, files=(), *, now=None) -> Delivery:
     """The solver hands in a funded milestone (or marks a claim done); the review clock starts."""
-    from ..jobs.service import schedule, subject_ref
     now = now or utcnow()
     contract = contract_of(milestone)
     if actor.id != contract.solver_id:
@@ -154,7 +157,6 @@ def deliver_milestone(actor, milestone, note: str, files=(), *, now=None) -> Del
 
 
 def _release(milestone, contract, task, actor) -> None:
-    from ..ledger import service as ledger
     payee = ("org", contract.solver_org_id) if contract.solver_org_id else _user(contract.solver_id)
     ledger.release(milestone_escrow_ref(milestone), payee,
                    category=task.category, idempotency_key=f"release:milestone:{milestone.id}",
@@ -164,7 +166,6 @@ def _release(milestone, contract, task, actor) -> None:
 def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Milestone:
     """The poster side accepts a delivery (or the timer does): the money goes to the solver's
     wallet minus the platform fee. Happens once, whatever the number of concurrent requests."""
-    from ..jobs.service import cancel, subject_ref
     now = now or utcnow()
     contract = contract_of(milestone)
     if not auto and not is_poster_side(actor, contract):
@@ -180,8 +181,6 @@ def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Miles
     solver = _user(contract.solver_id)
     # Gross, fee and net as the ledger computed them, so the message says what the wallet got;
     # formatted when read, in the reader's language.
-    from ..core.money import MoneyParam
-    from ..ledger.fees import fee_breakdown
     parts = fee_breakdown(milestone.amount, task.category)
     amount = MoneyParam(milestone.amount, milestone.currency)
     fee, net = MoneyParam(parts["fee"], milestone.currency), MoneyParam(parts["net"], milestone.currency)
@@ -190,14 +189,14 @@ def accept_milestone(actor, milestone, *, now=None, auto: bool = False) -> Miles
                task=task.title, amount=amount, fee=fee, net=net)
         if auto:
             notify(_user(contract.poster_id), "claim.auto_confirmed", link=contract_link(contract),
-                   task=task.title, amount=amount)
+                   task=task.title, amount=amount, fee=fee, net=net)
     else:
         notify(solver, "milestone.auto_accepted" if auto else "milestone.accepted",
                link=contract_link(contract), milestone=milestone.title, task=task.title, amount=amount,
                fee=fee, net=net)
         if auto:
             notify(_user(contract.poster_id), "milestone.auto_accepted", link=contract_link(contract),
-                   milestone=milestone.title, task=task.title, amount=amount)
+                   milestone=milestone.title, task=task.title, amount=amount, fee=fee, net=net)
     _complete_if_done(contract, task, now)
     return milestone
 
@@ -217,7 +216,6 @@ def _complete_if_done(contract, task, now) -> None:
 
 def request_revision(actor, milestone, reason: str, *, now=None) -> Milestone:
     """The poster side sends a delivery back with a reason (at most MAX_REVISIONS times)."""
-    from ..jobs.service import cancel, subject_ref
     now = now or utcnow()
     contract = contract_of(milestone)
     if not is_poster_side(actor, contract):
@@ -234,15 +232,9 @@ def request_revision(actor, milestone, reason: str, *, now=None) -> Milestone:
     limit = _max_revisions()
     if milestone.revisions >= limit:
         raise WrongState(_l("The revision limit (%(n)s) is reached: accept the delivery or open a dispute.", n=limit))
-    result = db.session.execute(
-        db.update(Milestone)
-        .where(Milestone.id == milestone.id, Milestone.status == "delivered", Milestone.revisions < limit)
-        .values(status="revision_requested", revisions=Milestone.revisions + 1, review_due_at=None)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        db.session.expire(milestone)
-        raise WrongState(_l("This milestone is not waiting for review."))
-    db.session.refresh(milestone)
+    conditional_update(Milestone, milestone, "delivered", where=(Milestone.revisions < limit,),
+                       message=_l("This milestone is not waiting for review."),
+                       status="revision_requested", revisions=Milestone.revisions + 1, review_due_at=None)
     latest = db.session.scalars(db.select(Delivery).where(Delivery.milestone_id == milestone.id)
                                 .order_by(Delivery.id.desc()).limit(1)).first()
     if latest is not None:

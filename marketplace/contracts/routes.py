@@ -6,14 +6,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.models import User
+from ..bids import policies as bid_policies
+from ..bids import service as bids
+from ..bids.forms import AwardForm
 from ..core.errors import ValidationFailed
 from ..core.files import send_stored
 from ..core.forms import apply_errors
+from ..core.money import format_plain, parse_amount
 from ..extensions import db
+from ..payments import states
+from ..payments.service import available_methods
 from ..tasks.service import get_visible_task
 from . import service
 from .forms import AbandonForm, DeliverForm, FundForm, MessageForm, RevisionForm
-from .models import DeliveryFile
+from .messages import threads_of
+from .models import Delivery, DeliveryFile
 
 PREVIEW_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
@@ -22,7 +30,6 @@ bp = Blueprint("contracts", __name__)
 
 def _fund_form(formdata=None):
     """The methods payments offers here (card only when Stripe is configured)."""
-    from ..payments.service import available_methods
     form = FundForm() if formdata is None else FundForm(formdata=formdata)
     offered = set(available_methods())
     form.method.choices = [(value, label) for value, label in form.method.choices if value in offered]
@@ -49,7 +56,6 @@ def _render_contract(contract, status=200, **forms):
 
 def _payment_context(contract, task, milestones) -> dict:
     """Each milestone's payment state, and whose wallet pays (the organisation's when it posted)."""
-    from ..payments import states
     fundable = service.MilestoneFundable(milestones[0], contract, task) if milestones else None
     return {"fundings": states.latest_for(service.milestone_escrow_ref(m) for m in milestones),
             "funding_waiting": states.waiting,
@@ -208,7 +214,6 @@ def messages(task_id, solver_id):
 @bp.get("/messages")
 @login_required
 def inbox():
-    from .messages import threads_of
     return render_template("contracts/inbox.html", threads=threads_of(current_user))
 
 
@@ -219,7 +224,6 @@ def delivery_file(public_id):
     row = db.session.execute(db.select(DeliveryFile).where(DeliveryFile.public_id == public_id)).scalar_one_or_none()
     if row is None:
         abort(404)
-    from .models import Delivery
     delivery = db.session.get(Delivery, row.delivery_id)
     milestone = service.load_milestone(delivery.milestone_id)
     service.require_party(current_user, service.contract_of(milestone))
@@ -235,3 +239,67 @@ def delivery_file(public_id):
         if row.mime.startswith("image/"):
             response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response
+
+
+def _award_plan(form) -> list[dict]:
+    """Milestone rows from the form; blank rows are ignored, amounts are in yuan."""
+    plan, errors = [], {}
+    for i, row in enumerate(form.milestones.entries):
+        title, raw = (row.form.title.data or "").strip(), (row.form.amount.data or "").strip()
+        if not title and not raw:
+            continue
+        amount = 0
+        try:
+            amount = parse_amount(raw, "amount")
+        except ValidationFailed as exc:
+            errors[f"milestones-{i}-amount"] = exc.errors["amount"]
+        plan.append({"title": title, "amount": amount, "_row": i})
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return plan
+
+
+def _apply_award_errors(form, exc, plan):
+    """Map service errors on milestones[k].field back to the form rows."""
+    db.session.rollback()
+    for key, messages in (exc.errors or {}).items():
+        if key.startswith("milestones[") and plan:
+            index = int(key[len("milestones["):key.index("]")])
+            field = key.split(".", 1)[1] if "." in key else "title"
+            row = form.milestones.entries[plan[index]["_row"]].form
+            getattr(row, field).errors = list(getattr(row, field).errors) + messages
+        elif key.startswith("milestones-"):
+            _m, i, field = key.split("-")
+            row = form.milestones.entries[int(i)].form
+            getattr(row, field).errors = list(getattr(row, field).errors) + messages
+        else:
+            form.form_errors.extend(messages)
+
+
+def _solver_of(bid):
+    return db.session.get(User, bid.solver_id)
+
+
+# The award is a contracts use case; its page stays at the bid's address.
+@bp.route("/bids/<id:bid_id>/award", methods=["GET", "POST"])
+@login_required
+def award(bid_id):
+    bid = bids.load_bid(bid_id)
+    task = bids.task_of(bid)
+    bid_policies.require_can_see_bid(current_user, bid, task)
+    bid_policies.require_poster_side(current_user, task)
+    if request.method == "GET":
+        form = AwardForm(data={"milestones": [{"title": task.title, "amount": format_plain(bid.amount)}]})
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid))
+    form = AwardForm()
+    if not form.validate_on_submit():
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid)), 422
+    plan = []
+    try:
+        plan = _award_plan(form)
+        contract = service.award_bid(current_user, bid, [{"title": p["title"], "amount": p["amount"]} for p in plan])
+    except ValidationFailed as exc:
+        _apply_award_errors(form, exc, plan)
+        return render_template("bids/award.html", bid=bid, task=task, form=form, solver=_solver_of(bid)), 422
+    flash(_("The bid was awarded. The solver is asked to accept the contract."), "success")
+    return redirect(url_for("contracts.detail", contract_id=contract.id), code=303)

@@ -1,15 +1,16 @@
-"""The bids/claim/contract section of the task page (see tasks.page_sections)."""
+"""The bids/claim/contract section of the task page (a receiver of tasks.events.task_page_sections)."""
 from __future__ import annotations
 
 from ..bids import policies as bid_policies
 from ..bids.models import LIVE_STATUSES, Bid
 from ..core.db import utcnow
 from ..extensions import db
+from ..verification.cards import person_card
 from .models import LIVE_STATUSES as LIVE_CONTRACT_STATUSES
 from .models import Contract
 
 
-def task_section(task, user):
+def task_section(_sender=None, *, task, user):
     if task.mode not in ("tender", "claim") or task.status == "draft":
         return None
     authenticated = user is not None and getattr(user, "is_authenticated", False)
@@ -28,7 +29,6 @@ def task_section(task, user):
         context["bidding_open"] = task.status == "open" and (task.bid_deadline is None or task.bid_deadline > utcnow())
         return "bids/_task_section.html", context
     if context["contract"] is not None and poster_side:
-        from ..verification.cards import person_card
         context["claimant"] = person_card(contract.solver_id)
     context["task"] = task
     return "contracts/_claim_section.html", context

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 from ..core.db import lock_row
 from ..core.errors import NotFound, WrongState
+from ..jobs.service import parse_subject_ref, schedule, subject_ref
 from ..notifications.service import notify
+from ..tasks.funding import refund_task_escrow
+from ..tasks.models import Task
+from ..tasks.service import task_link
+from ..tasks.transitions import move
 from .loading import CLAIM_EXPIRE_TIMER, _user
 from .milestones import accept_milestone
 from .models import Milestone
 
 
-def on_task_published(task) -> None:
-    """A published claim expires, refunded, if nobody has claimed it when its time window ends."""
-    from ..jobs.service import schedule, subject_ref
+def on_task_published(_sender=None, *, task) -> None:
+    """tasks.events.task_published receiver: a published claim expires, refunded, if nobody has claimed it when its time window ends."""
     if task.mode == "claim" and task.window_end is not None:
         schedule(CLAIM_EXPIRE_TIMER, subject_ref("task", task.id), task.window_end)
 
@@ -19,10 +23,6 @@ def on_task_published(task) -> None:
 def expire_claim(subject_ref: str, now) -> None:
     """Timer: the time window of an open claim ended and nobody holds it. The task expires and its
     escrow goes back to the payer. A claimed (or reopened and claimed again) task is left alone."""
-    from ..jobs.service import parse_subject_ref
-    from ..tasks.funding import refund_task_escrow
-    from ..tasks.models import Task
-    from ..tasks.service import task_link
     _name, task_id = parse_subject_ref(subject_ref)
     task = lock_row(Task, task_id)
     if task is None:
@@ -35,14 +35,12 @@ def expire_claim(subject_ref: str, now) -> None:
         refund_task_escrow(task)
         task.escrow_funded = False
         task.escrow_amount = 0
-    task.status = "expired"
-    task.updated_at = now
+    move(task, to="expired", expected="open", updated_at=now)
     notify(_user(task.poster_id), "claim.expired", link=task_link(task), task=task.title)
 
 
 def auto_accept(subject_ref: str, now) -> None:
     """Timer: a delivery that got no answer within the review period is accepted."""
-    from ..jobs.service import parse_subject_ref
     _name, milestone_id = parse_subject_ref(subject_ref)
     milestone = lock_row(Milestone, milestone_id)
     if milestone is None:

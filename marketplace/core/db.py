@@ -11,12 +11,13 @@ import datetime as dt
 import logging
 
 from flask import g, has_app_context, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
-from .errors import Conflict
+from .errors import Conflict, WrongState
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,28 @@ def lock_row(model, pk):
     return db.session.execute(
         db.select(model).where(model.id == pk).with_for_update()
     ).scalar_one_or_none()
+
+
+def conditional_update(model, obj, expected=None, *, where=(), message=None, error=None, **values) -> None:
+    """Move `obj` to `values` only if its status is still one of `expected` (a status or a
+    collection of them) and every extra condition in `where` holds:
+
+        UPDATE <table> SET ... WHERE id = :id AND status IN (:expected) [AND ...]
+
+    Exactly one row must change; otherwise the caller lost a race (or acted on a stale page) and
+    `error` (a DomainError class, default WrongState) is raised with `message`. The object is
+    refreshed from the row afterwards. With `expected=None` only `where` guards the update
+    (e.g. ``where=(User.suspended_at.is_(None),)``)."""
+    conditions = [model.id == obj.id, *where]
+    if expected is not None:
+        conditions.append(model.status.in_((expected,) if isinstance(expected, str) else tuple(expected)))
+    result = db.session.execute(
+        db.update(model).where(*conditions)
+        .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.expire(obj)
+        raise (error or WrongState)(message or _l("This has changed in the meantime; reload the page."))
+    db.session.refresh(obj)
 
 
 @event.listens_for(Engine, "connect")

@@ -23,7 +23,11 @@ import io
 import os
 import secrets
 from dataclasses import dataclass
+from urllib.parse import quote
 
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import Response, current_app, redirect, send_file
 from flask_babel import lazy_gettext as _l
 
@@ -117,8 +121,6 @@ def _s3():
     """(client, bucket, prefix); one boto3 client per app (clients are thread-safe)."""
     ext = current_app.extensions.setdefault("file_store", {})
     if "client" not in ext:
-        import boto3
-        from botocore.config import Config as BotoConfig
         config = current_app.config
         ext["client"] = boto3.client(
             "s3", endpoint_url=config.get("S3_ENDPOINT_URL") or None,
@@ -167,7 +169,6 @@ def delete_stored(rel: str) -> None:
     """Remove the stored object; a missing one is not an error."""
     _check_key(rel)
     if _s3_configured():
-        from botocore.exceptions import BotoCoreError, ClientError
         client, bucket, prefix = _s3()
         try:
             client.delete_object(Bucket=bucket, Key=prefix + rel)
@@ -213,7 +214,6 @@ def send_stored(rel: str, *, mimetype: str | None = None, download_name: str | N
 
 
 def _disposition(download_name: str | None, as_attachment: bool) -> str:
-    from urllib.parse import quote
     kind = "attachment" if as_attachment else "inline"
     if not download_name:
         return kind

@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -125,7 +127,6 @@ def safe_next(target: str | None) -> str | None:
     Browsers drop tabs and newlines and read a backslash as a slash, so "/\\t/evil.example" and
     "/\\\\evil.example" both lead off-site: any control character, whitespace or backslash refuses.
     """
-    from urllib.parse import urlsplit
 
     if not target or not isinstance(target, str) or len(target) > 2000:
         return None
@@ -141,7 +142,6 @@ def safe_next(target: str | None) -> str | None:
 
 def arg_id(name: str) -> int | None:
     """An optional id from the query string of a page (?before=…); anything but a valid id is None."""
-    from flask import request
 
     raw = request.args.get(name)
     try:

@@ -1,7 +1,8 @@
 """Internal references ("task:7", "milestone:2:…", "funding:1") → words and a link for people.
 
 Ledger lines, holds, fundings and queue items name what they are about with a reference; pages
-never show it raw. A domain registers how its kind reads, once, at init:
+never show it raw. A domain tells how its kind reads, once, at init (through the hook mechanism:
+the describer is the handler of its kind on `core.events.describe_refs`):
 
     references.register("task", describe_tasks)
 
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from .events import connect_handler, describe_refs, handler_of
+
 
 @dataclass(frozen=True)
 class Described:
@@ -26,12 +29,13 @@ class Described:
         return self.text
 
 
-_DESCRIBERS: dict[str, Callable[[list[str]], dict]] = {}
 _PARTS = {"prize": _l("prize %(n)s"), "piece": _l("piece %(n)s")}
 
 
 def register(kind: str, describer: Callable[[list[str]], dict]) -> None:
-    _DESCRIBERS[kind] = describer
+    """Connect how references of `kind` read (a handler of core.events.describe_refs; a later
+    describer for the same kind replaces the earlier one)."""
+    connect_handler(describe_refs, kind, describer, replace=True)
 
 
 def _split(ref: str) -> tuple[str, str, list[str]]:
@@ -58,7 +62,7 @@ def describe_many(refs: Iterable[str | None]) -> dict[str, Described]:
         by_kind.setdefault(kind, []).append(ident)
     found: dict[tuple[str, str], Described] = {}
     for kind, ids in by_kind.items():
-        describer = _DESCRIBERS.get(kind)
+        describer = handler_of(describe_refs, kind)
         if describer is None:
             continue
         for ident, described in (describer(sorted(set(ids))) or {}).items():

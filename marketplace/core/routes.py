@@ -5,18 +5,18 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, rend
 from sqlalchemy import text
 
 from ..extensions import db
+from .events import collect, home_sections
 from .i18n import LANG_COOKIE, normalise_locale
 from .inputs import safe_next
 
 bp = Blueprint("core", __name__)
 
-HOME_SECTIONS: list = []  # callables returning (template, context) pairs, added by domains
 
 
 @bp.get("/")
 def home():
-    sections = [section() for section in HOME_SECTIONS]
-    return render_template("core/home.html", sections=[s for s in sections if s])
+    # (template, context) pairs from the receivers of core.events.home_sections
+    return render_template("core/home.html", sections=collect(home_sections))
 
 
 @bp.get("/lang/<code>")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 from flask_babel import format_date, format_datetime, format_time, get_locale
-from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
@@ -42,13 +41,8 @@ def init_templating(app):
 
     @app.context_processor
     def globals_():
-        unread = 0
-        if current_user and current_user.is_authenticated:
-            from ..notifications.service import unread_count
-            unread = unread_count(current_user.id)
         return {
             "current_locale": "zh_CN" if get_locale().language == "zh" else "en",
-            "unread_notifications": unread,
             "languages": current_app.config["LANGUAGES"],
             "request_path": request.full_path.rstrip("?") if request else "/",
             "nl2br": lambda s: Markup("<br>".join(Markup.escape(s or "").split("\n"))),

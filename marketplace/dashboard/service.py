@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..bids.models import LIVE_STATUSES, Bid
+from ..bounties.service import my_submissions
 from ..contracts.models import Contract
+from ..core import links
 from ..core.money import format_money
 from ..extensions import db
+from ..organisations.models import Membership
+from ..organisations.policies import MANAGING_ROLES
+from ..payments import states
 from ..tasks.models import Task
 
 LIMIT = 50
@@ -32,8 +36,6 @@ class Row:
 
 def my_tasks(user, limit: int = LIMIT) -> list[Row]:
     """Tasks I posted or that an organisation I manage posted."""
-    from ..organisations.models import Membership
-    from ..organisations.policies import MANAGING_ROLES
     managed = db.select(Membership.org_id).where(Membership.user_id == user.id,
                                                  Membership.role.in_(MANAGING_ROLES))
     tasks = list(db.session.scalars(
@@ -45,11 +47,10 @@ def my_tasks(user, limit: int = LIMIT) -> list[Row]:
         .where(Bid.task_id.in_(ids), Bid.status.in_(LIVE_STATUSES)).group_by(Bid.task_id)).all()) if ids else {}
     contracts = {c.task_id: c for c in db.session.scalars(
         db.select(Contract).where(Contract.task_id.in_(ids), Contract.status != "cancelled"))} if ids else {}
-    from ..payments import states
     fundings = states.latest_for(f"task:{t.id}" for t in tasks if t.status == "draft" and t.needs_escrow)
     rows = []
     for t in tasks:
-        link = f"/tasks/{t.id}"
+        link = links.task(t)
         action, deadline, mine = "", None, False
         contract = contracts.get(t.id)
         funding = fundings.get(f"task:{t.id}")
@@ -66,20 +67,20 @@ def my_tasks(user, limit: int = LIMIT) -> list[Row]:
             count = bid_counts.get(t.id, 0)
             action = _("Choose among %(n)s bid(s)", n=count) if count else _("Waiting for bids")
             deadline, mine = t.bid_deadline, bool(count)
-            link = url_for("bids.task_bids", task_id=t.id)
+            link = links.url("bids.task_bids", task_id=t.id)
         elif t.status == "open" and t.mode == "claim":
             action, deadline = _("Waiting for a solver to claim it"), t.window_start
         elif t.status in ("awarded", "in_progress") and contract is not None:
-            link = url_for("contracts.detail", contract_id=contract.id)
+            link = links.url("contracts.detail", contract_id=contract.id)
             action = _("See the contract")
             if t.status == "awarded":
                 action = _("Waiting for the solver to accept the contract")
         elif t.status == "open" and t.mode == "bounty":
             action, deadline = _("Taking entries; judge them as they come"), t.submission_deadline
-            link = url_for("bounties.judging", task_id=t.id)
+            link = links.url("bounties.judging", task_id=t.id)
         elif t.status == "selecting":
             action, mine = _("Choose the winners"), True
-            link = url_for("bounties.judging", task_id=t.id)
+            link = links.url("bounties.judging", task_id=t.id)
         elif t.status == "review":
             action = _("An operator reviews it by your criteria")
         rows.append(Row(t.title, link, t.status, action, deadline, t.listed_amount, t.currency, mine))
@@ -88,7 +89,6 @@ def my_tasks(user, limit: int = LIMIT) -> list[Row]:
 
 def my_entries(user, limit: int = LIMIT) -> list[Row]:
     """My bounty entries (as submitter or co-author), newest first, with their receipts' pages."""
-    from ..bounties.service import my_submissions
     rows = []
     for sub, task in my_submissions(user)[:limit]:
         action, deadline = "", None
@@ -98,7 +98,7 @@ def my_entries(user, limit: int = LIMIT) -> list[Row]:
             action = _("Waiting for the poster's choice")
         elif sub.status in ("ineligible", "rejected"):
             action = sub.reason or ""
-        rows.append(Row(task.title, url_for("bounties.detail", public_id=sub.public_id), sub.status, action,
+        rows.append(Row(task.title, links.url("bounties.detail", public_id=sub.public_id), sub.status, action,
                         deadline, sub.paid_amount or None, task.currency, False, "bounty_submissions"))
     return rows
 
@@ -112,13 +112,13 @@ def my_bids(user, limit: int = LIMIT) -> list[Row]:
         db.select(Contract).where(Contract.bid_id.in_(awarded)))} if awarded else {}
     rows = []
     for b in bids:
-        link = url_for("bids.task_bids", task_id=b.task_id)
+        link = links.url("bids.task_bids", task_id=b.task_id)
         action, deadline, mine = "", None, False
         if b.status in LIVE_STATUSES:
             action, deadline = _("Waiting for the poster's decision; you can edit until the deadline"), b.task.bid_deadline
         elif b.status == "accepted" and b.id in contracts:
             contract = contracts[b.id]
-            link = url_for("contracts.detail", contract_id=contract.id)
+            link = links.url("contracts.detail", contract_id=contract.id)
             if contract.status == "proposed":
                 action, mine = _("Accept the contract"), True
             else:
@@ -162,6 +162,6 @@ def my_contracts(user, limit: int = LIMIT) -> list[Row]:
     rows = []
     for c in contracts:
         action, deadline, mine = _contract_next(c, c.milestones, c.poster_id == user.id)
-        rows.append(Row(c.task.title, url_for("contracts.detail", contract_id=c.id), c.status, action,
+        rows.append(Row(c.task.title, links.url("contracts.detail", contract_id=c.id), c.status, action,
                         deadline, c.amount, c.currency, mine, "contracts"))
     return rows

@@ -11,9 +11,7 @@ Every signal is sent with the same keyword arguments:
 """
 from __future__ import annotations
 
-from blinker import Namespace
-
-NS = Namespace()
+from ..core.events import NS
 
 dispute_opened = NS.signal("dispute.opened")
 dispute_settled = NS.signal("dispute.settled")

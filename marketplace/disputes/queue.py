@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..core.db import iso, utcnow
+from ..core.events import QueueSection
 from . import service
 
 
@@ -38,7 +39,7 @@ def load(limit: int = 50):
     return service.open_disputes(limit)
 
 
-def register_queue_section() -> None:
-    from ..operator.queue import register_section
-    register_section("disputes", title=_l("Disputes to decide"), loader=load,
-                     template="disputes/_queue_section.html", api_serializer=serialize_queue_item)
+def queue_sections(_sender=None) -> QueueSection:
+    """core.events.queue_sections receiver: open disputes to decide."""
+    return QueueSection("disputes", title=_l("Disputes to decide"), loader=load,
+                        template="disputes/_queue_section.html", api_serializer=serialize_queue_item)

@@ -13,9 +13,9 @@ kind once, in its init_app:
 runs in its own unit of work, and several sweepers may run at once (FOR UPDATE SKIP LOCKED on
 PostgreSQL).
 """
+from . import models  # noqa: F401  (api and models register routes and tables on import)
+from .cli import jobs_cli
 
 
 def init_app(app):
-    from . import models  # noqa: F401
-    from .cli import jobs_cli
     app.cli.add_command(jobs_cli)

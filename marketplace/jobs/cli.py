@@ -7,6 +7,9 @@ import time
 import click
 from flask.cli import AppGroup
 
+from ..core.db import utcnow
+from .service import run_due
+
 jobs_cli = AppGroup("jobs", help="Timers: auto-accept, deadlines, expiries.")
 
 
@@ -24,8 +27,6 @@ def parse_now(value: str | None) -> dt.datetime | None:
 
 
 def sweep(now: dt.datetime | None, batch: int = 100) -> int:
-    from ..core.db import utcnow
-    from .service import run_due
 
     def report(timer, outcome):
         click.echo(f"{outcome:<13} {timer.kind} {timer.subject_ref} (timer {timer.id})")

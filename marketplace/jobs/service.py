@@ -24,7 +24,9 @@ from collections.abc import Callable
 from ..core import db as unit
 from ..core.db import utcnow
 from ..core.errors import NotFound, WrongState
+from ..core.events import connect_handler, handler_of
 from ..extensions import db
+from .events import timer_due
 from .models import Timer, TimerFreeze
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,6 @@ BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
 
 Handler = Callable[[str, dt.datetime], object]
-_HANDLERS: dict[str, Handler] = {}
 
 
 def subject_ref(name: str, pk) -> str:
@@ -49,15 +50,13 @@ def parse_subject_ref(ref: str) -> tuple[str, int]:
 
 
 def register_handler(kind: str, fn: Handler) -> None:
-    """Register the function that does the work of timers of `kind` (once per kind)."""
-    current = _HANDLERS.get(kind)
-    if current is not None and current is not fn:
-        raise ValueError(f"a different handler is already registered for timer kind {kind!r}")
-    _HANDLERS[kind] = fn
+    """Connect the function that does the work of timers of `kind` (once per kind; another
+    function for a kind that has one raises ValueError)."""
+    connect_handler(timer_due, kind, fn)
 
 
 def handler_for(kind: str) -> Handler | None:
-    return _HANDLERS.get(kind)
+    return handler_of(timer_due, kind)
 
 
 def _pending(kind: str, ref: str, *, lock: bool = False) -> Timer | None:

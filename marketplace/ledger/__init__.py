@@ -29,9 +29,9 @@ Service functions (`marketplace.ledger.service`) are the only writers. Each take
 different parameters raises `ValidationFailed` (422). They never commit. `flask ledger verify`
 (`verify.py`) recomputes every invariant; other domains add checks with `verify.register_check`.
 """
+from . import models  # noqa: F401  (api and models register routes and tables on import)
+from .cli import ledger_cli
 
 
 def init_app(app):
-    from . import models  # noqa: F401
-    from .cli import ledger_cli
     app.cli.add_command(ledger_cli)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed
@@ -116,10 +118,7 @@ def _escrow_spec(ref: str, currency: str) -> _Spec:
 
 
 def _insert_ignoring_conflicts(model, index_elements=None):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     return insert(model).on_conflict_do_nothing(index_elements=index_elements)
 
 

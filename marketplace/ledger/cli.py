@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from .verify import verify
 
 ledger_cli = AppGroup("ledger", help="Double-entry ledger.")
 
@@ -14,7 +15,6 @@ ledger_cli = AppGroup("ledger", help="Double-entry ledger.")
 @ledger_cli.command("verify")
 def verify_command():
     """Check every ledger invariant; exit 1 on any drift."""
-    from .verify import verify
 
     try:
         report = verify()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..core.inputs import is_ascii_int
+from ..core.money import fee_for
 
 
 def _parse_fee_overrides(text: str) -> dict[str, int]:
@@ -36,7 +37,6 @@ def fee_bps_for(category: str | None) -> int:
 def fee_breakdown(amount: int, category: str | None = None) -> dict:
     """What a release of `amount` pays out: {gross, fee, net, bps}, the fee rounded down to 1 分
     exactly as `release` does, so pages and notifications tell the amount the wallet receives."""
-    from ..core.money import fee_for
     bps = fee_bps_for(category)
     fee = fee_for(int(amount), bps)
     return {"gross": int(amount), "fee": fee, "net": int(amount) - fee, "bps": bps}

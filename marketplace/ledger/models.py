@@ -8,8 +8,11 @@ the counterpart of money that came from outside (card, bank) and are therefore <
 """
 from __future__ import annotations
 
+from sqlalchemy import DDL, event
+
 from ..core.db import utcnow
 from ..extensions import db
+from . import ddl
 
 ACCOUNT_KINDS = ("cash", "revenue", "wallet", "escrow", "payout")
 OWNER_TYPES = ("user", "org")
@@ -183,9 +186,7 @@ class Reversal(db.Model):
 
 
 def _attach_postgresql_ddl() -> None:
-    from sqlalchemy import DDL, event
 
-    from . import ddl
 
     for table, statements in (
         (LedgerTransaction.__table__, (ddl.IMMUTABLE_FUNCTION, ddl.TRANSACTIONS_IMMUTABLE_TRIGGER)),

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ..extensions import db
-from .accounts import _find_account, _payout_spec, _sum, _wallet_spec
+from .accounts import CASH_ACCOUNTS, _find_account, _payout_spec, _sum, _wallet_spec
 from .models import Hold, LedgerAccount, LedgerEntry, LedgerTransaction
 
 
@@ -123,3 +123,28 @@ def transaction_for_key(idempotency_key: str) -> LedgerTransaction | None:
     return db.session.execute(
         select(LedgerTransaction).where(LedgerTransaction.idempotency_key == idempotency_key)
     ).scalar_one_or_none()
+
+
+def paid_out_to_cash(transaction: LedgerTransaction | int, channel: str, currency: str) -> int:
+    """What a transaction moved back to the cash account of a funding channel ("card": the Stripe
+    clearing account), in minor units."""
+    txn_id = transaction if isinstance(transaction, int) else transaction.id
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .where(LedgerEntry.transaction_id == txn_id, LedgerAccount.code == CASH_ACCOUNTS[channel],
+               LedgerAccount.currency == currency, LedgerEntry.amount > 0)) or 0)
+
+
+# --- lock helpers -----------------------------------------------------------------------------------
+
+def lock_wallet(owner, currency: str) -> LedgerAccount | None:
+    """Lock the owner's wallet account row (SELECT ... FOR UPDATE) so that one owner's concurrent
+    requests that check the wallet (e.g. payout limits) run one after the other; None if the owner
+    has no wallet yet."""
+    wallet = wallet_account(owner, currency)
+    if wallet is None:
+        return None
+    return db.session.execute(
+        select(LedgerAccount).where(LedgerAccount.id == wallet.id).with_for_update()
+    ).scalar_one()

@@ -22,7 +22,7 @@ nothing; with other parameters it raises `ValidationFailed` naming ``idempotency
   or back to the wallet (failed).
 - `reverse(transaction, idempotency_key=)`: the exact opposite of a wallet funding made by mistake.
 
-Readers: `balance`, `wallet_account`, `wallet_balance`, `wallet_summary`, `wallet_lines`,
+Readers: `balance`, `paid_out_to_cash`, `lock_wallet` (a lock helper), `wallet_account`, `wallet_balance`, `wallet_summary`, `wallet_lines`,
 `escrow_balance`, `escrow_account`, `get_hold`, `escrow_holds`, `transaction_for_key`,
 `fee_bps_for`.
 
@@ -48,6 +48,8 @@ from .readers import (
     escrow_balance,
     escrow_holds,
     get_hold,
+    lock_wallet,
+    paid_out_to_cash,
     transaction_for_key,
     wallet_account,
     wallet_balance,
@@ -84,6 +86,8 @@ __all__ = [
     "escrow_account",
     "escrow_balance",
     "escrow_holds",
+    "lock_wallet",
+    "paid_out_to_cash",
     "fail_payout",
     "fee_bps_for",
     "fund_escrow",

@@ -16,20 +16,21 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select
 
+from ..core.events import connect_handler, disconnect_handler, handlers
 from ..extensions import db
+from .events import verify_checks
 from .models import Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction, Reversal
 
 CheckFn = Callable[[], Iterable[str]]
-_registered: dict[str, CheckFn] = {}
 
 
 def register_check(name: str, fn: CheckFn) -> None:
     """Add (or replace) a named check run by `verify()`; fn() yields one string per problem."""
-    _registered[name] = fn
+    connect_handler(verify_checks, name, fn, replace=True)
 
 
 def unregister_check(name: str) -> None:
-    _registered.pop(name, None)
+    disconnect_handler(verify_checks, name)
 
 
 @dataclass
@@ -175,7 +176,7 @@ BUILTIN_CHECKS: tuple[tuple[str, CheckFn], ...] = (
 def verify() -> Report:
     """Run every built-in and registered check; reads only."""
     report = Report()
-    for name, fn in (*BUILTIN_CHECKS, *_registered.items()):
+    for name, fn in (*BUILTIN_CHECKS, *handlers(verify_checks)):
         try:
             problems = [str(p) for p in fn()]
         except Exception as exc:  # a broken check is itself drift to report, not a crash

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.models import User
 from ..api import api_route, api_user, json_body
 from ..core.errors import NotFound
 from ..core.inputs import optional_id
@@ -27,7 +28,6 @@ def create_report():
     task = tasks.get_visible_task(user, task_id) if task_id is not None else None
     subject_user = None
     if user_id is not None:
-        from ..accounts.models import User
         subject_user = db.session.get(User, user_id)
         if subject_user is None:
             raise NotFound()

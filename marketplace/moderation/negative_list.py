@@ -1,127 +1,15 @@
-"""The negative list (负面清单): what may not be posted.
-
-Rules are named kinds of banned content, each with its words. The defaults below can be replaced
-with `NEGATIVE_LIST_RULES` ({rule: [words]}) in the configuration and extended with the
-`NEGATIVE_LIST_EXTRA` environment variable ("rule:word|word;rule2:word"); whole task categories
-can be closed with `NEGATIVE_LIST_CATEGORIES` (catalogue slugs, comma-separated).
-
-Matching ignores width, case, spaces and punctuation in Chinese text ("赌　博", "ＧＡＭＢＬＩＮＧ"),
-and matches Latin words at word starts (so "gambling" matches "Gambling-site" but "casino"
-does not match "occasion").
-"""
-from __future__ import annotations
-
-import re
-import unicodedata
-from dataclasses import dataclass
-
-from flask import current_app
-from flask_babel import lazy_gettext as _l
-
-DEFAULT_RULES: dict[str, list[str]] = {
-    "gambling": ["赌博", "博彩", "赌场", "网赌", "六合彩", "百家乐", "gambling", "casino", "betting"],
-    "fake_reviews": ["刷单", "刷好评", "刷信誉", "刷销量", "刷评论", "水军", "fake review", "click farm",
-                     "review farming"],
-    "ghost_writing": ["代写论文", "论文代写", "代写毕业论文", "代考", "枪手代写", "thesis ghostwriting",
-                      "ghost-writing", "ghostwriting", "ghostwrite"],
-    "weapons": ["枪支", "弹药", "管制刀具", "炸药", "仿真枪", "firearm", "guns", "handgun", "rifle", "ammunition", "explosive"],
-    "fake_invoices": ["发票代开", "代开发票", "虚开发票", "假发票", "fake invoice"],
-}
-
-RULE_NAMES = {
-    "gambling": _l("gambling"),
-    "fake_reviews": _l("fake reviews and order brushing"),
-    "ghost_writing": _l("ghost-writing of theses and exams"),
-    "weapons": _l("weapons and explosives"),
-    "fake_invoices": _l("invoice fraud"),
-    "banned_category": _l("closed category"),
-}
-
-_LATIN = re.compile(r"[a-z0-9]")
-_SEPARATORS = re.compile(r"[\W_]+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule: str
-    word: str
-
-    @property
-    def rule_name(self) -> str:
-        return rule_label(self.rule)
-
-
-def normalise(text: str | None) -> str:
-    return unicodedata.normalize("NFKC", text or "").casefold()
-
-
-def _squashed(text: str) -> str:
-    """Letters and digits only: "赌 博-网" -> "赌博网"."""
-    return _SEPARATORS.sub("", text)
-
-
-def _spaced(text: str) -> str:
-    """Words separated by single spaces: "Fake--Reviews!" -> " fake reviews "."""
-    return " " + _SEPARATORS.sub(" ", text).strip() + " "
-
-
-def configured_rules() -> dict[str, list[str]]:
-    """The rules from the configuration (defaults, NEGATIVE_LIST_RULES, NEGATIVE_LIST_EXTRA)."""
-    configured = current_app.config.get("NEGATIVE_LIST_RULES")
-    merged = {rule: list(words) for rule, words in (configured or DEFAULT_RULES).items()}
-    extra = current_app.config.get("NEGATIVE_LIST_EXTRA", "") or ""
-    for chunk in extra.split(";"):
-        rule, _, words = chunk.partition(":")
-        if rule.strip() and words.strip():
-            merged.setdefault(rule.strip(), []).extend(w.strip() for w in words.split("|") if w.strip())
-    return merged
-
-
-def rules() -> dict[str, list[str]]:
-    """The rules in force: the configured ones, changed by the operators' rules in the database
-    (a rule of the same name replaces the configured words, a removed one switches it off)."""
-    from ..extensions import db
-    from .models import NegativeRule
-    merged = configured_rules()
-    for row in db.session.scalars(db.select(NegativeRule)):
-        if row.status == "removed":
-            merged.pop(row.name, None)
-        else:
-            merged[row.name] = list(row.words or [])
-    return merged
-
-
-def rule_label(rule: str) -> str:
-    if rule in RULE_NAMES:
-        return str(RULE_NAMES[rule])
-    from ..extensions import db
-    from .models import NegativeRule
-    label = db.session.scalar(db.select(NegativeRule.label).where(NegativeRule.name == rule))
-    return label or rule
-
-
-def banned_categories() -> set[str]:
-    value = current_app.config.get("NEGATIVE_LIST_CATEGORIES", "") or ""
-    if isinstance(value, str):
-        value = value.split(",")
-    return {v.strip() for v in value if v and v.strip()}
-
-
-def find_violation(text: str | None) -> Violation | None:
-    """The first rule the text breaks, or None."""
-    norm = normalise(text)
-    if not norm.strip():
-        return None
-    squashed = _squashed(norm)
-    spaced = _spaced(norm)
-    for rule, words in rules().items():
-        for word in words:
-            w = normalise(word)
-            if _LATIN.search(w) and w.isascii():
-                # Latin words: at a word start, across any separators ("fake-reviews").
-                pattern = r"(?<![a-z0-9])" + r"[\W_]*".join(re.escape(p) for p in _spaced(w).split())
-                if re.search(pattern, spaced):
-                    return Violation(rule, word)
-            elif _squashed(w) and _squashed(w) in squashed:
-                return Violation(rule, word)
-    return None
+"""The negative list moved to `marketplace.core.negative_list`, low, so that tasks check posts
+against it without importing moderation; this old path stays importable. Operators' rules (the
+`negative_rules` table) reach it through core's hooks, connected in `moderation.init_app`."""
+from ..core.negative_list import (  # noqa: F401
+    DEFAULT_RULES,
+    RULE_NAMES,
+    Violation,
+    banned_categories,
+    check_task_text,
+    configured_rules,
+    find_violation,
+    normalise,
+    rule_label,
+    rules,
+)

@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 from ..core import audit
 from ..core.db import after_rollback, utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed
+from ..core.negative_list import configured_rules, rule_label, rules
 from ..extensions import db
 from .models import NegativeListHit, NegativeRule
-from .negative_list import configured_rules, rule_label, rules
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 MAX_WORDS = 200
@@ -42,6 +42,23 @@ def _insert_hit(rule, word, field, excerpt, user_id) -> None:
 def record_hit(rule: str, word: str, field: str, text: str | None) -> None:
     """Keep a record of a refused post; written after the refused request is rolled back."""
     after_rollback(_insert_hit, rule, word or "", field, (text or "")[:300], _current_user_id())
+
+
+def on_negative_list_hit(_sender=None, *, rule: str, word: str, field: str, text: str | None) -> None:
+    """Receiver of `core.events.negative_list_hit`: record the refused post."""
+    record_hit(rule, word, field, text)
+
+
+def rule_overrides(_sender=None) -> dict[str, list[str] | None]:
+    """Receiver of `core.events.negative_rule_overrides`: the operators' rules ({name: words}, None
+    for a rule switched off)."""
+    return {row.name: (None if row.status == "removed" else list(row.words or []))
+            for row in db.session.scalars(db.select(NegativeRule))}
+
+
+def rule_label_of(_sender=None, *, rule: str) -> str | None:
+    """Receiver of `core.events.negative_rule_label`: the label an operator gave a rule."""
+    return db.session.scalar(db.select(NegativeRule.label).where(NegativeRule.name == rule))
 
 
 def _require_operator(actor) -> None:

@@ -1,15 +1,20 @@
 """Report buttons and the operator's moderation actions on pages."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.models import User
 from ..accounts.policies import operator_required
+from ..core.errors import ValidationFailed
+from ..core.forms import apply_errors
+from ..core.negative_list import rule_label
+from ..core.templating import nav_url
 from ..extensions import db
 from ..tasks import service as tasks
-from . import service
-from .forms import HideTaskForm, ReportForm, ResolveReportForm
+from . import negative_rules, service
+from .forms import HideTaskForm, NegativeRuleForm, RemoveRuleForm, ReportForm, ResolveReportForm
 
 bp = Blueprint("moderation", __name__)
 
@@ -32,7 +37,6 @@ def report_task(task_id):
 @bp.post("/users/<id:user_id>/report")
 @login_required
 def report_user(user_id):
-    from ..accounts.models import User
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
@@ -70,17 +74,12 @@ def resolve_report_page(report_id):
     service.resolve_report(current_user, service.get_report(report_id), resolution=form.resolution.data)
     flash(_("Report resolved."), "success")
     target = "operator.queue"
-    from ..core.templating import nav_url
     return redirect(nav_url(target) or url_for("core.home"), code=303)
 
 
 # --- the negative list in the operator console -------------------------------------------------
 
 def _negative_list_page(form=None, remove_form=None, status=200):
-    from flask import render_template
-
-    from . import negative_rules
-    from .forms import NegativeRuleForm, RemoveRuleForm
     return render_template("moderation/negative_list.html", rules=negative_rules.overview(),
                            form=form or NegativeRuleForm(formdata=None),
                            remove_form=remove_form or RemoveRuleForm(formdata=None)), status
@@ -95,10 +94,6 @@ def negative_list():
 @bp.post("/operator/negative-list")
 @operator_required
 def set_negative_rule():
-    from ..core.errors import ValidationFailed
-    from ..core.forms import apply_errors
-    from . import negative_rules
-    from .forms import NegativeRuleForm
     form = NegativeRuleForm()
     if not form.validate_on_submit():
         return _negative_list_page(form, status=422)
@@ -115,10 +110,6 @@ def set_negative_rule():
 @bp.post("/operator/negative-list/<name>/remove")
 @operator_required
 def remove_negative_rule(name):
-    from ..core.errors import ValidationFailed
-    from ..core.forms import apply_errors
-    from . import negative_rules
-    from .forms import RemoveRuleForm
     form = RemoveRuleForm()
     if not form.validate_on_submit():
         return _negative_list_page(remove_form=form, status=422)
@@ -134,10 +125,6 @@ def remove_negative_rule(name):
 @bp.get("/operator/negative-list/<name>")
 @operator_required
 def negative_rule_hits(name):
-    from flask import render_template, request
-
-    from . import negative_rules
-    from .negative_list import rule_label
     before = request.args.get("before", type=int)
     rows = negative_rules.hits(name, limit=51, before_id=before)
     next_url = url_for("moderation.negative_rule_hits", name=name, before=rows[49].id) if len(rows) > 50 else None

@@ -4,41 +4,24 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
+from ..core.negative_list import check_task_text  # noqa: F401  (moved to core; kept importable here)
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from ..organisations.duties import ensure_not_own_item
+from ..tasks import policies
 from ..tasks.models import Task
+from ..tasks.service import task_link
 from .models import Report
-from .negative_list import RULE_NAMES, banned_categories, find_violation
 
 REASON_MAX = 2000
 
 register_kind("report.resolved", _l("Your report was handled by an operator: %(resolution)s"))
-
-
-def check_task_text(*, title: str | None = None, description: str | None = None,
-                    category: str | None = None) -> None:
-    """Refuse content on the negative list, naming the field and the rule that matched."""
-    if category and category in banned_categories():
-        from .negative_rules import record_hit
-        record_hit("banned_category", category, "category", category)
-        raise ValidationFailed(
-            _l("This category is closed on Huizhong."),
-            errors={"category": [_l("Not allowed on Huizhong: %(rule)s.", rule=RULE_NAMES["banned_category"])]})
-    for field, text in (("title", title), ("description", description)):
-        violation = find_violation(text)
-        if violation:
-            from .negative_rules import record_hit
-            record_hit(violation.rule, violation.word, field, text)
-            message = _l("Not allowed on Huizhong: %(rule)s (matched “%(word)s”).",
-                         rule=violation.rule_name, word=violation.word)
-            raise ValidationFailed(_l("The task breaks the negative list (rule: %(rule)s).",
-                                      rule=violation.rule),
-                                   errors={field: [message]})
 
 
 # --- reports ----------------------------------------------------------------------------------
@@ -58,7 +41,6 @@ def create_report(reporter, *, reason: str, task=None, user=None, now: dt.dateti
     if user is not None and user.id == reporter.id:
         raise ValidationFailed(errors={"user_id": [_l("You cannot report yourself.")]})
     if task is not None:
-        from ..tasks import policies
         policies.require_view(reporter, task)
     subject = (Report.task_id == task.id) if task is not None else (Report.user_id == user.id)
     existing = db.session.scalar(db.select(Report.id).where(
@@ -74,7 +56,6 @@ def create_report(reporter, *, reason: str, task=None, user=None, now: dt.dateti
 
 
 def open_reports(limit: int = 100) -> list[Report]:
-    from sqlalchemy.orm import selectinload
     return list(db.session.scalars(
         db.select(Report).where(Report.status == "open").order_by(Report.id)
         .options(selectinload(Report.reporter), selectinload(Report.task), selectinload(Report.user))
@@ -104,7 +85,6 @@ def resolve_report(operator, report: Report, *, resolution: str, now: dt.datetim
     report.resolved_by_id = operator.id
     report.resolution = resolution[:REASON_MAX]
     audit.record("report.resolve", actor=operator, target=report, resolution=report.resolution)
-    from ..accounts.models import User
     notify(db.session.get(User, report.reporter_id), "report.resolved", resolution=report.resolution)
     return report
 
@@ -130,8 +110,6 @@ def hide_task(operator, task, *, reason: str, now: dt.datetime | None = None):
                        .values(status="resolved", resolved_at=now, resolved_by_id=operator.id,
                                resolution="task hidden"))
     audit.record("task.hide", actor=operator, target=task, reason=reason)
-    from ..accounts.models import User
-    from ..tasks.service import task_link
     notify(db.session.get(User, task.poster_id), "task.hidden", link=task_link(task), task=task.title,
            reason=reason)
     return task

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from ..api import api_route, api_user, listing, page_params
+from flask import jsonify
+
+from ..api import api_route, api_user, encode_cursor, listing, page_params
 from ..core.db import iso
 from . import service
 
@@ -20,7 +22,6 @@ def list_notifications():
     user = api_user()
     limit, cursor = page_params()
     items = service.list_for(user.id, limit=limit + 1, before_id=(cursor or {}).get("before"))
-    from ..api import encode_cursor
     next_cursor = encode_cursor({"before": items[limit - 1].id}) if len(items) > limit else None
     return listing([serialize(n) for n in items[:limit]], next_cursor)
 
@@ -30,5 +31,4 @@ def list_notifications():
 def read_notifications():
     user = api_user()
     count = service.mark_all_read(user.id)
-    from flask import jsonify
     return jsonify({"marked": count})

@@ -10,6 +10,7 @@ to the outbox in the same unit of work and, when SMTP is configured, sent after 
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 from email.message import EmailMessage
@@ -40,7 +41,6 @@ class _Params(dict):
 def _read(value):
     """A stored parameter as words: amounts (MoneyParam) in the current language."""
     if isinstance(value, dict) and "__when__" in value:
-        import datetime as dt
         moment = dt.datetime.fromisoformat(value["__when__"])
         try:
             return format_datetime(moment, "short")

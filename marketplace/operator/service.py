@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
 from ..accounts.service import end_sessions
-from ..core import audit
+from ..core import audit, links
 from ..core.audit import AuditEntry
-from ..core.db import utcnow
-from ..core.errors import Forbidden, NotFound, WrongState, field_error
+from ..core.db import conditional_update, iso, utcnow
+from ..core.errors import Forbidden, NotFound, field_error
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 
@@ -101,12 +100,8 @@ def _check_may_act_on(actor, user) -> None:
 def suspend_user(actor, user, reason: str) -> User:
     reason = _check_reason(reason)
     _check_may_act_on(actor, user)
-    result = db.session.execute(
-        db.update(User).where(User.id == user.id, User.suspended_at.is_(None))
-        .values(suspended_at=utcnow()).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState(_l("This account is already suspended."))
-    db.session.refresh(user)
+    conditional_update(User, user, where=(User.suspended_at.is_(None),),
+                       message=_l("This account is already suspended."), suspended_at=utcnow())
     end_sessions(user)
     audit.record("user.suspend", actor=actor, target=user, reason=reason)
     notify(user, "account.suspended", link=None, reason=reason)
@@ -116,26 +111,20 @@ def suspend_user(actor, user, reason: str) -> User:
 def unsuspend_user(actor, user, reason: str) -> User:
     reason = _check_reason(reason)
     _check_may_act_on(actor, user)
-    result = db.session.execute(
-        db.update(User).where(User.id == user.id, User.suspended_at.is_not(None))
-        .values(suspended_at=None).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState(_l("This account is not suspended."))
-    db.session.refresh(user)
+    conditional_update(User, user, where=(User.suspended_at.is_not(None),),
+                       message=_l("This account is not suspended."), suspended_at=None)
     audit.record("user.unsuspend", actor=actor, target=user, reason=reason)
-    notify(user, "account.unsuspended", link=url_for("core.home"), reason=reason)
+    notify(user, "account.unsuspended", link=links.url("core.home"), reason=reason)
     return user
 
 
 def serialize_user(user) -> dict:
-    from ..core.db import iso
     return {"id": user.id, "email": user.email, "display_name": user.display_name, "role": user.role,
             "account_type": user.account_type, "suspended": user.suspended_at is not None,
             "suspended_at": iso(user.suspended_at), "created_at": iso(user.created_at)}
 
 
 def serialize_audit(entry) -> dict:
-    from ..core.db import iso
     return {"id": entry.id, "at": iso(entry.at), "action": entry.action, "actor_id": entry.actor_id,
             "actor_email": entry.actor.email if entry.actor else None, "target_type": entry.target_type,
             "target_id": entry.target_id, "ip": entry.ip, "details": entry.details}

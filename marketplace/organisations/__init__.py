@@ -1,18 +1,15 @@
 """Organisations: enterprises, universities, institutes and teams; members, roles, invitations."""
+from ..accounts import events as accounts
+from ..core.events import connect
+from . import api, models, service  # noqa: F401  (api and models register routes and tables on import)
+from .routes import bp
 
 
 def init_app(app):
-    from . import models  # noqa: F401
-    from .routes import bp
     app.register_blueprint(bp)
-    from . import api  # noqa: F401
     _register_account_hooks()
 
 
 def _register_account_hooks():
-    from ..accounts import service as accounts
-    from . import service
-    for hooks, fn in ((accounts.AFTER_REGISTER, service.create_org_for_registration),
-                      (accounts.ME_EXTENSIONS, service.me_orgs)):
-        if fn not in hooks:
-            hooks.append(fn)
+    connect(accounts.after_register, service.create_org_for_registration)
+    connect(accounts.me_payload, service.me_orgs)

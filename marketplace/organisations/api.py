@@ -11,8 +11,7 @@ from .forms import InviteForm, OrgForm, RoleForm
 
 
 def serialize_org(org, role: str | None = None) -> dict:
-    from ..verification.service import org_verification
-    v = org_verification(org)
+    v = service.org_details(org)["verification"]
     data = {"id": org.id, "name": org.name, "kind": org.kind, "city": org.city,
             "description": org.description, "created_at": iso(org.created_at),
             "verification": {"status": v["status"]}, "verified": v["status"] == "approved"}

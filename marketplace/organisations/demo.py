@@ -2,6 +2,7 @@
 optical-fibre company and a machine works in Yichang, and a small team, with their members."""
 from __future__ import annotations
 
+from ..accounts import service as accounts
 from ..extensions import db
 from . import service
 from .models import Membership, Organisation
@@ -39,7 +40,6 @@ DEMO_ORGS = {
 
 
 def _user(context, key):
-    from ..accounts import service as accounts
     users = context.setdefault("users", {})
     if users.get(key) is not None:
         return users[key]

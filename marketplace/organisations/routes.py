@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ..core.errors import ValidationFailed
 from ..core.forms import apply_errors
+from ..ledger.labels import KIND_LABELS
 from . import policies, service
 from .forms import ConfirmForm, InviteForm, OrgForm, RoleForm
 
@@ -39,15 +40,13 @@ def new():
 @bp.get("/<id:org_id>")
 def show(org_id):
     org = service.get_org(org_id)
-    from ..payments.routes import KIND_LABELS
-    from ..verification.service import org_verification
     can_manage = policies.can_act_for(current_user, org)
     return render_template("organisations/show.html", org=org,
                            wallet=service.org_wallet(org) if can_manage else None, kind_labels=KIND_LABELS,
                            role=policies.role_of(current_user, org),
                            can_manage=can_manage,
                            member_count=service.member_count(org),
-                           verification=org_verification(org), leave_form=ConfirmForm())
+                           verification=service.org_details(org)["verification"], leave_form=ConfirmForm())
 
 
 def _members_page(org, invite_form=None, status=200):

@@ -10,13 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from flask import url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from ..core.db import lock_row, utcnow
+from ..accounts.models import User
+from ..core import links
+from ..core.catalogue import CITIES
+from ..core.db import conditional_update, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
+from ..core.events import collect
 from ..extensions import db
+from ..ledger import service as ledger
+from ..notifications.service import _absolute as absolute
 from ..notifications.service import notify, register_kind, send_mail
+from . import events
 from .models import KINDS, ROLES, Membership, Organisation, OrgInvite
 from .policies import MANAGING_ROLES, role_of
 
@@ -104,7 +111,6 @@ def create_org(creator, *, name: str, kind: str = "enterprise", city: str | None
     if kind not in KINDS:
         errors["kind"] = [_l("Choose a kind of organisation.")]
     if city:
-        from ..core.catalogue import CITIES
         if city not in CITIES:
             errors["city"] = [_l("Choose a city from the list.")]
     if errors:
@@ -118,8 +124,11 @@ def create_org(creator, *, name: str, kind: str = "enterprise", city: str | None
     return org
 
 
-def create_org_for_registration(user, data) -> Organisation | None:
-    """AFTER_REGISTER hook: an `organization` account named at registration gets its organisation."""
+def create_org_for_registration(_sender=None, *, user, form_data) -> Organisation | None:
+    """accounts.events.after_register receiver: an `organization` account named at registration
+    gets its organisation."""
+    data = form_data
+
     def value(key):
         if isinstance(data, dict):
             return data.get(key)
@@ -138,7 +147,6 @@ def create_org_for_registration(user, data) -> Organisation | None:
 
 def invite(actor, org, *, email: str, role: str = "member") -> tuple[OrgInvite, str]:
     """Invite someone by email. Returns the invite and its token (sent only by mail)."""
-    from ..accounts.models import User
 
     actor_role = role_of(actor, org)
     if actor_role not in MANAGING_ROLES:
@@ -165,8 +173,7 @@ def invite(actor, org, *, email: str, role: str = "member") -> tuple[OrgInvite, 
                     invited_by_id=actor.id, created_at=now, expires_at=now + dt.timedelta(days=INVITE_DAYS))
     db.session.add(inv)
     db.session.flush()
-    link = url_for("organisations.accept_invite", token=token)
-    from flask_babel import gettext
+    link = links.url("organisations.accept_invite", token=token)
     subject = gettext("Huizhong: you are invited to join %(org)s", org=org.name)
     body = gettext("%(inviter)s invited you to join “%(org)s” on Huizhong as %(role)s.\n\n"
                    "Accept the invitation (valid for %(days)d days):\n%(link)s",
@@ -180,7 +187,6 @@ def invite(actor, org, *, email: str, role: str = "member") -> tuple[OrgInvite, 
 
 
 def _absolute(link: str) -> str:
-    from ..notifications.service import _absolute as absolute
     return absolute(link)
 
 
@@ -202,19 +208,15 @@ def accept_invite(user, token: str) -> Membership:
     if role_of(user, inv.org) is not None:
         raise Conflict(_l("You are already a member of this organisation."))
     # Conditional update: a second, concurrent acceptance of the same invitation changes no row.
-    result = db.session.execute(
-        db.update(OrgInvite)
-        .where(OrgInvite.id == inv.id, OrgInvite.accepted_at.is_(None))
-        .values(accepted_at=utcnow(), accepted_by_id=user.id)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState(_l("This invitation has already been used."))
+    conditional_update(OrgInvite, inv, where=(OrgInvite.accepted_at.is_(None),),
+                       message=_l("This invitation has already been used."),
+                       accepted_at=utcnow(), accepted_by_id=user.id)
     membership = Membership(org_id=inv.org_id, user_id=user.id, role=inv.role)
     db.session.add(membership)
     db.session.flush()
     db.session.refresh(inv)
     if inv.invited_by is not None and inv.invited_by.id != user.id:
-        notify(inv.invited_by, "org.invite_accepted", link=url_for("organisations.members", org_id=inv.org_id),
+        notify(inv.invited_by, "org.invite_accepted", link=links.url("organisations.members", org_id=inv.org_id),
                member=user.display_name, org=inv.org.name)
     return membership
 
@@ -247,7 +249,7 @@ def change_role(actor, membership: Membership, role: str) -> Membership:
         raise WrongState(_l("The last owner cannot be demoted. Make someone else an owner first."))
     membership.role = role
     db.session.flush()
-    notify(membership.user, "org.role_changed", link=url_for("organisations.show", org_id=org.id),
+    notify(membership.user, "org.role_changed", link=links.url("organisations.show", org_id=org.id),
            org=org.name, role=role)
     return membership
 
@@ -267,7 +269,7 @@ def remove_member(actor, membership: Membership) -> None:
     user = membership.user
     db.session.delete(membership)
     db.session.flush()
-    notify(user, "org.member_removed", link=url_for("organisations.show", org_id=org.id), org=org.name)
+    notify(user, "org.member_removed", link=links.url("organisations.show", org_id=org.id), org=org.name)
 
 
 def leave(user, org) -> None:
@@ -282,19 +284,27 @@ def leave(user, org) -> None:
     db.session.flush()
     for m in members_of(org):
         if m.role in MANAGING_ROLES:
-            notify(m.user, "org.member_left", link=url_for("organisations.members", org_id=org.id),
+            notify(m.user, "org.member_left", link=links.url("organisations.members", org_id=org.id),
                    email=False, member=user.display_name, org=org.name)
 
 
 # --- /api/v1/me -------------------------------------------------------------------------------------
 
-def me_orgs(user) -> dict:
-    """ME_EXTENSIONS entry: the user's organisations and roles."""
+def me_orgs(_sender=None, *, user) -> dict:
+    """accounts.events.me_payload receiver: the user's organisations and roles."""
     return {"orgs": [{"id": org.id, "name": org.name, "role": role} for org, role in orgs_for_user(user)]}
 
 
 def org_wallet(org, currency: str = "CNY", limit: int = 20) -> dict:
     """The organisation's wallet (paid by contracts its members bid for): balances and recent lines."""
-    from ..ledger import service as ledger
     return {**ledger.wallet_summary(org, currency),
             "lines": ledger.wallet_lines(org, currency, limit=limit)}
+
+
+def org_details(org) -> dict:
+    """What other domains know about an organisation (organisations.events.org_details), merged;
+    "verification" is always there ({"status": "none"} when nobody answers)."""
+    details: dict = {"verification": {"status": "none", "masked_number": None}}
+    for answer in collect(events.org_details, org=org):
+        details.update(answer)
+    return details

@@ -4,7 +4,26 @@ back to the card, and payouts out of wallets. The only module that imports `stri
 are written only through the ledger."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+
+from ..accounts import events as accounts_events
+from ..accounts.models import User
+from ..api import idempotency  # noqa: F401  (its model)
+from ..core import events as core_events
+from ..core import links
+from ..core.events import QueueSection
+from ..extensions import csrf, db
+from ..jobs.service import register_handler
+from ..ledger.fees import fee_breakdown
+from ..ledger.verify import register_check
+from ..notifications.service import register_kind
+from ..organisations.models import Organisation
+from ..organisations.policies import can_act_for
+from . import api, fundables, models, references, service  # noqa: F401  (api and models register routes and tables on import)
+from .api import serialize_bank_transfer, serialize_flagged, serialize_payout
+from .routes import bp
+from .webhooks import bp as webhooks_bp
 
 NOTIFICATION_KINDS = {
     "payments.funding_succeeded": _l("Your payment of %(amount)s for “%(title)s” was received."),
@@ -46,7 +65,6 @@ class WalletTopUp:
 
     @property
     def currency(self) -> str:
-        from flask import current_app
         return current_app.config.get("DEFAULT_CURRENCY", "CNY")
 
     def can_fund(self, user) -> bool:
@@ -57,8 +75,6 @@ class WalletTopUp:
 
 
 def load_wallet_topup(subject_id):
-    from ..accounts.models import User
-    from ..extensions import db
     try:
         user = db.session.get(User, int(subject_id))
     except (TypeError, ValueError):
@@ -78,15 +94,13 @@ class OrgWalletTopUp:
         self.payer_user = None
         self.escrow_ref = f"wallet:org:{org.id}"
         self.title = _l("Top-up of the wallet of %(org)s", org=org.name)
-        self.link = f"/orgs/{org.id}"
+        self.link = links.org(org)
 
     @property
     def currency(self) -> str:
-        from flask import current_app
         return current_app.config.get("DEFAULT_CURRENCY", "CNY")
 
     def can_fund(self, user) -> bool:
-        from ..organisations.policies import can_act_for
         return can_act_for(user, self.org)
 
     def on_funded(self, funding) -> None:
@@ -94,8 +108,6 @@ class OrgWalletTopUp:
 
 
 def load_org_wallet_topup(subject_id):
-    from ..extensions import db
-    from ..organisations.models import Organisation
     try:
         org = db.session.get(Organisation, int(subject_id))
     except (TypeError, ValueError, OverflowError):
@@ -104,61 +116,34 @@ def load_org_wallet_topup(subject_id):
 
 
 def init_app(app):
-    from ..api import idempotency  # noqa: F401  (its model)
-    from ..extensions import csrf
-    from . import models  # noqa: F401
-    from .routes import bp
-    from .webhooks import bp as webhooks_bp
     app.register_blueprint(bp)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
-    from . import (
-        api,  # noqa: F401
-        fundables,
-    )
     fundables.register("wallet", load_wallet_topup)
     fundables.register("org_wallet", load_org_wallet_topup)
-    from ..ledger.fees import fee_breakdown
-    app.jinja_env.globals["fee_breakdown"] = fee_breakdown
-    from . import references
+    app.jinja_env.globals["fee_breakdown"] = fee_breakdown  # noqa: F821
     references.init()
     _register_hooks()
 
 
 def _register_hooks():
-    from ..notifications.service import register_kind
-    from . import service
     for kind, template in NOTIFICATION_KINDS.items():
         register_kind(kind, template)
-    try:
-        from ..accounts import service as accounts
-    except ImportError:
-        accounts = None
-    if accounts is not None and hasattr(accounts, "ME_EXTENSIONS") \
-            and service.me_wallet not in accounts.ME_EXTENSIONS:
-        accounts.ME_EXTENSIONS.append(service.me_wallet)
-    try:
-        from ..jobs import service as jobs
-        jobs.register_handler(service.REFUND_TIMER, service._refund_timer)
-    except ImportError:
-        pass
-    try:
-        from ..ledger import verify
-    except ImportError:
-        verify = None
-    if verify is not None and hasattr(verify, "register_check"):
-        verify.register_check("payments: one funding transaction per succeeded card payment",
-                              service.check_card_fundings)
-    try:
-        from ..operator.queue import register_section
-    except ImportError:
-        return
-    from .api import serialize_bank_transfer, serialize_flagged, serialize_payout
-    register_section("bank_transfers", title=_l("Bank transfers to confirm"),
+    core_events.connect(accounts_events.me_payload, service.me_wallet)
+    register_handler(service.REFUND_TIMER, service._refund_timer)
+    register_handler(service.PAYOUT_TIMER, service._payout_timer)
+    register_check("payments: one funding transaction per succeeded card payment", service.check_card_fundings)
+    core_events.connect(core_events.queue_sections, queue_sections)
+
+
+def queue_sections(_sender=None) -> list:
+    """core.events.queue_sections receiver: bank transfers, payouts and flagged payments."""
+    return [
+        QueueSection("bank_transfers", title=_l("Bank transfers to confirm"),
                      loader=service.pending_bank_transfers,
-                     template="payments/_queue_bank_transfers.html",
-                     api_serializer=serialize_bank_transfer)
-    register_section("payouts", title=_l("Payouts to approve"), loader=service.pending_payouts,
-                     template="payments/_queue_payouts.html", api_serializer=serialize_payout)
-    register_section("flagged_payments", title=_l("Payments to look at"), loader=service.flagged_fundings,
-                     template="payments/_queue_flagged.html", api_serializer=serialize_flagged)
+                     template="payments/_queue_bank_transfers.html", api_serializer=serialize_bank_transfer),
+        QueueSection("payouts", title=_l("Payouts to approve"), loader=service.pending_payouts,
+                     template="payments/_queue_payouts.html", api_serializer=serialize_payout),
+        QueueSection("flagged_payments", title=_l("Payments to look at"), loader=service.flagged_fundings,
+                     template="payments/_queue_flagged.html", api_serializer=serialize_flagged),
+    ]

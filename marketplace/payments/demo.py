@@ -8,6 +8,7 @@ from flask import current_app
 
 from ..core.ids import resident_id_check_char
 from ..extensions import db
+from ..verification import service as verification
 from . import service
 from .models import Funding, Payout
 
@@ -35,7 +36,6 @@ def _top_up(user, amount, operator) -> None:
 def _ensure_verified(user, operator) -> None:
     if service.is_verified(user):
         return
-    from ..verification import service as verification
     first17 = "420106" + "19920315" + f"{user.id % 1000:03d}"
     with current_app.test_request_context():  # its notifications link to pages
         req = verification.submit_individual(user, real_name="李明",

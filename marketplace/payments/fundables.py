@@ -1,28 +1,13 @@
-"""The registry of things that can be funded ("fundable subjects").
+"""Things that can be funded ("fundable subjects"), one loader per kind.
 
-A domain registers a loader for its kind once, at init:
+A domain connects the loader of its kind once, at init (a handler of `payments.events.fundable`):
 
     fundables.register("milestone", load_milestone_fundable)
 
-`loader(subject_id)` returns None when there is no such subject, or an object providing:
-
-    escrow_ref: str            the ledger escrow reference, e.g. "milestone:12"
-    amount: int                minor units to fund
-    currency: str              e.g. "CNY"
-    payer                      the User or Organisation whose money it is
-    payer_user                 the User acting for the payer (notified, shown)
-    title: str                 for pages and notifications
-    can_fund(user) -> bool     may this user fund it now (False once funded)
-    on_funded(funding)         called in the same unit of work as the ledger posting, so the
-                               subject can flip its own state (e.g. escrow funded, task opens)
-
-and optionally: `can_view(user) -> bool`, who may see the subject's funding page and be told
-whether it is funded (the subject's own page visibility; without it, the payer side only);
-`target: str`, "escrow" (default) or "wallet" (a wallet top-up, kind "wallet");
-`holds: list[(hold_ref, amount)]` to split the escrow into purposes (bounty prizes), passed to
-`ledger.fund_escrow`; `accepts_funding() -> bool`, False when a payment arriving late (a card
-succeeding after the subject was cancelled) must not go into the escrow: the money then goes to
-the payer's wallet and the funding is flagged.
+`loader(subject_id)` returns None when there is no such subject, or an object keeping the
+`payments.events.Fundable` protocol (escrow_ref, amount, currency, payer, payer_user, title,
+can_fund(user), on_funded(funding); optionally can_view(user), target, holds, accepts_funding(),
+link).
 """
 from __future__ import annotations
 
@@ -32,31 +17,29 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError
 
 from ..core.errors import NotFound
+from ..core.events import connect_handler, disconnect_handler, handler_keys, handler_of
 from ..extensions import db
-
-_LOADERS: dict[str, Callable] = {}
+from ..organisations.policies import can_act_for
+from .events import Fundable, fundable
 
 
 def register(kind: str, loader: Callable) -> None:
-    """Register the loader of a fundable kind (once per kind; re-registering the same is a no-op)."""
-    current = _LOADERS.get(kind)
-    if current is not None and current is not loader:
-        raise ValueError(f"a different loader is already registered for fundable kind {kind!r}")
-    _LOADERS[kind] = loader
+    """Connect the loader of a fundable kind (once per kind; connecting the same again is a no-op)."""
+    connect_handler(fundable, kind, loader)
 
 
 def unregister(kind: str) -> None:
-    _LOADERS.pop(kind, None)
+    disconnect_handler(fundable, kind)
 
 
 def kinds() -> list[str]:
-    return sorted(_LOADERS)
+    return handler_keys(fundable)
 
 
-def load(kind: str, subject_id, *, viewer=None) -> object:
+def load(kind: str, subject_id, *, viewer=None) -> Fundable:
     """The fundable subject, or NotFound when the kind or the subject does not exist, or (with
     `viewer`) when the viewer may not see it: the same 404 either way, so a stranger learns nothing."""
-    loader = _LOADERS.get(kind)
+    loader = handler_of(fundable, kind)
     if loader is None:
         raise NotFound(_l("There is nothing of this kind to fund."))
     if subject_id is None or len(str(subject_id)) > 64:
@@ -82,7 +65,6 @@ def is_payer_side(subject, user) -> bool:
         return True
     payer = getattr(subject, "payer", None)
     if payer is not None and getattr(payer, "__tablename__", "") == "organisations":
-        from ..organisations.policies import can_act_for
         return can_act_for(user, payer)
     return False
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..core import audit
+from ..core import audit, links
 from ..core.db import lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.money import SUPPORTED_CURRENCIES, check_minor_amount, format_money
@@ -57,10 +57,7 @@ def _money(amount: int, currency: str) -> str:
 
 
 def _link(endpoint: str, **values) -> str | None:
-    try:
-        return url_for(endpoint, **values)
-    except RuntimeError:
-        return None
+    return links.url(endpoint, **values)
 
 
 check_amount = check_minor_amount
@@ -92,6 +89,12 @@ def _succeeded_funding_for(escrow_ref: str) -> Funding | None:
     return db.session.execute(
         db.select(Funding).where(Funding.escrow_ref == escrow_ref, Funding.status == "succeeded")
         .limit(1)).scalar_one_or_none()
+
+
+def has_pending_funding(escrow_ref: str) -> bool:
+    """Is a payment for this escrow under way (a funding started and not yet settled)?"""
+    return db.session.scalar(db.select(Funding.id).where(
+        Funding.escrow_ref == escrow_ref, Funding.status == "pending").limit(1)) is not None
 
 
 def is_funded(escrow_ref: str) -> bool:
@@ -282,16 +285,14 @@ def client_secret_for(actor, funding: Funding) -> str | None:
 
 def check_card_fundings() -> list[str]:
     """Every succeeded card funding has exactly one funding transaction in the ledger."""
-    from ..ledger.models import LedgerTransaction
     problems = []
     rows = db.session.execute(
         db.select(Funding.id, Funding.amount).where(Funding.method == "card",
                                                     Funding.status == "succeeded")).all()
     for funding_id, _amount in rows:
-        count = db.session.scalar(
-            db.select(db.func.count(LedgerTransaction.id)).where(
-                LedgerTransaction.idempotency_key == f"funding:{funding_id}",
-                LedgerTransaction.kind.in_(("fund_escrow", "fund_wallet")))) or 0
+        # The idempotency key is unique: 0 or 1 transaction, counted when it is a funding.
+        txn = ledger.transaction_for_key(f"funding:{funding_id}")
+        count = 1 if txn is not None and txn.kind in ("fund_escrow", "fund_wallet") else 0
         if count != 1:
             problems.append(f"card funding {funding_id} has {count} funding transactions (want 1)")
     return problems

@@ -2,22 +2,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..core import audit, four_eyes
-from ..core.db import utcnow
+from ..core import audit, four_eyes, links
+from ..core import db as unit
+from ..core.db import after_commit, utcnow
 from ..core.errors import Forbidden, NotFound, WrongState
 from ..extensions import db
+from ..jobs import service as jobs
 from ..ledger import service as ledger
-from ..ledger.models import LedgerAccount
 from ..notifications.service import notify
 from ..organisations.duties import ensure_not_own_item
+from ..verification import service as verification
 from . import gateway
 from .funding import _bad, _link, _money, _nonce, _row, card_enabled, check_amount, default_currency
 from .models import ConnectedAccount, Payout
+
+log = logging.getLogger(__name__)
 
 APPROVE_ACTION = "payments.payout_approve"
 
@@ -34,8 +39,7 @@ def payouts_of(user, limit: int = 20) -> list[Payout]:
 
 
 def is_verified(user) -> bool:
-    from ..verification.service import is_verified
-    return is_verified(user)
+    return verification.is_verified(user)
 
 
 def request_payout(user, amount, currency: str | None = None) -> Payout:
@@ -59,10 +63,7 @@ def request_payout(user, amount, currency: str | None = None) -> Payout:
     daily = int(cfg.get("PAYOUT_DAILY_LIMIT", 5_000_000))
     since = utcnow() - dt.timedelta(hours=24)
     # Serialise one user's payout requests so two at once cannot both pass the daily limit.
-    wallet = ledger.wallet_account(user, currency)
-    if wallet is not None:
-        db.session.execute(db.select(LedgerAccount.id).where(LedgerAccount.id == wallet.id)
-                           .with_for_update())
+    ledger.lock_wallet(user, currency)
     used = db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(Payout.amount), 0)).where(
             Payout.user_id == user.id, Payout.created_at >= since,
@@ -109,11 +110,11 @@ def connected_account_of(user) -> ConnectedAccount | None:
 def approve_payout(operator, payout_id: int, reference: str | None = None) -> Payout:
     """Approve and send a requested payout.
 
-    With a Stripe connected account (and card payments configured) the money is transferred there;
-    otherwise it is recorded as paid by bank with `reference` (the bank's transaction number; a
-    reference is made up from the payout when none is given). Stripe refusing the transfer records
-    the payout as failed and returns the money to the wallet; Stripe unreachable is a 503 and
-    nothing changes.
+    With a Stripe connected account (and card payments configured) the payout is approved and its
+    transfer is sent to Stripe after the commit (`send_payout_transfer`), never while the payout
+    row is locked; a timer retries it while Stripe is unreachable. Otherwise it is recorded as paid
+    by bank with `reference` (the bank's transaction number; a reference is made up from the
+    payout when none is given).
     """
     if not getattr(operator, "is_operator", False):
         raise Forbidden()
@@ -133,32 +134,79 @@ def approve_payout(operator, payout_id: int, reference: str | None = None) -> Pa
     ref = f"payout:{payout.id}"
     if account is not None and card_enabled():
         payout.channel = "stripe"
-        try:
-            transfer = gateway.create_transfer(
-                amount=payout.amount, currency=payout.currency, destination=account.stripe_account_id,
-                idempotency_key=payout.stripe_idempotency_key, metadata={"payout_id": payout.id})
-        except gateway.PaymentRefused as exc:
-            payout.status = "failed"
-            payout.reason = str(exc.message)[:500]
-            ledger.fail_payout(ref, idempotency_key=f"{ref}:fail", actor=operator)
-            audit.record("payments.payout_failed", actor=operator, target=payout, reason=payout.reason)
-            notify(payout.user, "payments.payout_failed", link=_link("payments.wallet"),
-                   amount=_money(payout.amount, payout.currency))
-            return payout
-        payout.stripe_transfer_id = transfer["id"]
-        payout.reference = transfer["id"]
-        ledger.complete_payout(ref, channel="card", idempotency_key=f"{ref}:complete", actor=operator)
-    else:
-        payout.channel = "bank"
-        payout.reference = reference or f"HZP-{payout.id}-{now:%Y%m%d}"
-        ledger.complete_payout(ref, channel="bank", idempotency_key=f"{ref}:complete", actor=operator)
+        payout.status = "approved"
+        audit.record("payments.payout_approved", actor=operator, target=payout, channel="stripe",
+                     amount=payout.amount)
+        # Stripe after commit; the timer retries while Stripe cannot be reached.
+        jobs.schedule(PAYOUT_TIMER, ref, now + dt.timedelta(minutes=5))
+        after_commit(_send_payout_after_commit, payout.id)
+        return payout
+    payout.channel = "bank"
+    payout.reference = reference or f"HZP-{payout.id}-{now:%Y%m%d}"
+    ledger.complete_payout(ref, channel="bank", idempotency_key=f"{ref}:complete", actor=operator)
+    _paid(payout, now, operator)
+    return payout
+
+
+def _paid(payout: Payout, now, actor) -> None:
     payout.status = "paid"
     payout.paid_at = now
-    audit.record("payments.payout_paid", actor=operator, target=payout, channel=payout.channel,
+    audit.record("payments.payout_paid", actor=actor, target=payout, channel=payout.channel,
                  reference=payout.reference, amount=payout.amount)
-    notify(payout.user, "payments.payout_paid", link=_link("payments.wallet"),
+    notify(payout.user, "payments.payout_paid", link=links.wallet(),
            amount=_money(payout.amount, payout.currency), reference=payout.reference)
+
+
+PAYOUT_TIMER = "payments.payout_transfer"
+
+
+def send_payout_transfer(payout_id: int) -> Payout:
+    """Send an approved payout's transfer to the payee's Stripe connected account, in its own unit
+    of work (idempotent: Stripe sees the same key on a retry, so a lost answer never pays twice).
+
+    Stripe refusing the transfer (no balance, the account gone) fails the payout and returns the
+    money to the wallet; Stripe unreachable raises ServiceUnavailable and changes nothing, so the
+    payout stays approved and the timer tries again."""
+    payout = _locked_payout(payout_id)
+    if payout.status != "approved":
+        raise WrongState(_l("This payout has already been sent."))
+    ref = f"payout:{payout.id}"
+    actor = payout.decided_by_id
+    account = connected_account_of(payout.user)
+    try:
+        if account is None:
+            raise gateway.PaymentRefused(_l("The payee has no Stripe account any more."))
+        transfer = gateway.create_transfer(
+            amount=payout.amount, currency=payout.currency, destination=account.stripe_account_id,
+            idempotency_key=payout.stripe_idempotency_key, metadata={"payout_id": payout.id})
+    except gateway.PaymentRefused as exc:
+        payout.status = "failed"
+        payout.reason = str(exc.message)[:500]
+        ledger.fail_payout(ref, idempotency_key=f"{ref}:fail", actor=actor)
+        audit.record("payments.payout_failed", actor=actor, target=payout, reason=payout.reason)
+        notify(payout.user, "payments.payout_failed", link=links.wallet(),
+               amount=_money(payout.amount, payout.currency))
+        return payout
+    payout.stripe_transfer_id = transfer["id"]
+    payout.reference = transfer["id"]
+    ledger.complete_payout(ref, channel="card", idempotency_key=f"{ref}:complete", actor=actor)
+    _paid(payout, utcnow(), actor)
     return payout
+
+
+def _send_payout_after_commit(payout_id: int) -> None:
+    try:
+        send_payout_transfer(payout_id)
+        jobs.cancel(PAYOUT_TIMER, f"payout:{payout_id}")
+        unit.commit()
+    except Exception:  # noqa: BLE001 - Stripe unreachable or a lost race: the timer retries it
+        unit.rollback()
+        log.warning("payout %s transfer not sent now; the timer retries it", payout_id, exc_info=True)
+
+
+def _payout_timer(subject_ref: str, now) -> None:
+    _kind, _sep, pk = subject_ref.partition(":")
+    send_payout_transfer(int(pk))
 
 
 def reject_payout(operator, payout_id: int, reason: str) -> Payout:
@@ -180,7 +228,7 @@ def reject_payout(operator, payout_id: int, reason: str) -> Payout:
     payout.decided_at = utcnow()
     ledger.fail_payout(f"payout:{payout.id}", idempotency_key=f"payout:{payout.id}:fail", actor=operator)
     audit.record("payments.payout_rejected", actor=operator, target=payout, reason=reason)
-    notify(payout.user, "payments.payout_rejected", link=_link("payments.wallet"),
+    notify(payout.user, "payments.payout_rejected", link=links.wallet(),
            amount=_money(payout.amount, payout.currency), reason=reason)
     return payout
 

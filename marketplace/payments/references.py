@@ -1,9 +1,9 @@
 """How "funding:<id>", "payout:<id>" and "wallet:…" references read (see core/references.py)."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from ..core import links
 from ..core.inputs import is_ascii_int
 from ..core.references import Described, register
 from ..extensions import db
@@ -20,7 +20,7 @@ def describe_fundings(ids: list[str]) -> dict[str, Described]:
     result = {}
     for pk, title, kind in rows:
         text = _l("Wallet top-up") if kind == "wallet" else _l("Payment for “%(title)s”", title=title)
-        result[str(pk)] = Described(str(text), url_for("payments.funding_detail", funding_id=pk))
+        result[str(pk)] = Described(str(text), links.url("payments.funding_detail", funding_id=pk))
     return result
 
 

@@ -8,11 +8,12 @@ import logging
 from flask_babel import lazy_gettext as _l
 
 from ..core import audit
+from ..core import db as unit
 from ..core.db import after_commit, utcnow
 from ..core.errors import DomainError, NotFound, WrongState
 from ..extensions import db
+from ..jobs import service as jobs
 from ..ledger import service as ledger
-from ..ledger.models import LedgerAccount, LedgerEntry
 from ..notifications.service import notify
 from . import gateway
 from .funding import _funding_link, _money, _nonce, _row
@@ -69,11 +70,7 @@ def _card_funding_of(hold) -> Funding | None:
 
 def _amount_to_card(txn, currency: str) -> int:
     """What a ledger transaction moved back to card cash (the Stripe clearing account)."""
-    return int(db.session.scalar(
-        db.select(db.func.coalesce(db.func.sum(LedgerEntry.amount), 0))
-        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-        .where(LedgerEntry.transaction_id == txn.id, LedgerAccount.code == ledger.CASH_ACCOUNTS["card"],
-               LedgerAccount.currency == currency, LedgerEntry.amount > 0)) or 0)
+    return ledger.paid_out_to_cash(txn, "card", currency)
 
 
 def _queue_card_refund(funding: Funding, txn) -> CardRefund | None:
@@ -95,7 +92,6 @@ def _queue_card_refund(funding: Funding, txn) -> CardRefund | None:
 
 
 def _schedule_refund_retry(card_refund: CardRefund) -> None:
-    from ..jobs import service as jobs
     jobs.schedule(REFUND_TIMER, f"card_refund:{card_refund.id}", utcnow() + dt.timedelta(minutes=5))
 
 
@@ -133,10 +129,8 @@ def send_card_refund(card_refund_id: int) -> CardRefund:
 
 
 def _send_card_refund_after_commit(card_refund_id: int) -> None:
-    from ..core import db as unit
     try:
         send_card_refund(card_refund_id)
-        from ..jobs import service as jobs
         jobs.cancel(REFUND_TIMER, f"card_refund:{card_refund_id}")
         unit.commit()
     except DomainError as exc:
@@ -149,7 +143,6 @@ def _send_card_refund_after_commit(card_refund_id: int) -> None:
 
 
 def _note_refund_error(card_refund_id: int, message: str) -> None:
-    from ..core import db as unit
     card_refund = db.session.get(CardRefund, card_refund_id)
     if card_refund is not None and card_refund.status == "pending":
         card_refund.attempts += 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..accounts.policies import operator_required
@@ -14,6 +13,8 @@ from ..core.forms import apply_errors
 from ..core.inputs import arg_id
 from ..core.money import format_money
 from ..extensions import db
+from ..ledger.labels import KIND_LABELS
+from ..organisations.models import Organisation
 from . import bank_transfers, fundables, payout_accounts, service
 from .api import bank_details
 from .bank_transfers import CONFIRM_ACTION
@@ -34,12 +35,6 @@ from .payouts import APPROVE_ACTION
 
 bp = Blueprint("payments", __name__)
 
-KIND_LABELS = {
-    "fund_escrow": _l("Escrow funded"), "fund_wallet": _l("Money added"),
-    "release": _l("Payment received"), "refund": _l("Refund"), "split": _l("Dispute decision"),
-    "payout_request": _l("Payout requested"), "payout_complete": _l("Payout sent"),
-    "payout_fail": _l("Payout returned"),
-}
 
 
 def _wallet_page(payout_form=None, account_form=None, status=200, bank_form=None):
@@ -152,7 +147,6 @@ def funding_detail(funding_id):
         client_secret = service.client_secret_for(current_user, funding)
     payer_name = None
     if funding.method == "wallet" and funding.payer_org_id:
-        from ..organisations.models import Organisation
         org = db.session.get(Organisation, funding.payer_org_id)
         payer_name = _("the wallet of %(org)s", org=org.name) if org else None
     elif funding.method == "wallet":
@@ -306,6 +300,8 @@ def approve_payout(payout_id):
         pass
     elif payout.status == "paid":
         flash(_("Payout paid (%(reference)s).", reference=payout.reference), "success")
+    elif payout.status == "approved":
+        flash(_("Payout approved; the transfer is being sent to the payee's Stripe account."), "success")
     else:
         flash(_("The payout could not be sent: %(reason)s", reason=payout.reason), "error")
     return redirect(url_for("operator.queue"), code=303)

@@ -36,6 +36,7 @@ from .funding import (
     client_secret_for,
     default_currency,
     get_funding,
+    has_pending_funding,
     is_funded,
     log,
     new_reference,
@@ -44,6 +45,8 @@ from .funding import (
     subject_link,
 )
 from .payouts import (
+    PAYOUT_TIMER,
+    _payout_timer,
     approve_payout,
     available_balance,
     connected_account_of,
@@ -53,6 +56,7 @@ from .payouts import (
     pending_payouts,
     reject_payout,
     request_payout,
+    send_payout_transfer,
     set_connected_account,
 )
 from .refunds import REFUND_TIMER, _refund_timer, refund, refund_escrow, send_card_refund, split
@@ -60,6 +64,9 @@ from .stripe_events import handle_stripe_event
 from .wallet import me_wallet, wallet
 
 __all__ = [
+    "PAYOUT_TIMER",
+    "_payout_timer",
+    "send_payout_transfer",
     "CHANNELS",
     "MAX_ROW_ID",
     "REFERENCE_ALPHABET",
@@ -80,6 +87,7 @@ __all__ = [
     "flagged_fundings",
     "get_bank_transfer",
     "get_funding",
+    "has_pending_funding",
     "get_payout",
     "handle_stripe_event",
     "is_funded",

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
+
+from ..core import links
 from ..extensions import db
 from .models import Funding
+from .payouts import available_balance
 
 # Which funding tells a subject's story when it has several: an open one first, then the latest.
 _WEIGHT = {"pending": 0, "mismatch": 0, "succeeded": 1, "failed": 2, "canceled": 2}
@@ -43,16 +47,13 @@ def waiting(funding: Funding | None) -> bool:
 def payer_wallet(payer, currency: str) -> dict:
     """Whose wallet pays, in words, its available balance and where to add money to it:
     {name, available, top_up, org}. `payer` is a User or an Organisation (a fundable's payer)."""
-    from flask import url_for
-    from flask_babel import gettext as _
 
-    from .payouts import available_balance
     is_org = getattr(payer, "__tablename__", None) == "organisations"
     if is_org:
         name = _("the wallet of %(org)s", org=payer.name)
-        top_up = url_for("payments.fund", kind="org_wallet", subject_id=payer.id)
+        top_up = links.url("payments.fund", kind="org_wallet", subject_id=payer.id)
     else:
         name = _("your own wallet")
-        top_up = url_for("payments.fund", kind="wallet", subject_id=payer.id)
+        top_up = links.url("payments.fund", kind="wallet", subject_id=payer.id)
     return {"name": name, "available": available_balance(payer, currency), "top_up": top_up,
             "org": payer if is_org else None}

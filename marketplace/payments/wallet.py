@@ -13,8 +13,8 @@ def wallet(user, limit: int = 50, before_id: int | None = None) -> dict:
     return {**summary, "lines": lines}
 
 
-def me_wallet(user) -> dict:
-    """ME_EXTENSIONS entry for /api/v1/me."""
+def me_wallet(_sender=None, *, user) -> dict:
+    """accounts.events.me_payload receiver: the wallet of /api/v1/me."""
     summary = ledger.wallet_summary(user, default_currency())
     return {"wallet": {"currency": summary["currency"], "available": summary["available"],
                        "held": summary["held"]}}

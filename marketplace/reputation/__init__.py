@@ -3,25 +3,18 @@
 and the pages of the blocklist (失信名单, whose flag lives on the user in accounts).
 
 It sits above contracts, bounties and disputes and listens to their signals (see hooks.py)."""
+from ..accounts import events as account_events
+from ..core.events import connect
+from ..jobs.service import register_handler
+from . import api, credit, hooks, models, reviews  # noqa: F401  (api and models register routes and tables on import)
+from .cli import credit_cli
+from .routes import bp, profile_section
 
 
 def init_app(app):
-    from . import models  # noqa: F401
-    from .routes import bp
     app.register_blueprint(bp)
-    from . import (
-        api,  # noqa: F401  (attaches routes to the API blueprint)
-        hooks,
-        reviews,
-    )
-    from .cli import credit_cli
     hooks.connect()
-    from ..jobs.service import register_handler
     register_handler(reviews.PUBLISH_TIMER, reviews.close_window)
-    from ..accounts import service as accounts
-    from .routes import profile_section
-    if profile_section not in accounts.PROFILE_SECTIONS:
-        accounts.PROFILE_SECTIONS.append(profile_section)
-    from . import credit
+    connect(account_events.profile_sections, profile_section)
     app.jinja_env.globals["credit_level_label"] = credit.level_label
     app.cli.add_command(credit_cli)

@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
+from . import credit
 
 credit_cli = AppGroup("credit", help="Credit records (信用记录).")
 
@@ -15,7 +16,6 @@ credit_cli = AppGroup("credit", help="Credit records (信用记录).")
 @credit_cli.command("verify")
 def verify_command():
     """Check every credit record's hash chain; exit 1 on any broken chain."""
-    from . import credit
 
     total = db.session.scalar(db.select(db.func.count(credit.CreditRecord.id))) or 0
     try:

@@ -9,6 +9,7 @@ import datetime as dt
 from flask import current_app
 
 from ..accounts import service as accounts
+from ..accounts.demo import PASSWORD
 from ..accounts.models import User
 from ..bids import service as bids
 from ..contracts import service as contracts
@@ -16,6 +17,7 @@ from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..extensions import db
 from ..organisations.models import Organisation
+from ..payments.service import start_funding
 from ..tasks import service as tasks
 from ..tasks.models import Task
 from . import experts, reviews
@@ -82,7 +84,6 @@ def _finished_tender(poster, solver, text, amount, category) -> Engagement | Non
         bid = bids.place_bid(solver, task, amount, 7, "可以按时完成。")
         contract = contracts.award_bid(poster, bid)
         contracts.accept_contract(solver, contract)
-        from ..payments.service import start_funding
         for milestone in contracts.milestones_of(contract):
             start_funding(poster, "milestone", milestone.id, "wallet")
             db.session.refresh(milestone)
@@ -121,7 +122,6 @@ def _listings() -> None:
 
 
 def _blocklisted(operator) -> None:
-    from ..accounts.demo import PASSWORD
     user = _user(BLOCKED_EMAIL)
     if user is None:
         user = accounts.register(email=BLOCKED_EMAIL, password=PASSWORD, display_name="钱某（失信）")

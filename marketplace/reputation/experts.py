@@ -13,12 +13,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
-from ..core.catalogue import CATEGORIES, CITIES, city_of
-from ..core.db import utcnow
+from ..accounts.service import normalise_skills
+from ..core.catalogue import CATEGORIES, CITIES, FAMILIES, category_name, city_name, city_of
+from ..core.db import iso, utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..organisations.models import Membership, Organisation
-from .models import CreditStanding, Expert
+from ..tasks import service as tasks
+from ..tasks.models import Task
+from ..verification.service import is_org_verified, is_verified
+from . import credit
+from .models import CreditStanding, Engagement, Expert
 
 HEADLINE_MAX = 200
 MAX_FIELDS = 8
@@ -101,7 +106,6 @@ def _managed_org(actor, org_id) -> Organisation:
 
 def ensure_listing(actor, org_id: int | None = None) -> Expert:
     """The actor's own entry (or its organisation's), created on first use; verified only."""
-    from ..verification.service import is_org_verified, is_verified
     if org_id:
         org = _managed_org(actor, org_id)
         existing = listing_of_org(org)
@@ -133,7 +137,6 @@ def can_edit(actor, expert: Expert) -> bool:
 
 def update_listing(actor, expert: Expert, *, headline=None, fields=None, skills=None, city=None,
                    available=None) -> Expert:
-    from ..accounts.service import normalise_skills
     if not can_edit(actor, expert):
         raise NotFound()
     errors: dict[str, list] = {}
@@ -187,7 +190,6 @@ def clean_filters(args) -> dict:
                "verification": (args.get("verification") or "").strip(),
                "available": (args.get("available") or "").strip(), "sort": args.get("sort") or "credit",
                "min_score": None}
-    from ..core.catalogue import FAMILIES
     if filters["field"] and filters["field"] not in CATEGORIES and filters["field"] not in FAMILIES:
         errors["field"] = [_l("Choose a field from the list.")]
     if filters["city"] and filters["city"] not in CITIES:
@@ -257,8 +259,6 @@ def search(filters: dict, *, limit: int = 20, offset: int = 0):
 
 def completed_work(expert: Expert, limit: int = 10) -> list:
     """The expert's latest finished engagements as the solver, with their tasks (one query)."""
-    from ..tasks.models import Task
-    from .models import Engagement
     side = (Engagement.solver_id == expert.user_id) if expert.user_id else (Engagement.solver_org_id == expert.org_id)
     return list(db.session.execute(
         db.select(Engagement, Task).join(Task, Task.id == Engagement.task_id).where(side)
@@ -267,7 +267,6 @@ def completed_work(expert: Expert, limit: int = 10) -> list:
 
 def invitable_tasks(actor) -> list:
     """The actor's draft or open tenders and bounties (what an expert can be invited to)."""
-    from ..tasks.models import Task
     if actor is None or not getattr(actor, "is_authenticated", False):
         return []
     return list(db.session.scalars(
@@ -288,16 +287,12 @@ def invitee_of(expert: Expert) -> User:
 
 def invite(actor, expert: Expert, task):
     """Invite an expert to one of the actor's tenders or bounties (邀标 from the pool)."""
-    from ..tasks import service as tasks
     if task.mode not in ("tender", "bounty"):
         raise ValidationFailed(errors={"task_id": [_l("Experts can be invited to tenders and bounties.")]})
     return tasks.invite_solver(actor, task, invitee_of(expert))
 
 
 def expert_payload(expert: Expert, standing, *, detail: bool = False) -> dict:
-    from ..core.catalogue import category_name, city_name
-    from ..core.db import iso
-    from . import credit
     data = {"id": expert.id, "kind": "individual" if expert.user_id else "organisation",
             "user_id": expert.user_id, "org_id": expert.org_id, "name": expert.name,
             "headline": expert.headline, "city": expert.city, "city_name": city_name(expert.city),

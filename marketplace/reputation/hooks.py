@@ -2,11 +2,11 @@
 declared in each announcing domain's events.py). Each runs inside the sender's unit of work."""
 from __future__ import annotations
 
-import importlib
-
 from ..accounts import events as account_events
+from ..bounties import events as bounty_events
 from ..contracts import events as contract_events
 from ..contracts.models import Contract, Milestone
+from ..disputes import events as dispute_events
 from ..extensions import db
 from ..tasks.models import Task
 from ..verification import events as verification_events
@@ -125,14 +125,6 @@ def user_summaries(sender, *, user_ids, **_) -> dict[int, dict]:
             for uid, rating, count, completed, score, level in rows}
 
 
-def _optional_signal(module: str, name: str):
-    """A signal of a domain that may not be installed in this build (bounties, disputes)."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def connect() -> None:
     pairs = [
         (contract_events.contract_completed, on_contract_completed),
@@ -143,11 +135,10 @@ def connect() -> None:
         (account_events.user_blocklisted, on_blocklisted),
         (account_events.user_blocklist_lifted, on_blocklist_lifted),
         (account_events.user_summaries, user_summaries),
-        (_optional_signal("marketplace.bounties.events", "bounty_awarded"), on_bounty_awarded),
-        (_optional_signal("marketplace.bounties.events", "piece_accepted"), on_piece_accepted),
-        (_optional_signal("marketplace.disputes.events", "dispute_decided"), on_dispute_decided),
+        (bounty_events.bounty_awarded, on_bounty_awarded),
+        (bounty_events.piece_accepted, on_piece_accepted),
+        (dispute_events.dispute_decided, on_dispute_decided),
     ]
     for signal, receiver in pairs:
-        if signal is not None:
-            signal.connect(receiver, weak=False)
+        signal.connect(receiver, weak=False)
 

@@ -3,8 +3,11 @@ hash-chained credit records (信用记录) of users and organisations, each subj
 (stored aggregates the score is read from) and the expert pool (专家库)."""
 from __future__ import annotations
 
+from sqlalchemy import DDL, event
+
 from ..core.db import utcnow
 from ..extensions import db
+from . import ddl
 
 ENGAGEMENT_KINDS = ("contract", "claim", "bounty")
 SIDES = ("poster", "solver")
@@ -165,9 +168,7 @@ class Expert(db.Model):
 
 
 def _attach_postgresql_ddl() -> None:
-    from sqlalchemy import DDL, event
 
-    from . import ddl
     for statement in ddl.ALL:
         event.listen(CreditRecord.__table__, "after_create", DDL(statement).execute_if(dialect="postgresql"))
 

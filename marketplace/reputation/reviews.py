@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
-from ..core import audit
+from ..core import audit, links
 from ..core.db import iso, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..extensions import db
@@ -46,9 +46,7 @@ def _window_days() -> int:
 
 
 def engagement_link(engagement) -> str:
-    if has_request_context():
-        return url_for("reputation.engagement", engagement_id=engagement.id)
-    return f"/engagements/{engagement.id}"
+    return links.url("reputation.engagement", engagement_id=engagement.id)
 
 
 def subjects(engagement, side: str) -> list[tuple[str, int]]:

@@ -13,6 +13,8 @@ from ..core.errors import NotFound, ValidationFailed
 from ..core.forms import apply_errors
 from ..extensions import db
 from ..organisations.service import get_org
+from ..tasks.models import Task
+from ..tasks.service import get_task
 from . import credit, experts, reviews
 from .forms import BlocklistForm, ExpertListingForm, ExpertSearchForm, InviteForm, ReplyForm, ReviewForm
 from .models import Engagement
@@ -31,7 +33,6 @@ def _engagement_page(engagement, form=None, reply_form=None, status=200):
     mine = next((r for r in shown if r.reviewer_id == current_user.id), None)
     users = {u.id: u for u in db.session.scalars(
         db.select(User).where(User.id.in_((engagement.poster_id, engagement.solver_id))))}
-    from ..tasks.models import Task
     task = db.session.get(Task, engagement.task_id)
     can_review = mine is None and engagement.published_at is None
     return render_template("reputation/engagement.html", engagement=engagement, side=side, reviews=shown,
@@ -103,8 +104,8 @@ def credit_context(subject_type: str, subject_id: int) -> dict:
             "level_label": credit.level_label(standing.level if standing else None)}
 
 
-def profile_section(user):
-    """PROFILE_SECTIONS entry: score, level badge, the score in words, reviews, poster reliability."""
+def profile_section(_sender=None, *, user):
+    """accounts.events.profile_sections receiver: score, level badge, the score in words, reviews, poster reliability."""
     ctx = credit_context("user", user.id)
     ctx.update(credit_user=user, public_reviews=reviews.public_reviews_of(user.id, limit=10),
                reliability=poster_reliability(user.id), expert=experts.listing_of_user(user))
@@ -180,7 +181,6 @@ def expert_invite(expert_id):
     form.task_id.choices = [(t.id, t.title) for t in experts.invitable_tasks(current_user)]
     if not form.validate_on_submit():
         return _expert_page(expert, form, 422)
-    from ..tasks.service import get_task
     experts.invite(current_user, expert, get_task(form.task_id.data))
     flash(_("%(name)s was invited.", name=expert.name), "success")
     return redirect(url_for("reputation.expert_show", expert_id=expert.id), code=303)

@@ -2,6 +2,13 @@
 search, recommendations, invitations (邀标), public Q&A and the task side of escrow funding."""
 from flask_babel import lazy_gettext as _l
 
+from ..core.events import connect, home_sections
+from ..organisations import models as _org_models  # noqa: F401  (tasks.org_id references it)
+from . import api, funding, models, references  # noqa: F401  (api and models register routes and tables on import)
+from .cli import tasks_cli
+from .home import home_section
+from .routes import bp
+
 STATUS_NAMES = {
     "draft": _l("Draft"), "open": _l("Open"), "awarded": _l("Awarded"), "in_progress": _l("In progress"),
     "selecting": _l("Selecting winners"), "review": _l("Operator review"), "completed": _l("Completed"),
@@ -10,22 +17,13 @@ STATUS_NAMES = {
 
 
 def init_app(app):
-    from ..organisations import models as _org_models  # noqa: F401  (tasks.org_id references it)
-    from . import api, models  # noqa: F401
-    from .routes import bp
     app.register_blueprint(bp)
 
-    from ..core.routes import HOME_SECTIONS
-    from .home import home_section
-    if home_section not in HOME_SECTIONS:
-        HOME_SECTIONS.append(home_section)
+    connect(home_sections, home_section)
 
-    from . import funding
     funding.register()
-    from . import references
     references.init()
 
-    from .cli import tasks_cli
     app.cli.add_command(tasks_cli)
 
     @app.context_processor

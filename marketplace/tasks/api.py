@@ -4,11 +4,14 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from ..api import api_route, api_user, json_body, json_form, listing, page_params
+from ..accounts.models import User
+from ..api import api_route, api_user, encode_cursor, json_body, json_form, listing, page_params
 from ..api.idempotency import idempotent
 from ..core.errors import ValidationFailed
 from ..core.inputs import parse_id, parse_int
 from ..extensions import db
+from ..payments.api import serialize_funding as payments_serializer
+from ..payments.service import start_funding
 from . import policies, service
 from .forms import DeferredTaskForm, SearchForm
 from .search import TaskFilters, listing_page, search_tasks
@@ -63,7 +66,6 @@ def list_tasks():
     form = _search_form()
     tasks, next_cursor = search_tasks(user, filters_from(form, mine=request.args.get("mine") in ("1", "true")),
                                       limit=limit, cursor=cursor)
-    from ..api import encode_cursor
     page = listing_page(tasks)
     viewer = Viewer.of(user)
     return listing([serialize_task(t, viewer, page) for t in tasks],
@@ -133,26 +135,12 @@ def fund_task(task_id):
     task = service.get_visible_task(user, task_id)
     policies.require_manage(user, task)
     method = json_body().get("method")
-    from ..payments.service import start_funding
     funding = start_funding(user, "task", task.id, method)
     return jsonify(serialize_funding(funding))
 
 
 def serialize_funding(funding) -> dict:
-    try:
-        from ..payments.api import serialize_funding as payments_serializer
-    except ImportError:
-        payments_serializer = None
-    if payments_serializer is not None:
-        return payments_serializer(funding)
-    data = {"id": funding.id, "method": funding.method, "status": funding.status, "amount": funding.amount,
-            "currency": funding.currency}
-    if funding.reference:
-        data["reference"] = funding.reference
-    secret = getattr(funding, "client_secret", None)
-    if secret:
-        data["client_secret"] = secret
-    return data
+    return payments_serializer(funding)
 
 
 @api_route("/tasks/<id:task_id>/recommended-solvers", summary="Solvers worth inviting (poster only)",
@@ -174,7 +162,6 @@ def invite_to_task(task_id):
     policies.require_manage(user, task)
     solver_id = parse_id(json_body().get("solver_id"), "solver_id",
                          message=_l("Give the id of the solver to invite."))
-    from ..accounts.models import User
     solver = db.session.get(User, solver_id)
     invite = service.invite_solver(user, task, solver)
     db.session.flush()

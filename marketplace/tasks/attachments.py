@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..core.errors import NotFound, ValidationFailed, WrongState
+from ..core.files import ATTACHMENT_KINDS, store_upload
 from ..extensions import db
 from . import policies
 from .loading import get_task
@@ -13,7 +14,6 @@ from .validation import ATTACHMENTS_MAX
 
 
 def add_attachment(actor, task: Task, file) -> TaskAttachment:
-    from ..core.files import ATTACHMENT_KINDS, store_upload
     policies.require_manage(actor, task)
     if task.status not in ("draft", "open"):
         raise WrongState(_l("Attachments can only be added to a draft or an open task."))

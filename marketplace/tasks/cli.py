@@ -4,14 +4,15 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ..core.db import commit
+from .search_stats import refresh
+
 tasks_cli = AppGroup("tasks", help="Tasks and search.")
 
 
 @tasks_cli.command("search-stats")
 def search_stats_command():
     """Recount how many tasks have each search term."""
-    from ..core.db import commit
-    from .search_stats import refresh
 
     terms = refresh()
     commit()

@@ -7,10 +7,15 @@ import datetime as dt
 
 from flask import current_app
 
+from ..accounts.models import User
 from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.ids import resident_id_check_char
 from ..extensions import db
+from ..organisations.models import Membership, Organisation
+from ..organisations.policies import can_act_for
+from ..payments.service import start_funding
+from ..verification import service as verification
 from . import service
 from .models import Task
 
@@ -52,13 +57,10 @@ def _org(context, hint: str):
     for org in (context.get("orgs") or {}).values():
         if hint in getattr(org, "name", ""):
             return org
-    from ..organisations.models import Organisation
     return db.session.scalars(db.select(Organisation).where(Organisation.name.contains(hint)).limit(1)).first()
 
 
 def _manager_of(org):
-    from ..accounts.models import User
-    from ..organisations.models import Membership
     return db.session.scalars(
         db.select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.org_id == org.id, Membership.role.in_(("owner", "manager")))
@@ -68,7 +70,6 @@ def _manager_of(org):
 def _user(context, key: str, email: str):
     user = (context.get("users") or {}).get(key)
     if user is None:
-        from ..accounts.models import User
         user = db.session.scalars(db.select(User).where(User.email == email)).first()
     return user
 
@@ -79,7 +80,6 @@ def _exists(title: str) -> bool:
 
 def _verify_poster(user, operator) -> None:
     """The demo posters publish above the unverified limit, so they verify like anyone would."""
-    from ..verification import service as verification
     if verification.is_verified(user) or operator is None:
         return
     first17 = "420111" + "19850412" + f"{user.id % 1000:03d}"
@@ -99,7 +99,6 @@ def _post(poster, mode: str, title: str, description: str, *, publish: bool = Tr
         service.invite_solver(poster, task, invite)
     if fund:
         try:
-            from ..payments.service import start_funding
             start_funding(poster, "task", task.id, "wallet")
         except DomainError:  # no wallet money: the claim stays a draft waiting for funding
             return task
@@ -150,5 +149,4 @@ def load(context: dict) -> None:
 
 
 def _manages(user, org) -> bool:
-    from ..organisations.policies import can_act_for
     return can_act_for(user, org)

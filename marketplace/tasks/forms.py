@@ -19,10 +19,11 @@ from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import TextInput
 
 from ..core.catalogue import category_choices, city_choices
+from ..core.db import utcnow
 from ..core.errors import ValidationFailed
 from ..core.inputs import parse_id
 from ..core.money import format_plain, parse_amount
-from .service import COMMON_FIELDS, MODE_FIELDS
+from .service import COMMON_FIELDS, MODE_FIELDS, validate_fields
 
 MODE_CHOICES = [("tender", _l("Tender (招标): solvers bid")),
                 ("claim", _l("Claim (抢单): fixed-price local service")),
@@ -235,8 +236,6 @@ class TaskForm(FlaskForm):
         errors.pop("mode", None)
         values = self.values(mode, partial=partial)
         if errors and not partial:
-            from ..core.db import utcnow
-            from .service import validate_fields
             try:
                 validate_fields(mode, {k: v for k, v in values.items() if k not in errors}, now=utcnow())
             except ValidationFailed as exc:

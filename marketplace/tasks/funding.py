@@ -9,13 +9,14 @@ is held in purposes other domains release one by one:
 """
 from __future__ import annotations
 
+from ..accounts.models import User
+from ..core import links
 from ..extensions import db
+from ..payments import fundables
 from . import policies
+from .lifecycle import mark_funded, refund_task_escrow  # noqa: F401  (refund_task_escrow: old import path)
+from .loading import escrow_ref
 from .models import Task
-
-
-def escrow_ref(task: Task) -> str:
-    return f"task:{task.id}"
 
 
 def hold_plan(task: Task) -> list[tuple[str, int]] | None:
@@ -54,7 +55,6 @@ class TaskFundable:
 
     @property
     def payer_user(self):
-        from ..accounts.models import User
         return db.session.get(User, self.task.poster_id)
 
     @property
@@ -63,7 +63,7 @@ class TaskFundable:
 
     @property
     def link(self) -> str:
-        return f"/tasks/{self.task.id}"
+        return links.task(self.task)
 
     @property
     def holds(self):
@@ -80,7 +80,6 @@ class TaskFundable:
         return policies.can_view(user, self.task)  # the task page's visibility
 
     def on_funded(self, funding) -> None:
-        from .service import mark_funded
         mark_funded(self.task, funding.amount)
 
 
@@ -93,12 +92,5 @@ def load_fundable(subject_id) -> TaskFundable | None:
     return TaskFundable(task) if task is not None and task.needs_escrow else None
 
 
-def refund_task_escrow(task: Task, actor=None) -> None:
-    """Return a cancelled task's escrow to its payer (to the card it came from, else the wallet)."""
-    from ..payments.service import refund_escrow
-    refund_escrow(escrow_ref(task), idempotency_key=f"cancel:{escrow_ref(task)}", actor=actor)
-
-
 def register() -> None:
-    from ..payments import fundables
     fundables.register("task", load_fundable)

@@ -10,7 +10,7 @@ from .search import TaskFilters, listing_page, search_tasks
 HOME_COUNT = 6
 
 
-def home_section():
+def home_section(_sender=None):
     tasks, title = [], None
     if current_user.is_authenticated:
         tasks = recommended_for(current_user, HOME_COUNT)

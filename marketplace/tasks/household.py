@@ -13,8 +13,11 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 
 from ..core.catalogue import CATEGORIES, city_of, life_service_categories, place_choices
+from ..core.db import utcnow
 from ..core.errors import ValidationFailed
+from ..payments.forms import METHOD_LABELS
 from .forms import DateTimeLocalField, MoneyField, OrgField
+from .validation import validate_fields
 
 
 class HouseholdForm(FlaskForm):
@@ -32,7 +35,6 @@ class HouseholdForm(FlaskForm):
 
     def __init__(self, *args, methods=(), orgs=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from ..payments.forms import METHOD_LABELS
         self.category.choices = [("", "—")] + [(slug, CATEGORIES[slug][1]) for slug in life_service_categories()]
         self.place.choices = {"": [("", "—")], **place_choices()}
         self.method.choices = [(m, METHOD_LABELS[m]) for m in methods]
@@ -57,8 +59,6 @@ class HouseholdForm(FlaskForm):
             "skills": [], "visibility": "public", "ip_terms": "solver_keeps", "org_id": self.org_id.data,
         }
         if errors:  # name every other bad field too, as the service would
-            from ..core.db import utcnow
-            from .validation import validate_fields
             try:
                 validate_fields("claim", {k: v for k, v in values.items() if k not in errors}, now=utcnow())
             except ValidationFailed as exc:

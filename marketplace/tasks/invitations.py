@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from ..core.db import utcnow
 from ..core.errors import Conflict, ValidationFailed, WrongState
@@ -35,6 +36,5 @@ def invite_solver(actor, task: Task, solver, *, now: dt.datetime | None = None) 
 
 
 def invites_of(task: Task) -> list[TaskInvite]:
-    from sqlalchemy.orm import selectinload
     return list(db.session.scalars(db.select(TaskInvite).where(TaskInvite.task_id == task.id)
                                    .options(selectinload(TaskInvite.solver)).order_by(TaskInvite.id)))

@@ -1,64 +1,37 @@
-"""A task's life after its draft: publishing (with the publish limit), cancelling, funding, and the
-hooks other domains use to react."""
+"""A task's life after its draft: publishing (with the publish limit), cancelling, funding. Other
+domains react through the signals of `tasks.events`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.models import User
 from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
-from ..core.errors import Forbidden, ValidationFailed, WrongState
+from ..core.errors import DomainError, Forbidden, ValidationFailed, WrongState
+from ..core.money import format_money
+from ..core.negative_list import check_task_text
 from ..extensions import db
 from ..notifications.service import notify
-from . import policies
+from ..payments.service import refund_escrow
+from ..verification.service import is_org_verified, is_verified
+from . import events, policies
 from .invitations import invites_of
-from .loading import get_task, task_link
+from .loading import escrow_ref, get_task, task_link
 from .models import Task, TaskInvite
 from .posting import _current_values
+from .transitions import move
 from .validation import _deadline_errors, validate_fields
-
-# Other domains react to task events without this module importing them:
-#   on_published(fn)  fn(task) after a task opens (e.g. schedule its deadline timers)
-#   on_cancelled(fn)  fn(task) after a task is cancelled (e.g. reject open bids)
-#   on_cancel_check(fn) fn(task) before a cancel; raise WrongState to refuse (e.g. a bounty
-#                     that already has submissions)
-_PUBLISHED_HOOKS: list[Callable] = []
-_CANCELLED_HOOKS: list[Callable] = []
-_CANCEL_CHECKS: list[Callable] = []
-
-
-def on_published(fn: Callable) -> Callable:
-    if fn not in _PUBLISHED_HOOKS:
-        _PUBLISHED_HOOKS.append(fn)
-    return fn
-
-
-def on_cancelled(fn: Callable) -> Callable:
-    if fn not in _CANCELLED_HOOKS:
-        _CANCELLED_HOOKS.append(fn)
-    return fn
-
-
-def on_cancel_check(fn: Callable) -> Callable:
-    if fn not in _CANCEL_CHECKS:
-        _CANCEL_CHECKS.append(fn)
-    return fn
 
 
 def _is_verified(user) -> bool:
-    try:
-        from ..verification.service import is_verified
-    except ModuleNotFoundError:  # a build without the verification domain verifies nobody
-        return False
     return is_verified(user)
 
 
 def publish_limit_exceeded(task: Task) -> bool:
     """Whether the task's amount is above what a poster who is not verified may publish."""
-    from ..accounts.models import User
     limit = current_app.config.get("UNVERIFIED_PUBLISH_LIMIT")
     amount = task.reward_total or 0
     if limit is None or amount <= limit:
@@ -66,10 +39,6 @@ def publish_limit_exceeded(task: Task) -> bool:
     if _is_verified(db.session.get(User, task.poster_id)):
         return False
     if task.org_id is not None:  # posting for a verified organisation counts as verified
-        try:
-            from ..verification.service import is_org_verified
-        except ModuleNotFoundError:
-            return True
         return not is_org_verified(policies.load_org(task.org_id))
     return True
 
@@ -97,7 +66,6 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     past = _deadline_errors(task.mode, clean, now)
     if past:
         raise ValidationFailed(_l("Move the deadlines into the future before publishing."), errors=past)
-    from ..moderation.service import check_task_text
     check_task_text(title=task.title, description=task.description, category=task.category)
     if publish_limit_exceeded(task):
         raise Forbidden(_l("Verify your identity to publish tasks above %(limit)s.",
@@ -106,25 +74,20 @@ def publish_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
     if task.needs_escrow and not task.escrow_funded:
         raise WrongState(_l("Fund the escrow before publishing: claims and bounties open only when the "
                             "whole reward is held."))
-    task.status = "open"
-    task.published_at = now
-    task.updated_at = now
+    move(task, to="open", expected="draft", published_at=now, updated_at=now)
     invites = list(db.session.scalars(db.select(TaskInvite).where(TaskInvite.task_id == task.id)))
     _notify_invitees(task, invites)
-    for hook in _PUBLISHED_HOOKS:
-        hook(task)
+    events.task_published.send(task=task)
     return task
 
 
 def _money(amount, currency):
-    from ..core.money import format_money
     return format_money(amount, currency)
 
 
 def _notify_invitees(task: Task, invites, kind: str = "task.invited") -> None:
     if not invites:
         return
-    from ..accounts.models import User
     users = db.session.scalars(db.select(User).where(User.id.in_([i.solver_id for i in invites])))
     for user in users:
         notify(user, kind, link=task_link(task), task=task.title)
@@ -140,21 +103,16 @@ def cancel_task(actor, task: Task, *, now: dt.datetime | None = None) -> Task:
         raise WrongState(_l("Only a draft or an open task without an award can be cancelled."))
     if task.mode == "claim" and task.claimant_id is not None:
         raise WrongState(_l("This task has been claimed; cancel the contract instead."))
-    for check in _CANCEL_CHECKS:
-        check(task)
+    events.task_cancel_check.send(task=task)
     if task.escrow_funded:
-        from .funding import refund_task_escrow
         refund_task_escrow(task, actor)
         task.escrow_funded = False
         task.escrow_amount = 0
     was_open = task.status == "open"
-    task.status = "cancelled"
-    task.cancelled_at = now
-    task.updated_at = now
+    move(task, to="cancelled", expected=("draft", "open"), cancelled_at=now, updated_at=now)
     if was_open:
         _notify_invitees(task, invites_of(task), kind="task.cancelled")
-    for hook in _CANCELLED_HOOKS:
-        hook(task)
+    events.task_cancelled.send(task=task)
     return task
 
 
@@ -164,7 +122,6 @@ def mark_funded(task: Task, amount: int, *, now: dt.datetime | None = None) -> T
     task.escrow_funded = True
     task.escrow_amount = amount
     task.updated_at = now or utcnow()
-    from ..accounts.models import User
     poster = db.session.get(User, task.poster_id)
     if task.publish_when_funded and task.status == "draft":
         return _publish_once_funded(poster, task, now)
@@ -176,7 +133,6 @@ def check_publishable(task: Task, *, now: dt.datetime | None = None) -> None:
     """What publish_task would refuse apart from the missing escrow (the negative list, the limit
     for posters who are not verified), checked before a household pays for a job that then could
     not open."""
-    from ..moderation.service import check_task_text  # as publish_task does (moderation is higher)
     check_task_text(title=task.title, description=task.description, category=task.category)
     if publish_limit_exceeded(task):
         raise Forbidden(_l("Verify your identity to publish tasks above %(limit)s.",
@@ -188,7 +144,6 @@ def _publish_once_funded(poster, task: Task, now) -> Task:
     """Open a task posted and paid in one step. If it can no longer open (its time window passed
     while the transfer travelled, the poster lost the right), it stays a funded draft and the
     poster is told why; the payment itself is never undone here."""
-    from ..core.errors import DomainError
     try:
         with db.session.begin_nested():
             publish_task(poster, task, now=now)
@@ -199,3 +154,8 @@ def _publish_once_funded(poster, task: Task, now) -> Task:
         return task
     notify(poster, "task.funded_and_opened", link=task_link(task), task=task.title)
     return task
+
+
+def refund_task_escrow(task: Task, actor=None) -> None:
+    """Return a cancelled task's escrow to its payer (to the card it came from, else the wallet)."""
+    refund_escrow(escrow_ref(task), idempotency_key=f"cancel:{escrow_ref(task)}", actor=actor)

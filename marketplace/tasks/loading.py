@@ -1,6 +1,7 @@
 """Loading a task (optionally locked), a task the user may see, and the link to a task."""
 from __future__ import annotations
 
+from ..core import links
 from ..core.errors import NotFound
 from ..extensions import db
 from . import (
@@ -34,4 +35,9 @@ def get_visible_task(user, task_id) -> Task:
 
 
 def task_link(task: Task) -> str:
-    return f"/tasks/{task.id}"
+    return links.task(task)
+
+
+def escrow_ref(task: Task) -> str:
+    """The ledger escrow of a claim or bounty task's own funding."""
+    return f"task:{task.id}"

@@ -98,6 +98,13 @@ class Task(db.Model):
                  sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
         db.Index("ix_tasks_open_amount", "sort_amount", "id",
                  sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
+        # The same sorts within one prefecture (the city filter of lists and searches).
+        db.Index("ix_tasks_open_place_newest", "listed_prefecture", "listed_at", "id",
+                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
+        db.Index("ix_tasks_open_place_deadline", "listed_prefecture", "sort_deadline", "id",
+                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
+        db.Index("ix_tasks_open_place_amount", "listed_prefecture", "sort_amount", "id",
+                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
         # The term index on PostgreSQL (SQLite has the FTS5 table task_fts instead).
         db.Index("ix_tasks_search_terms", "search_terms", postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
@@ -162,6 +169,8 @@ class Task(db.Model):
     listed_at = db.Column(db.DateTime, nullable=True)
     sort_deadline = db.Column(db.DateTime, nullable=True)
     sort_amount = db.Column(db.BigInteger, nullable=True)
+    # The prefecture of the district (else the city): "wuhan" for "wuhan-hongshan".
+    listed_prefecture = db.Column(db.String(16), nullable=True)
     # CJK unigrams and bigrams and Latin words of title, description and skills (terms.py),
     # written by tasks.posting.reindex.
     search_terms = db.Column(TermVector, nullable=True)
@@ -219,6 +228,8 @@ def _derive_listing(mapper, connection, task: Task) -> None:
     task.listed_at = task.published_at or task.created_at or utcnow()
     task.sort_deadline = task.listed_deadline or FAR_FUTURE
     task.sort_amount = task.listed_amount or 0
+    place = task.district or task.city
+    task.listed_prefecture = place.split("-", 1)[0] if place else None
 
 
 class TaskAttachment(db.Model):

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from ..core.errors import Forbidden, NotFound
 from ..extensions import db
+from ..organisations.models import Organisation
+from ..organisations.policies import can_act_for
+from .models import TaskInvite
 
 
 def _authenticated(user) -> bool:
@@ -12,12 +15,10 @@ def _authenticated(user) -> bool:
 def load_org(org_id):
     if org_id is None:
         return None
-    from ..organisations.models import Organisation
     return db.session.get(Organisation, org_id)
 
 
 def can_act_for_org(user, org) -> bool:
-    from ..organisations.policies import can_act_for
     return can_act_for(user, org)
 
 
@@ -40,7 +41,6 @@ def require_manage(user, task) -> None:
 def is_invited(user, task) -> bool:
     if not _authenticated(user):
         return False
-    from .models import TaskInvite
     return db.session.scalar(
         db.select(TaskInvite.id).where(TaskInvite.task_id == task.id, TaskInvite.solver_id == user.id)
     ) is not None

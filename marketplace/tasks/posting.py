@@ -8,8 +8,11 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.policies import ensure_not_blocklisted
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed, WrongState
+from ..core.negative_list import check_task_text
 from ..extensions import db
+from ..payments.service import has_pending_funding
 from . import policies
+from .loading import escrow_ref
 from .models import Task
 from .terms import index_terms
 from .validation import (
@@ -83,7 +86,6 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
     if "org_id" in changed:
         _check_org(actor, clean["org_id"])
     if task.status == "open":
-        from ..moderation.service import check_task_text
         check_task_text(title=clean["title"], description=clean["description"], category=clean["category"])
     for field, value in clean.items():
         setattr(task, field, value)
@@ -93,10 +95,7 @@ def update_task(actor, task: Task, *, now: dt.datetime | None = None, **values) 
 
 
 def _payment_under_way(task: Task) -> bool:
-    from ..payments.models import Funding
-    from .funding import escrow_ref
-    return db.session.scalar(db.select(Funding.id).where(
-        Funding.escrow_ref == escrow_ref(task), Funding.status == "pending").limit(1)) is not None
+    return has_pending_funding(escrow_ref(task))
 
 
 def _differs(current, new) -> bool:

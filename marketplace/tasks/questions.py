@@ -4,7 +4,9 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
 from ..core.db import utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.inputs import parse_id
@@ -35,7 +37,6 @@ def ask_question(asker, task: Task, text: str, *, now: dt.datetime | None = None
         raise WrongState(_l("Questions can only be asked while the task is open."))
     question = TaskQuestion(task_id=task.id, asker_id=asker.id, text=_text("text", text), created_at=now or utcnow())
     db.session.add(question)
-    from ..accounts.models import User
     notify(db.session.get(User, task.poster_id), "task.question", link=task_link(task), task=task.title)
     return question
 
@@ -50,12 +51,10 @@ def answer_question(actor, task: Task, question_id, answer: str, *, now: dt.date
         raise NotFound()
     question.answer = _text("answer", answer)
     question.answered_at = now or utcnow()
-    from ..accounts.models import User
     notify(db.session.get(User, question.asker_id), "task.answered", link=task_link(task), task=task.title)
     return question
 
 
 def questions_of(task: Task) -> list[TaskQuestion]:
-    from sqlalchemy.orm import selectinload
     return list(db.session.scalars(db.select(TaskQuestion).where(TaskQuestion.task_id == task.id)
                                    .options(selectinload(TaskQuestion.asker)).order_by(TaskQuestion.id)))

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
+from ..accounts.service import user_summaries
 from ..core.catalogue import city_of
 from ..core.db import utcnow
 from ..extensions import db
+from ..verification.service import verified_user_ids
 from .models import Task, TaskInvite
 
 TASK_CANDIDATES = 300
@@ -69,24 +72,15 @@ class SuggestedSolver:
 
 
 def _completed_counts(user_ids) -> dict[int, int]:
-    """Completed contracts per solver (one query), when the contracts domain is installed."""
+    """Completed engagements per solver, from the user summaries other domains provide
+    (accounts.events.user_summaries; contracts answers with one query)."""
     if not user_ids:
         return {}
-    try:
-        from ..contracts.models import Contract
-    except ModuleNotFoundError:
-        return {}
-    rows = db.session.execute(
-        db.select(Contract.solver_id, db.func.count(Contract.id))
-        .where(Contract.solver_id.in_(list(user_ids)), Contract.status == "completed")
-        .group_by(Contract.solver_id)).all()
-    return {solver_id: count for solver_id, count in rows}
+    return {user_id: summary.get("completed") or 0 for user_id, summary in user_summaries(user_ids).items()}
 
 
 def suggested_solvers(task: Task, limit: int = 8) -> list[SuggestedSolver]:
     """Solvers worth inviting to a task: shared skills, same city, verified, completed work."""
-    from ..accounts.models import User
-    from ..verification.service import verified_user_ids
     wanted = _skill_set(task.skills)
     users = db.session.scalars(
         db.select(User).where(User.suspended_at.is_(None), User.id != task.poster_id,

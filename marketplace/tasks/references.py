@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..core import links
 from ..core.inputs import is_ascii_int
 from ..core.references import Described, register
 from ..extensions import db
@@ -15,7 +16,7 @@ def _ids(ids: list[str]) -> list[int]:
 
 def describe_tasks(ids: list[str]) -> dict[str, Described]:
     rows = db.session.execute(db.select(Task.id, Task.title).where(Task.id.in_(_ids(ids)))).all()
-    return {str(pk): Described(str(_l("Task “%(title)s”", title=title)), f"/tasks/{pk}")
+    return {str(pk): Described(str(_l("Task “%(title)s”", title=title)), links.task(pk))
             for pk, title in rows}
 
 

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.models import User
 from ..api import decode_cursor, encode_cursor
 from ..core.db import rollback
 from ..core.errors import DomainError, ValidationFailed
@@ -12,6 +13,9 @@ from ..core.files import send_stored
 from ..core.forms import apply_errors
 from ..core.templating import nav_url
 from ..extensions import db
+from ..organisations.service import orgs_managed_by
+from ..payments import states
+from ..payments.service import available_methods, start_funding
 from . import page_sections, policies, service
 from .forms import (
     AnswerForm,
@@ -23,6 +27,9 @@ from .forms import (
     SearchForm,
     TaskForm,
 )
+from .funding import TaskFundable
+from .household import HouseholdForm, show_errors
+from .lifecycle import check_publishable
 from .markdown import render_markdown
 from .search import TaskFilters, listing_page, search_tasks
 
@@ -32,7 +39,6 @@ PAGE_SIZE = 20
 
 
 def _managed_orgs():
-    from ..organisations.service import orgs_managed_by
     return orgs_managed_by(current_user)
 
 
@@ -126,9 +132,6 @@ def new():
 @login_required
 def new_household():
     """Post a household job and pay for it in one step (see household.py)."""
-    from ..payments.service import available_methods, start_funding
-    from .household import HouseholdForm, show_errors
-    from .lifecycle import check_publishable
     form = HouseholdForm(methods=available_methods(), orgs=_managed_orgs())
     if request.method == "GET":
         return render_template("tasks/household.html", form=form)
@@ -207,7 +210,6 @@ def show(task_id):
 
 def _funding_form() -> FundingForm:
     """Only the ways of paying that work here (no card without Stripe)."""
-    from ..payments.service import available_methods
     form = FundingForm()
     form.method.choices = [c for c in form.method.choices if c[0] in available_methods()]
     return form
@@ -215,8 +217,6 @@ def _funding_form() -> FundingForm:
 
 def _payment_context(task) -> dict:
     """Where the task's payment stands and whose wallet pays (the organisation's, when it posts)."""
-    from ..payments import states
-    from .funding import TaskFundable
     funding = states.latest(f"task:{task.id}")
     return {"funding": funding, "funding_waiting": states.waiting(funding),
             "payer_wallet": states.payer_wallet(TaskFundable(task).payer, task.currency)}
@@ -254,7 +254,6 @@ def fund(task_id):
     task = service.get_visible_task(current_user, task_id)
     policies.require_manage(current_user, task)
     form = FundingForm()
-    from ..payments.service import start_funding
     try:
         funding = start_funding(current_user, "task", task.id, form.method.data)
     except ValidationFailed as exc:
@@ -274,7 +273,6 @@ def fund(task_id):
 def invite(task_id):
     task = service.get_visible_task(current_user, task_id)
     form = InviteForm()
-    from ..accounts.models import User
     solver = db.session.get(User, form.solver_id.data) if form.solver_id.data else None
     service.invite_solver(current_user, task, solver)
     flash(_("Invitation sent."), "success")

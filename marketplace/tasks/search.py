@@ -22,22 +22,25 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, cast, column, func, literal_column, or_, table
+from sqlalchemy import and_, bindparam, cast, column, func, literal, literal_column, or_, table, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import selectinload
 
 from ..core.catalogue import CATEGORIES, CITIES
 from ..core.errors import ValidationFailed
 from ..extensions import db
+from ..organisations.models import Organisation
+from ..organisations.service import orgs_managed_by
+from ..verification.service import verified_org_ids, verified_user_ids
 from .models import FAR_FUTURE, MODES, STATUSES, SearchTermCount, Task, TaskInvite
-from .terms import query_terms
+from .terms import query_groups, query_terms
 
 SORTS = ("newest", "deadline", "amount")
 EPOCH = dt.datetime(1970, 1, 1)
 # A query whose rarest term is in at most this many tasks takes the term plan.
-TERM_PLAN_MAX_TASKS = 5000
+TERM_PLAN_MAX_TASKS = 1000
 # How many tasks a walk of a sort index reads at most before the term plan takes over.
-WALK_ROWS = 3000
+WALK_ROWS = 10000
 
 _task_fts = table("task_fts", column("rowid"), column("task_fts"))
 
@@ -79,7 +82,6 @@ class TaskFilters:
 
 
 def _managed_org_ids(user) -> list[int]:
-    from ..organisations.service import orgs_managed_by
     return [org.id for org in orgs_managed_by(user)]
 
 
@@ -149,6 +151,10 @@ def term_match(terms, id_column=None, terms_column=None):
         query = " & ".join(_quoted(t) for t in ordered)
         column_ = Task.search_terms if terms_column is None else terms_column
         return column_.op("@@")(cast(bindparam("term_query", query), TSQUERY))
+    if terms_column is not None:
+        # A walked row on SQLite: test its stored terms (space-separated) directly.
+        padded = literal(" ") + terms_column + literal(" ")
+        return and_(*[func.instr(padded, f" {t} ") > 0 for t in ordered])
     column_ = Task.id if id_column is None else id_column
     return column_.in_(db.select(_task_fts.c.rowid).where(
         literal_column("task_fts").op("MATCH")(bindparam("term_query", _fts_query(ordered)))))
@@ -163,16 +169,31 @@ def term_counts(terms) -> tuple[dict[str, int], int]:
     return {t: rows.get(t, 0) for t in terms}, total
 
 
-def plan_for(terms, filters: TaskFilters) -> str:
-    """"none" (no keyword), "term" (the term index first) or "walk" (the sort index first)."""
+def plan_for(terms, filters: TaskFilters, limit: int = 20) -> str:
+    """"none" (no keyword), "term" (the term index first) or "walk" (the sort index first).
+
+    Matches are estimated from the kept counts: within one word (a CJK run) as many as its rarest
+    bigram has, across words as if independent. The term plan reads each match's row (random
+    reads); a walk reads about page × tasks / matches rows in sort order (mostly neighbours, so
+    cheaper per row). A walk is planned when it is the cheaper one and within SEARCH_WALK_ROWS;
+    when the terms go together less than estimated, the walk finds too few and the term plan
+    answers."""
     if not terms:
         return "none"
     if filters.status != "open":
         return "term"  # the sort indexes cover open tasks only
-    counts, _total = term_counts(terms)
+    counts, total = term_counts(terms)
     rarest = min(counts.values())
-    limit = current_app.config.get("SEARCH_TERM_PLAN_MAX_TASKS", TERM_PLAN_MAX_TASKS)
-    return "term" if rarest <= limit else "walk"
+    if rarest <= current_app.config.get("SEARCH_TERM_PLAN_MAX_TASKS", TERM_PLAN_MAX_TASKS):
+        return "term"
+    total = max(total, rarest)
+    matches = float(total)
+    for group in query_groups(filters.q) or [set(terms)]:
+        matches *= min(counts.get(t, 0) for t in group) / total
+    walk_rows = (limit + 1) * total / max(matches, 1.0)
+    if walk_rows > current_app.config.get("SEARCH_WALK_ROWS", WALK_ROWS) or walk_rows > 2 * matches:
+        return "term"
+    return "walk"
 
 
 def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None):
@@ -196,10 +217,10 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     if filters.category:
         query = query.where(Task.category == filters.category)
     if filters.city:
-        places = [Task.city == filters.city, Task.district == filters.city]
-        if "-" not in filters.city:  # a prefecture includes its districts
-            places += [Task.city.like(filters.city + "-%"), Task.district.like(filters.city + "-%")]
-        query = query.where(or_(*places))
+        # A prefecture includes its districts; one index per sort walks a prefecture's tasks.
+        query = query.where(Task.listed_prefecture == filters.city.split("-", 1)[0])
+        if "-" in filters.city:
+            query = query.where(or_(Task.city == filters.city, Task.district == filters.city))
     if filters.min_amount is not None:
         query = query.where(Task.listed_amount >= filters.min_amount)
     if filters.max_amount is not None:
@@ -214,19 +235,33 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
             query = query.where(or_(key > value, and_(key == value, Task.id > last_id)))
     order = (key.desc(), Task.id.desc()) if descending else (key.asc(), Task.id.asc())
     terms = query_terms(filters.q)
-    plan = plan_for(terms, filters)
+    plan = plan_for(terms, filters, limit)
     rows = None
     eager = selectinload(Task.poster)
     if plan == "walk":
+        # The walk (in sort order, at most SEARCH_WALK_ROWS tasks) stops at the first page of
+        # hits: the hits keep the walk's order (no sort between them), so only the page is sorted.
         walked = (query.with_only_columns(Task.id, Task.search_terms).order_by(*order)
                   .limit(current_app.config.get("SEARCH_WALK_ROWS", WALK_ROWS)).subquery("walked"))
-        page = (db.select(Task).options(eager).join(walked, walked.c.id == Task.id)
-                .where(term_match(terms, walked.c.id, walked.c.search_terms)))
-        rows = list(db.session.scalars(page.order_by(*order).limit(limit + 1)))
+        hits = (db.select(walked.c.id).where(term_match(terms, walked.c.id, walked.c.search_terms))
+                .limit(limit + 1).subquery("hits"))
+        page = db.select(Task).options(eager).join(hits, hits.c.id == Task.id)
+        rows = list(db.session.scalars(page.order_by(*order)))
         if len(rows) <= limit:
             rows = None  # the walk read its budget without a full page: the terms are seldom together
     if rows is None and terms:
-        rows = list(db.session.scalars(_term_plan(query, terms).options(eager).order_by(*order).limit(limit + 1)))
+        statement = _term_plan(query, terms).options(eager).order_by(*order).limit(limit + 1)
+        postgres = db.session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            # Read each match's row once (bitmap heap scan of the GIN matches) and sort those,
+            # rather than walking a sort index: the planner's estimate for a conjunction of
+            # terms cannot tell the two apart.
+            db.session.execute(text("SET LOCAL enable_indexscan = off"))
+        try:
+            rows = list(db.session.scalars(statement))
+        finally:
+            if postgres:
+                db.session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
     if rows is None:
         rows = list(db.session.scalars(query.options(eager).order_by(*order).limit(limit + 1)))
     next_cursor = None
@@ -241,11 +276,7 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
 def _term_plan(query, terms):
     """`query` restricted to the tasks having every term, the term index read first."""
     if db.session.get_bind().dialect.name == "postgresql":
-        # MATERIALIZED: the planner must not turn this into a walk of a sort index testing each
-        # task (its estimates for tsquery conjunctions are too rough to choose well).
-        matching = (db.select(Task.id.label("id")).where(term_match(terms))
-                    .cte("matching").prefix_with("MATERIALIZED"))
-        return query.join(matching, matching.c.id == Task.id)
+        return query.where(term_match(terms))
     matching = (db.select(_task_fts.c.rowid.label("id"))
                 .where(literal_column("task_fts").op("MATCH")(bindparam("term_query", _fts_query(terms))))
                 .subquery("matching"))
@@ -267,8 +298,6 @@ class ListingPage:
 
 
 def listing_page(tasks: list) -> ListingPage:
-    from ..organisations.models import Organisation
-    from ..verification.service import verified_org_ids, verified_user_ids
     poster_ids = {t.poster_id for t in tasks}
     org_ids = {t.org_id for t in tasks if t.org_id is not None}
     org_names = {}

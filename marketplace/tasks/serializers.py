@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core import links
 from ..core.db import iso
+from ..organisations.service import orgs_managed_by
 from .search import ListingPage
 
 
@@ -17,7 +19,6 @@ class Viewer:
     def of(cls, user) -> Viewer:
         if user is None or not getattr(user, "is_authenticated", False):
             return cls()
-        from ..organisations.service import orgs_managed_by
         return cls(user=user, managed_org_ids={o.id for o in orgs_managed_by(user)})
 
     def manages(self, task) -> bool:
@@ -54,7 +55,7 @@ def serialize_task(task, viewer: Viewer, page: ListingPage | None = None) -> dic
         "deadline": iso(task.deadline),
         "amount": task.reward_total,
         "hidden": task.hidden_at is not None,
-        "url": f"/tasks/{task.id}",
+        "url": links.task(task),
     }
     if page is not None:
         data["poster_verified"] = task.poster_id in page.verified_users
@@ -81,7 +82,7 @@ def serialize_task(task, viewer: Viewer, page: ListingPage | None = None) -> dic
 def serialize_attachment(attachment) -> dict:
     return {"id": attachment.public_id, "name": attachment.name, "size": attachment.size,
             "sha256": attachment.sha256, "mime": attachment.mime,
-            "url": f"/tasks/attachments/{attachment.public_id}"}
+            "url": links.url("tasks.attachment", public_id=attachment.public_id)}
 
 
 def serialize_question(question) -> dict:

@@ -57,3 +57,14 @@ def query_terms(query: str | None) -> set[str]:
         else:
             terms.add(run[:MAX_TERM_LENGTH])
     return terms
+
+
+def query_groups(query: str | None) -> list[set[str]]:
+    """The query's terms per word (a CJK run or a Latin word), for estimating how many tasks
+    have them all: the bigrams of one run go together, separate words roughly independently."""
+    groups = []
+    for run in _runs(query):
+        terms = query_terms(run)
+        if terms:
+            groups.append(terms)
+    return groups

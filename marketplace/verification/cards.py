@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..accounts import service as accounts
 from ..accounts.models import User
+from ..core import links
 from ..extensions import db
 from .service import verified_user_ids
 
@@ -52,7 +53,7 @@ def person_cards(user_ids) -> dict[int, PersonCard]:
         data = summaries.get(user.id) or {}
         cards[user.id] = PersonCard(
             id=user.id, name=user.display_name, avatar_url=accounts.avatar_url(user),
-            profile_url=f"/users/{user.id}", verified=user.id in verified,
+            profile_url=links.profile(user), verified=user.id in verified,
             rating=data.get("rating"), reviews=int(data.get("reviews") or 0),
             completed=int(data.get("completed") or 0), level=data.get("level"))
     return cards

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
+from ..accounts import service as accounts
 from ..accounts.models import User
 from ..core import ids
 from ..extensions import db
@@ -39,7 +41,6 @@ def _operator(context):
 
 
 def _user(context, key):
-    from ..accounts import service as accounts
     user = context.get("users", {}).get(key)
     if user is None:
         user = accounts.find_by_email({"solver_li": "solver.li@huizhong.example",
@@ -50,7 +51,6 @@ def _user(context, key):
 
 
 def load(context: dict) -> None:
-    from flask import current_app
     with current_app.test_request_context("/"):  # notification links are built with url_for
         _load(context)
 

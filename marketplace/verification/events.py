@@ -2,8 +2,6 @@
 
     verification_approved(sender, request=)   an operator approved an identity or organisation
 """
-from blinker import Namespace
-
-NS = Namespace()
+from ..core.events import NS
 
 verification_approved = NS.signal("verification.approved")

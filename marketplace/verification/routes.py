@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.policies import operator_required
 from ..core.errors import ValidationFailed
 from ..core.files import send_stored
 from ..core.forms import apply_errors
@@ -98,7 +99,6 @@ def licence(token):
 # --- operators ------------------------------------------------------------------------------------
 
 def _operator_required(view):
-    from ..accounts.policies import operator_required
     return operator_required(view)
 
 

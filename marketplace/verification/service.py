@@ -13,17 +13,21 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from ..core import audit
-from ..core.db import utcnow
+from ..accounts.models import User
+from ..core import audit, links
+from ..core.db import conditional_update, iso, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
 from ..core.files import DOCUMENT_KINDS, delete_stored, detect_kind, store_upload
 from ..extensions import db
 from ..notifications.service import notify, register_kind
 from ..organisations.duties import ensure_not_own_item
+from ..organisations.models import Membership
+from ..organisations.policies import can_act_for
+from ..organisations.service import orgs_for_user
 from . import events, numbers
 from .models import VerificationRequest
 
@@ -77,6 +81,11 @@ def org_verification(org) -> dict:
     return _summary(latest_for_org(org))
 
 
+def org_details(_sender=None, *, org) -> dict:
+    """organisations.events.org_details receiver: the organisation's verification."""
+    return {"verification": org_verification(org)}
+
+
 def is_verified(user) -> bool:
     """Identity approved (or, for an organisation account, an owned organisation approved)."""
     if user is None or not getattr(user, "id", None):
@@ -87,8 +96,6 @@ def is_verified(user) -> bool:
 def verified_user_ids(user_ids) -> set[int]:
     """Which of these users are verified (two queries, whatever the number of users): an approved
     identity, or for organisation accounts, an organisation they own with approved verification."""
-    from ..accounts.models import User
-    from ..organisations.models import Membership
     ids = {int(i) for i in user_ids if i is not None}
     if not ids:
         return set()
@@ -154,7 +161,6 @@ def licence_by_token(token: str) -> VerificationRequest:
 
 
 def can_see_licence(user, req) -> bool:
-    from ..organisations.policies import can_act_for
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return bool(getattr(user, "is_operator", False) or (req.org is not None and can_act_for(user, req.org)))
@@ -162,7 +168,6 @@ def can_see_licence(user, req) -> bool:
 
 def record_licence_view(user, req) -> None:
     """Operators opening someone's licence leave a trace in the audit log."""
-    from ..organisations.policies import can_act_for
     if getattr(user, "is_operator", False) and not (req.org is not None and can_act_for(user, req.org)):
         audit.record("verification.licence_view", actor=user, target=req, org_id=req.org_id)
 
@@ -243,7 +248,6 @@ def _licence_problem(file):
 
 def submit_org(user, org, *, org_name: str, uscc: str, licence) -> VerificationRequest:
     """Organisation verification: registered name + USCC (GB 32100) + business licence file."""
-    from ..organisations.policies import can_act_for
     if org is None:
         raise field_error("org_id", _l("Choose an organisation."))
     if not can_act_for(user, org):
@@ -293,21 +297,15 @@ def _remove_file(rel: str) -> None:
 
 def _decide(req, status: str, operator, reason=None) -> VerificationRequest:
     now = utcnow()
-    result = db.session.execute(
-        db.update(VerificationRequest)
-        .where(VerificationRequest.id == req.id, VerificationRequest.status == "pending")
-        .values(status=status, decided_at=now, decided_by_id=operator.id, reason=reason)
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise WrongState(_l("This request has already been decided."))
-    db.session.refresh(req)
+    conditional_update(VerificationRequest, req, "pending", message=_l("This request has already been decided."),
+                       status=status, decided_at=now, decided_by_id=operator.id, reason=reason)
     return req
 
 
 def _link_for(req) -> str:
     if req.subject == "organisation" and req.org_id:
-        return url_for("organisations.show", org_id=req.org_id)
-    return url_for("verification.index")
+        return links.org(req.org_id)
+    return links.url("verification.index")
 
 
 def approve(operator, req) -> VerificationRequest:
@@ -355,7 +353,6 @@ def account_verification(user) -> dict:
     accounts, the organisation they own (when they have not verified an identity themselves)."""
     summary = user_verification(user)
     if summary["status"] == "none" and getattr(user, "account_type", None) == "organization":
-        from ..organisations.service import orgs_for_user
         owned = [org_verification(org) for org, role in orgs_for_user(user) if role == "owner"]
         if owned:
             approved = [v for v in owned if v["status"] == "approved"]
@@ -363,25 +360,24 @@ def account_verification(user) -> dict:
     return summary
 
 
-def me_verification(user) -> dict:
-    """ME_EXTENSIONS entry for /api/v1/me."""
+def me_verification(_sender=None, *, user) -> dict:
+    """accounts.events.me_payload receiver: the verification of /api/v1/me."""
     return {"verification": account_verification(user)}
 
 
-def profile_section(user):
-    """PROFILE_SECTIONS entry: the verification badge on the public profile."""
+def profile_section(_sender=None, *, user):
+    """accounts.events.profile_sections receiver: the verification badge on the public profile."""
     summary = account_verification(user)
     return "verification/_profile_badge.html", {"verification": summary, "user_id": user.id,
                                                 "verification_label": status_name(summary["status"])}
 
 
 def serialize(req, *, with_licence: bool = False) -> dict:
-    from ..core.db import iso
     data = {"id": req.id, "subject": req.subject, "user_id": req.user_id, "org_id": req.org_id,
             "name": req.name, "masked_number": req.masked_number, "status": req.status,
             "reason": req.reason, "created_at": iso(req.created_at), "decided_at": iso(req.decided_at)}
     if with_licence and req.licence_token:
         data["licence"] = {"name": req.licence_name, "size": req.licence_size, "mime": req.licence_mime,
                            "sha256": req.licence_sha256,
-                           "url": url_for("verification.licence", token=req.licence_token)}
+                           "url": links.url("verification.licence", token=req.licence_token)}
     return data

@@ -1,7 +1,7 @@
 """disputes and evidence
 
 Revision ID: 8e7a07d1db80
-Revises: d4e5f6a7b8c9
+Revises: 5ca1e0f7a9b2
 Create Date: 2026-11-30 00:25:19.751499
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8e7a07d1db80'
-down_revision = 'd4e5f6a7b8c9'
+down_revision = '5ca1e0f7a9b2'
 branch_labels = None
 depends_on = None
 

@@ -132,3 +132,19 @@ def test_migration_moves_search_terms_on_postgres(app, postgres_only, tmp_path):
         with db.engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     _check_task_terms_migration(*result)
+
+
+def test_sqlite_keeps_the_search_index_triggers_after_every_migration(tmp_path):
+    """A batch migration that copies tasks drops its triggers; head must have them all."""
+    url = "sqlite:///" + str(tmp_path / "triggers.sqlite3")
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=str(tmp_path))
+    with app.app_context():
+        try:
+            flask_migrate.upgrade()
+            with db.engine.connect() as conn:
+                triggers = set(conn.execute(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'tasks'")).scalars())
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    assert {"tasks_fts_insert", "tasks_fts_delete", "tasks_fts_update"} <= triggers

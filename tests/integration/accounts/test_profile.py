@@ -1,6 +1,7 @@
 """Own profile edit (with avatar) and the public profile."""
 import io
 
+from marketplace.accounts import events as accounts_events
 from marketplace.accounts import service
 from marketplace.accounts.models import User
 from marketplace.core.files import absolute_path
@@ -113,7 +114,10 @@ def test_public_profile_shows_public_fields_only(client):
 
 def test_public_profile_renders_registered_sections(client, tmp_path, app):
     user = make_user("li@example.com", display_name="李明")
-    service.PROFILE_SECTIONS.append(lambda u: ("accounts/_test_section.html", {"badge": f"badge-for-{u.id}"}))
+    def section(_sender, *, user):
+        return "accounts/_test_section.html", {"badge": f"badge-for-{user.id}"}
+
+    accounts_events.profile_sections.connect(section)
     loader = app.jinja_loader
     from jinja2 import ChoiceLoader, DictLoader
     app.jinja_loader = ChoiceLoader([DictLoader({"accounts/_test_section.html": "<p>{{ ctx.badge }}</p>"}), loader])
@@ -121,7 +125,7 @@ def test_public_profile_renders_registered_sections(client, tmp_path, app):
     try:
         html = client.get(f"/users/{user.id}").get_data(as_text=True)
     finally:
-        service.PROFILE_SECTIONS.pop()
+        accounts_events.profile_sections.disconnect(section)
         app.jinja_loader = loader
         app.jinja_env.cache = {}
     assert f"<p>badge-for-{user.id}</p>" in html

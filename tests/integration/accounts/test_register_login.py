@@ -1,7 +1,7 @@
 """Registration, login and logout through the pages."""
 import pytest
 
-from marketplace.accounts import service
+from marketplace.accounts import events as accounts_events
 from marketplace.accounts.models import User
 from marketplace.core.audit import AuditEntry
 from marketplace.core.db import utcnow
@@ -28,11 +28,12 @@ def test_register_creates_a_logged_in_member(client):
 
 def test_register_organisation_keeps_org_name_and_runs_hooks(client):
     seen = []
-    service.AFTER_REGISTER.append(lambda user, data: seen.append((user.email, data["org_name"])))
-    try:
+
+    def hook(_sender, *, user, form_data):
+        seen.append((user.email, form_data["org_name"]))
+
+    with accounts_events.after_register.connected_to(hook):
         resp = client.post("/register", data={**GOOD, "account_type": "organization", "org_name": "华科大科技园"})
-    finally:
-        service.AFTER_REGISTER.pop()
     assert resp.status_code == 303
     user = user_by_email("li.ming@example.com")
     assert user.account_type == "organization" and user.org_name == "华科大科技园"
@@ -49,13 +50,11 @@ def test_organisation_without_org_name_is_refused_on_org_name(client):
 def test_a_hook_refusing_registration_writes_nothing(client):
     from marketplace.core.errors import ValidationFailed
 
-    def refuse(user, data):
+    def refuse(_sender, **kwargs):
         raise ValidationFailed(errors={"org_name": ["That organisation is already registered."]})
-    service.AFTER_REGISTER.append(refuse)
-    try:
+
+    with accounts_events.after_register.connected_to(refuse):
         resp = client.post("/register", data={**GOOD, "account_type": "organization", "org_name": "X"})
-    finally:
-        service.AFTER_REGISTER.pop()
     assert resp.status_code == 422
     assert "That organisation is already registered." in resp.get_data(as_text=True)
     assert count(User) == 0 and count(AuditEntry) == 0

@@ -1,6 +1,7 @@
 """API tokens (settings page and API), registration and /me on the JSON API."""
 import re
 
+from marketplace.accounts import events as accounts_events
 from marketplace.accounts import service
 from marketplace.accounts.models import ApiToken, User
 from marketplace.core.audit import AuditEntry
@@ -173,17 +174,17 @@ def test_me_shape(client):
 
 def test_me_extensions_are_merged(client):
     user = make_user()
-    service.ME_EXTENSIONS.append(lambda u: {"wallet": {"available": 0, "user": u.id}})
-    try:
+    def extension(_sender, *, user):
+        return {"wallet": {"available": 0, "user": user.id}}
+
+    with accounts_events.me_payload.connected_to(extension):
         body = client.get("/api/v1/me", headers=api_headers(user)).get_json()
-    finally:
-        service.ME_EXTENSIONS.pop()
     assert body["wallet"] == {"available": 0, "user": user.id}
 
 
-def test_me_defaults_without_extensions(client, monkeypatch):
-    monkeypatch.setattr(service, "ME_EXTENSIONS", [])
-    body = client.get("/api/v1/me", headers=api_headers(make_user())).get_json()
+def test_me_defaults_without_extensions(client):
+    with accounts_events.me_payload.muted():
+        body = client.get("/api/v1/me", headers=api_headers(make_user())).get_json()
     assert body["verification"] == {"status": "none", "masked_number": None} and body["orgs"] == []
 
 

@@ -59,8 +59,9 @@ def test_confidentiality_page_api_and_file_url(app, client):
     anonymous = app.test_client()
     assert anonymous.get(f"/api/v1/submissions/{body['id']}").status_code == 401
     assert anonymous.get(f"/api/v1/submission-files/{body['files'][0]['id']}").status_code == 401
-    assert anonymous.get(f"/submissions/{body['id']}").status_code in (302, 401)
-    assert anonymous.get(_file_url(body)).status_code in (302, 401)
+    assert anonymous.get(f"/submissions/{body['id']}").status_code == 404
+    assert anonymous.get(_file_url(body)).status_code == 404
+    assert anonymous.get(f"/submissions/{body['id']}/receipt.json").status_code == 404
     # The public task page shows the count, never the contents.
     public = anonymous.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "2" in public and "我的方案" not in public and "方案.pdf" not in public

@@ -13,6 +13,7 @@ from marketplace.core.errors import Forbidden, ValidationFailed, WrongState
 from marketplace.extensions import db
 from marketplace.jobs.models import Timer
 from marketplace.notifications.models import Notification
+from marketplace.notifications.service import render
 from tests.factories import make_user
 from tests.factories_contracts import fund_milestone, make_bid, make_contract, make_solver
 from tests.factories_tasks import make_task
@@ -251,6 +252,12 @@ def test_delivered_milestone_is_accepted_automatically_after_review_days(app):
     milestone = db.session.get(Milestone, milestone.id)
     assert milestone.status == "accepted" and milestone.auto_accepted
     assert wallet(solver) == 90_000
+    # Both sides are told gross, fee and net (the poster's message once read "…" for the last two).
+    for user in (poster, solver):
+        note = db.session.scalars(db.select(Notification).where(
+            Notification.user_id == user.id, Notification.kind == "milestone.auto_accepted")).one()
+        text = render(note.kind, note.params)
+        assert "…" not in text and "¥1,000.00" in text and "¥100.00" in text and "¥900.00" in text, text
     # Running again does nothing more.
     assert run_due(utcnow() + dt.timedelta(days=app.config["REVIEW_DAYS"] + 1)) == 0
     assert wallet(solver) == 90_000

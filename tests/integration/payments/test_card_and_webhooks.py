@@ -3,14 +3,16 @@ funded -> refund to card seen on Stripe; webhook signature checks, duplicates an
 events; Stripe down; Connect payouts through the test extension."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
 import pytest
 import stripe
 
-from marketplace.core.db import commit
+from marketplace.core.db import commit, utcnow
 from marketplace.extensions import db
+from marketplace.jobs import service as jobs
 from marketplace.ledger import service as ledger
 from marketplace.ledger.models import LedgerTransaction
 from marketplace.ledger.verify import verify
@@ -296,9 +298,14 @@ def test_payout_by_stripe_connect_transfer(client, stripe_base):  # noqa: F811
                            headers=api_headers(operator))
     assert response.status_code == 200, response.get_json()
     data = response.get_json()
-    assert data["status"] == "paid" and data["channel"] == "stripe" and data["reference"].startswith("tr_")
+    # Approved in the request; the transfer goes to Stripe right after the commit.
+    assert data["status"] == "approved" and data["channel"] == "stripe"
+    db.session.expire_all()
+    sent = db.session.get(Payout, payout.id)
+    assert sent.status == "paid" and sent.reference.startswith("tr_") and sent.paid_at is not None
     transfers = sdk(stripe_base).v1.transfers.list(params={"destination": account["id"]}).data
-    assert [(t["id"], t["amount"]) for t in transfers] == [(data["reference"], 40_000)]
+    assert [(t["id"], t["amount"]) for t in transfers] == [(sent.reference, 40_000)]
+    assert jobs.pending_due_at(service.PAYOUT_TIMER, f"payout:{payout.id}") is None
     assert ledger.wallet_summary(solver)["available"] == 20_000
     assert ledger.wallet_summary(solver)["pending_payout"] == 0
     assert verify().ok
@@ -315,26 +322,54 @@ def test_connect_transfer_refused_by_stripe_fails_the_payout_and_returns_the_mon
     response = client.post(f"/api/v1/operator/payouts/{payout.id}/approve", json={},
                            headers=api_headers(operator))
     assert response.status_code == 200
-    assert response.get_json()["status"] == "failed"
+    db.session.expire_all()
     assert ledger.wallet_summary(solver)["available"] == 60_000
     assert db.session.get(Payout, payout.id).status == "failed"
+    assert jobs.pending_due_at(service.PAYOUT_TIMER, f"payout:{payout.id}") is None
+    assert verify().ok
 
 
-def test_connect_transfer_with_stripe_down_changes_nothing(client, stripe_base, app):  # noqa: F811
-    solver, operator = make_verified_user(), make_operator()
+def test_connect_transfer_with_stripe_down_stays_retryable_and_the_timer_sends_it(client, stripe_base, app):  # noqa: F811
+    solver, operator, poster = make_verified_user(), make_operator(), make_user()
+    order = make_order(poster, amount=100_000)  # platform balance on Stripe for the transfer
+    body = start_card_funding(client, poster, order)
+    deliver(client, "payment_intent.succeeded", pay_in_browser(stripe_base, body["payment_intent_id"]))
     account = sdk(stripe_base).v1.accounts.create(params={"type": "custom", "country": "US"})
     service.set_connected_account(solver, account["id"])
     db.session.commit()
     top_up(solver, 60_000)
     payout = service.request_payout(solver, 40_000)
     db.session.commit()
+    entries_before = row_counts()
+
     app.config["STRIPE_API_BASE"] = closed_port_base()
     response = client.post(f"/api/v1/operator/payouts/{payout.id}/approve", json={},
                            headers=api_headers(operator))
-    assert response.status_code == 503
+    assert response.status_code == 200 and response.get_json()["status"] == "approved"
     db.session.expire_all()
-    assert db.session.get(Payout, payout.id).status == "requested"
+    # Stripe could not be reached: the payout waits, approved, with its money held; no ledger
+    # posting was made and the books are clean; a timer will try again.
+    assert db.session.get(Payout, payout.id).status == "approved"
     assert ledger.wallet_summary(solver)["pending_payout"] == 40_000
+    assert ledger.wallet_summary(solver)["available"] == 20_000
+    assert row_counts() == entries_before
+    assert verify().ok
+    assert jobs.pending_due_at(service.PAYOUT_TIMER, f"payout:{payout.id}") is not None
+    jobs.run_due(utcnow() + dt.timedelta(minutes=10))  # Stripe still down: retried later
+    db.session.expire_all()
+    assert db.session.get(Payout, payout.id).status == "approved"
+    assert verify().ok
+
+    app.config["STRIPE_API_BASE"] = stripe_base
+    jobs.run_due(utcnow() + dt.timedelta(hours=2))
+    db.session.expire_all()
+    sent = db.session.get(Payout, payout.id)
+    assert sent.status == "paid" and sent.reference.startswith("tr_")
+    transfers = sdk(stripe_base).v1.transfers.list(params={"destination": account["id"]}).data
+    assert [t["amount"] for t in transfers] == [40_000]
+    assert ledger.wallet_summary(solver)["pending_payout"] == 0
+    assert jobs.pending_due_at(service.PAYOUT_TIMER, f"payout:{payout.id}") is None
+    assert verify().ok
 
 
 def test_unknown_connected_account_is_422(client, stripe_base):  # noqa: F811

@@ -66,13 +66,16 @@ def test_counts_are_kept_per_term(corpus):
 
 def test_plan_walks_for_common_terms_and_reads_the_term_index_for_rare(corpus, app, monkeypatch):
     monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", 5)
-    open_only = TaskFilters(status="open")
-    assert plan_for(query_terms(COMMON), open_only) == "walk"
-    assert plan_for(query_terms(RARE), open_only) == "term"
-    assert plan_for(query_terms("光纤传感 家政"), open_only) == "walk"  # every term is common
-    assert plan_for(query_terms("从未出现"), open_only) == "term"  # unknown terms count as rare
-    assert plan_for(set(), open_only) == "none"
-    assert plan_for(query_terms(COMMON), TaskFilters(status="all")) == "term"
+    # 研发 is in 30 of 41 tasks: a page of 2 is found after ~4 tasks of the walk.
+    assert plan_for(query_terms(COMMON), TaskFilters(q=COMMON, status="open"), limit=2) == "walk"
+    assert plan_for(query_terms(RARE), TaskFilters(q=RARE, status="open"), limit=2) == "term"
+    # Two words in 10 tasks each, estimated to meet in ~2: reading those beats walking ~50 tasks.
+    assert plan_for(query_terms("光纤传感 家政"), TaskFilters(q="光纤传感 家政", status="open"), limit=2) == "term"
+    assert plan_for(query_terms("从未出现"), TaskFilters(q="从未出现", status="open")) == "term"  # unknown terms count as rare
+    assert plan_for(set(), TaskFilters(status="open")) == "none"
+    assert plan_for(query_terms(COMMON), TaskFilters(q=COMMON, status="all"), limit=2) == "term"
+    monkeypatch.setitem(app.config, "SEARCH_WALK_ROWS", 3)  # a walk is never planned past its budget
+    assert plan_for(query_terms(COMMON), TaskFilters(q=COMMON, status="open"), limit=2) == "term"
 
 
 QUERIES = [

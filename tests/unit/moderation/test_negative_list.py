@@ -1,7 +1,7 @@
 """The negative list: rules, normalisation, configuration."""
 import pytest
 
-from marketplace.moderation.negative_list import find_violation
+from marketplace.core.negative_list import find_violation
 
 
 @pytest.mark.parametrize("text,rule", [

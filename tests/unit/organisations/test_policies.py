@@ -36,6 +36,6 @@ def test_orgs_for_user_and_orgs_managed_by():
                                                                       ("C", "member")]
     assert [o.id for o in service.orgs_managed_by(user)] == [a.id, b.id]
     assert c.id not in [o.id for o in service.orgs_managed_by(user)]
-    assert service.me_orgs(user) == {"orgs": [{"id": a.id, "name": "A", "role": "owner"},
+    assert service.me_orgs(user=user) == {"orgs": [{"id": a.id, "name": "A", "role": "owner"},
                                               {"id": b.id, "name": "B", "role": "manager"},
                                               {"id": c.id, "name": "C", "role": "member"}]}

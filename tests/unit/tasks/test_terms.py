@@ -23,3 +23,9 @@ def test_queries_use_bigrams_and_single_characters():
 def test_every_query_term_of_a_text_is_among_its_index_terms():
     text = "英译中技术文档翻译 Technical translation"
     assert query_terms("技术文档 translation") <= index_terms(text)
+
+
+def test_query_groups_keep_the_bigrams_of_one_word_together():
+    from marketplace.tasks.terms import query_groups
+    assert query_groups("光纤传感 FPGA") == [{"光纤", "纤传", "传感"}, {"fpga"}]
+    assert query_groups("  ") == []

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ..api import api_route
-from .catalogue import CATEGORIES, CITIES
+from ..core.catalogue import CATEGORIES, CITIES
+from . import api_route
 
 
 @api_route("/categories", summary="Task categories in four families", auth=False, tags=["catalogue"])
