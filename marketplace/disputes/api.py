@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..api import api_route, api_user, json_body
+from ..api import api_route, api_user, encode_cursor, json_body, listing, page_params
 from ..api.idempotency import idempotent
 from ..core.db import iso
 from ..core.errors import NotFound, ValidationFailed
@@ -76,7 +76,6 @@ def open_dispute():
 @api_route("/disputes", summary="My disputes (as poster or solver), newest first",
            query={"limit": "integer", "cursor": "string"}, tags=["disputes"])
 def list_disputes():
-    from ..api import encode_cursor, listing, page_params
     user = api_user()
     limit, cursor = page_params()
     rows = service.disputes_of(user, limit + 1, before_id=(cursor or {}).get("before"))

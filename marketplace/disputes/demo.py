@@ -7,9 +7,14 @@ import datetime as dt
 
 from flask import current_app
 
+from ..accounts.models import User
+from ..bids import service as bids
+from ..contracts import service as contracts
 from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..extensions import db
+from ..payments.service import start_funding
+from ..tasks import service as tasks
 from ..tasks.models import Task
 from . import service
 
@@ -40,7 +45,6 @@ CASES = [
 def _user(context, key: str, email: str):
     user = (context.get("users") or {}).get(key)
     if user is None:
-        from ..accounts.models import User
         user = db.session.scalars(db.select(User).where(User.email == email)).first()
     return user
 
@@ -64,10 +68,6 @@ def load(context: dict) -> None:
 
 
 def _case(users, key, title, description, category, solver_key, amount, opener, note, reason, evidence, outcome):
-    from ..bids import service as bids
-    from ..contracts import service as contracts
-    from ..payments.service import start_funding
-    from ..tasks import service as tasks
     if db.session.scalar(db.select(Task.id).where(Task.title == title)) is not None:
         return
     poster, solver, operator = users["poster_org"], users[solver_key], users["operator"]

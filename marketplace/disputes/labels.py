@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..core.references import Described
 from ..core.statuses import register, status_name
+from ..extensions import db
+from ..tasks.models import Task
+from .models import Dispute
 
 STATUS_LABELS = {"open": _l("Dispute open"), "settled": _l("Settled by the parties"),
                  "decided": _l("Decided by an operator"), "withdrawn": _l("Dispute withdrawn")}
@@ -23,10 +27,6 @@ def subject_label(subject: str) -> str:
 
 def describe_disputes(ids: list[str]) -> dict:
     """"dispute:<id>" in words and a link, for ledger lines and queue items (one query)."""
-    from ..core.references import Described
-    from ..extensions import db
-    from ..tasks.models import Task
-    from .models import Dispute
     numbers = [int(i) for i in ids if i.isascii() and i.isdigit()]
     if not numbers:
         return {}

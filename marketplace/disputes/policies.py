@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..contracts.models import Contract
 from ..core.errors import Forbidden, NotFound
 from ..extensions import db
+from ..organisations.duties import OwnItem, is_own_item
+from ..tasks.models import Task
+from ..tasks.policies import can_act_for_org, can_manage, load_org
 
 
 def _authenticated(user) -> bool:
@@ -17,14 +21,12 @@ def _authenticated(user) -> bool:
 
 
 def _task(dispute):
-    from ..tasks.models import Task
     return db.session.get(Task, dispute.task_id)
 
 
 def _solver_org_id(dispute):
     if dispute.contract_id is None:
         return None
-    from ..contracts.models import Contract
     contract = db.session.get(Contract, dispute.contract_id)
     return contract.solver_org_id if contract is not None else None
 
@@ -34,7 +36,6 @@ def is_poster_side(user, dispute) -> bool:
         return False
     if user.id == dispute.poster_id:
         return True
-    from ..tasks.policies import can_manage
     return can_manage(user, _task(dispute))
 
 
@@ -46,7 +47,6 @@ def is_solver_side(user, dispute) -> bool:
     org_id = _solver_org_id(dispute)
     if org_id is None:
         return False
-    from ..tasks.policies import can_act_for_org, load_org
     return can_act_for_org(user, load_org(org_id))
 
 
@@ -74,7 +74,6 @@ def require_party(user, dispute) -> None:
 def is_involved(user, dispute) -> bool:
     """Separation of duties (organisations.duties): the dispute is about the user, or a colleague
     in one of the user's organisations, or an organisation of either side."""
-    from ..organisations.duties import is_own_item
     orgs = [o for o in (_task(dispute).org_id, _solver_org_id(dispute)) if o is not None]
     return is_own_item(user, user_ids=(dispute.poster_id, dispute.solver_id, dispute.opened_by_id), org_ids=orgs)
 
@@ -83,6 +82,5 @@ def require_may_decide(user, dispute) -> None:
     if not _authenticated(user) or not getattr(user, "is_operator", False):
         raise NotFound()
     if is_involved(user, dispute):
-        from ..organisations.duties import OwnItem
         raise OwnItem(_l("You cannot decide a dispute about yourself or your organisation; "
                          "another operator must decide it."))

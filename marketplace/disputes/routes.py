@@ -6,12 +6,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..accounts.models import User
 from ..accounts.policies import operator_required
+from ..bounties import disputes as bounty_disputes
+from ..contracts import service as contracts
 from ..core.errors import NotFound, ValidationFailed
 from ..core.files import send_stored
 from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
+from ..tasks.models import Task
 from . import policies, service, timeline
 from .forms import DecisionForm, EvidenceForm, OpenDisputeForm, SettlementForm, percent_to_bps
 
@@ -28,7 +32,6 @@ def _id_arg(name):
 
 
 def _users(ids):
-    from ..accounts.models import User
     ids = {i for i in ids if i}
     if not ids:
         return {}
@@ -66,12 +69,10 @@ def new():
     except ValidationFailed:
         raise NotFound() from None
     if subject.kind == "bounty":
-        from ..bounties import disputes as bounty_disputes
         if bounty_disputes.disputed_entry(subject.task, current_user.id) is None:
             raise NotFound()
         subject.held = subject.task.unit_price or 0
     else:
-        from ..contracts import service as contracts
         if not contracts.is_party(current_user, subject.contract):
             raise NotFound()
     form = OpenDisputeForm()
@@ -103,7 +104,6 @@ def mine():
 
 
 def _tasks_of(disputes):
-    from ..tasks.models import Task
     ids = {d.task_id for d in disputes}
     return {t.id: t for t in db.session.scalars(db.select(Task).where(Task.id.in_(ids)))} if ids else {}
 

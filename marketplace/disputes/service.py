@@ -15,12 +15,21 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..accounts.models import User
+from ..bids.service import discard_files, store_files
+from ..bounties import disputes as bounty_disputes
+from ..contracts import disputes as contract_disputes
+from ..contracts import service as contracts
+from ..contracts.models import Contract, Milestone
 from ..core import audit
 from ..core.db import lock_row, utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.money import format_money, split_largest_remainder
 from ..extensions import db
 from ..notifications.service import notify, register_kind
+from ..payments import service as payments
+from ..tasks.models import Task
+from ..tasks.policies import can_view
 from . import events, policies
 from .models import Dispute, Evidence, EvidenceFile
 
@@ -48,12 +57,10 @@ def share_text(bps: int) -> str:
 
 
 def _user(user_id):
-    from ..accounts.models import User
     return db.session.get(User, user_id)
 
 
 def _task(dispute):
-    from ..tasks.models import Task
     return db.session.get(Task, dispute.task_id)
 
 
@@ -137,7 +144,6 @@ class _Subject:
 
 
 def _contract_subject(milestone, contract) -> _Subject:
-    from ..contracts import service as contracts
     task = contracts._task(contract)
     payee = ("org", contract.solver_org_id) if contract.solver_org_id else _user(contract.solver_id)
     kind = "claim" if contract.kind == "claim" else "milestone"
@@ -156,8 +162,6 @@ def _find_subject(milestone_id=None, contract_id=None, task_id=None) -> _Subject
     value = {"milestone_id": milestone_id, "contract_id": contract_id, "task_id": task_id}[field]
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _bad(field, _l("Give a whole number id."))
-    from ..contracts import service as contracts
-    from ..contracts.models import Contract, Milestone
     if field == "milestone_id":
         milestone = db.session.get(Milestone, value)
         if milestone is None:
@@ -170,7 +174,6 @@ def _find_subject(milestone_id=None, contract_id=None, task_id=None) -> _Subject
         if contract.kind != "claim":
             raise _bad("contract_id", _l("Only a claim is disputed as a whole; name the milestone of a tender."))
         return _contract_subject(contracts.milestones_of(contract)[0], contract)
-    from ..tasks.models import Task
     task = db.session.get(Task, value)
     if task is None:
         raise NotFound()
@@ -184,8 +187,6 @@ def _find_subject(milestone_id=None, contract_id=None, task_id=None) -> _Subject
 def open_dispute(actor, *, reason, amount, milestone_id=None, contract_id=None, task_id=None,
                  now=None) -> Dispute:
     """A party opens a dispute: the subject's timer and money are frozen until it ends."""
-    from ..contracts import disputes as contract_disputes
-    from ..contracts import service as contracts
     now = now or utcnow()
     errors = {}
     try:
@@ -208,7 +209,6 @@ def open_dispute(actor, *, reason, amount, milestone_id=None, contract_id=None, 
                                held=format_money(subject.held, subject.currency))]
     if errors:
         raise ValidationFailed(errors=errors)
-    from ..contracts.models import Milestone
     milestone = lock_row(Milestone, subject.milestone.id)  # serialises with the auto-accept timer
     prior, timer_kind, left = contract_disputes.freeze(milestone, subject.contract, now)
     dispute = Dispute(subject=subject.kind, subject_id=subject.subject_id, task_id=subject.task.id,
@@ -230,16 +230,12 @@ def open_dispute(actor, *, reason, amount, milestone_id=None, contract_id=None, 
 def _open_bounty_dispute(actor, subject, reason, amount, errors, now) -> Dispute:
     """The submitter of a rejected entry of a piece bounty disputes the rejection: the bounty's
     timers and one piece of its reward are frozen until the dispute ends."""
-    from ..bounties import disputes as bounty_disputes
-    from ..tasks.policies import can_view
     task = subject.task
     entry = bounty_disputes.disputed_entry(task, actor.id)
     if entry is None and not can_view(actor, task):
         raise NotFound()
     if errors:
         raise ValidationFailed(errors=errors)
-    from ..core.db import lock_row
-    from ..tasks.models import Task
     task = lock_row(Task, task.id)  # serialises with the bounty's own timers and accepts
     bounty_disputes.check_disputable(task, entry, now)
     if open_dispute_of("bounty", task.id) is not None:
@@ -268,7 +264,6 @@ def _open_bounty_dispute(actor, subject, reason, amount, errors, now) -> Dispute
 def add_evidence(actor, dispute, text, files=(), *, now=None) -> Evidence:
     """A party adds a statement and files (the same file rules as deliveries) while the dispute is
     open and its evidence window (EVIDENCE_DAYS) lasts."""
-    from ..bids.service import discard_files, store_files
     now = now or utcnow()
     policies.require_party(actor, dispute)
     text = _check_text(text, "text", MAX_EVIDENCE, _l("Describe your evidence."))
@@ -320,9 +315,6 @@ def _close(dispute, status: str, now, **values) -> None:
 def _move_money(dispute, bps: int, actor) -> tuple[int, int]:
     """Split the frozen money: bps of it (largest remainder) to the solver minus the fee, the rest
     back to the payer. Returns (solver part before the fee, payer part)."""
-    from ..contracts import disputes as contract_disputes
-    from ..contracts import service as contracts
-    from ..payments import service as payments
     if dispute.subject == "bounty":
         return _move_bounty_money(dispute, bps, actor)
     milestone = contracts.load_milestone(dispute.milestone_id)
@@ -336,8 +328,6 @@ def _move_money(dispute, bps: int, actor) -> tuple[int, int]:
 
 
 def _move_bounty_money(dispute, bps: int, actor) -> tuple[int, int]:
-    from ..bounties import disputes as bounty_disputes
-    from ..payments import service as payments
     task = _task(dispute)
     entry = bounty_disputes.disputed_entry(task, dispute.solver_id)
     solver_part, payer_part = split_largest_remainder(dispute.held, [bps, 10000 - bps])
@@ -418,15 +408,12 @@ def decide(operator, dispute, bps, reason, *, now=None) -> Dispute:
 def withdraw(actor, dispute, *, now=None) -> Dispute:
     """The party who opened the dispute withdraws it: the subject goes back to where it was and
     its timer runs on with the time that was left."""
-    from ..contracts import disputes as contract_disputes
-    from ..contracts import service as contracts
     now = now or utcnow()
     policies.require_view(actor, dispute)
     if actor.id != dispute.opened_by_id:
         raise Forbidden(_l("Only the party who opened the dispute can withdraw it."))
     _close(dispute, "withdrawn", now)
     if dispute.subject == "bounty":
-        from ..bounties import disputes as bounty_disputes
         bounty_disputes.thaw(_task(dispute), dispute.hold_ref, now)
         notify(_user(dispute.poster_id), "dispute.withdrawn", link=dispute_link(dispute), who=actor.display_name,
                task=_task(dispute).title)

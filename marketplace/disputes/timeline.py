@@ -9,8 +9,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from ..bounties.models import Submission
+from ..contracts.models import Contract, Delivery, Message, Milestone
 from ..core.statuses import status_name
 from ..extensions import db
+from ..jobs.models import Timer
+from ..payments.models import Funding
+from .models import Evidence
 
 LABELS = {
     "contract.created": _l("Contract created"),
@@ -53,10 +58,6 @@ def _file(f) -> dict:
 
 
 def build(dispute) -> list[dict]:
-    from ..contracts.models import Contract, Delivery, Message, Milestone
-    from ..jobs.models import Timer
-    from ..payments.models import Funding
-    from .models import Evidence
     items: list[dict] = []
     contract = db.session.get(Contract, dispute.contract_id) if dispute.contract_id else None
     if contract is not None:
@@ -115,7 +116,6 @@ def build(dispute) -> list[dict]:
 
 
 def _timer_items(refs) -> list[dict]:
-    from ..jobs.models import Timer
     items = []
     for t in db.session.scalars(db.select(Timer).where(Timer.subject_ref.in_(refs),
                                                        Timer.kind.in_(tuple(TIMER_LABELS)))):
@@ -128,7 +128,6 @@ def _timer_items(refs) -> list[dict]:
 
 def _bounty_items(dispute) -> list[dict]:
     """The solver's entries of the bounty and how they were judged, and the bounty's timers."""
-    from ..bounties.models import Submission
     items = []
     for sub in db.session.scalars(db.select(Submission).options(selectinload(Submission.files))
                                   .where(Submission.task_id == dispute.task_id,

@@ -5,13 +5,14 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
-from ..api import api_route, api_user, json_body
+from ..api import api_route, api_user, encode_cursor, json_body, listing, page_params
+from ..core.db import iso
 from ..core.errors import NotFound
 from ..core.inputs import optional_id
 from ..extensions import db
 from ..tasks import service as tasks
 from ..tasks.serializers import Viewer, serialize_task
-from . import service
+from . import negative_rules, service
 from .queue import serialize_report
 
 
@@ -64,14 +65,12 @@ def operator_resolve_report(report_id):
 
 
 def _serialize_rule(r: dict) -> dict:
-    from ..core.db import iso
     return {**r, "label": str(r["label"]), "updated_at": iso(r["updated_at"])}
 
 
 @api_route("/operator/negative-list", summary="The negative list: rules, words, source and how many posts each blocked",
            operator=True, tags=["operator", "moderation"])
 def operator_negative_list():
-    from . import negative_rules
     return jsonify({"items": [_serialize_rule(r) for r in negative_rules.overview()]})
 
 
@@ -79,7 +78,6 @@ def operator_negative_list():
            body={"name": "string!", "label": "string", "words": "array!", "reason": "string!"}, operator=True,
            tags=["operator", "moderation"], status=201)
 def operator_set_negative_rule():
-    from . import negative_rules
     body = json_body()
     row = negative_rules.set_rule(api_user(), name=body.get("name"), label=body.get("label"),
                                   words=body.get("words"), reason=body.get("reason"))
@@ -91,7 +89,6 @@ def operator_set_negative_rule():
            description="404 for a rule that is not in force; then the reason is required (422).",
            body={"reason": "string"}, operator=True, tags=["operator", "moderation"])
 def operator_remove_negative_rule(name):
-    from . import negative_rules
     row = negative_rules.remove_rule(api_user(), name, json_body().get("reason"))
     item = next(r for r in negative_rules.overview() if r["name"] == row.name)
     return jsonify(_serialize_rule(item))
@@ -100,9 +97,6 @@ def operator_remove_negative_rule(name):
 @api_route("/operator/negative-list/<name>/hits", summary="What a negative-list rule blocked, newest first",
            query={"limit": "integer", "cursor": "string"}, operator=True, tags=["operator", "moderation"])
 def operator_negative_rule_hits(name):
-    from ..api import encode_cursor, listing, page_params
-    from ..core.db import iso
-    from . import negative_rules
     limit, cursor = page_params(default=50)
     rows = negative_rules.hits(name, limit=limit + 1, before_id=(cursor or {}).get("before"))
     next_cursor = encode_cursor({"before": rows[limit - 1].id}) if len(rows) > limit else None

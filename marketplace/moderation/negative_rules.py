@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
+from ..api import api_user
 from ..core import audit
 from ..core.db import after_rollback, utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed
@@ -22,15 +25,12 @@ MAX_WORD = 100
 def _current_user_id():
     if not has_request_context():
         return None
-    from flask_login import current_user
 
-    from ..api import api_user
     user = api_user(required=False) if _is_api() else current_user
     return user.id if user is not None and getattr(user, "is_authenticated", False) else None
 
 
 def _is_api() -> bool:
-    from flask import request
     return request.path.startswith("/api/")
 
 
@@ -181,7 +181,6 @@ def is_known(rule: str) -> bool:
 
 def hits(rule: str, *, limit: int = 50, before_id: int | None = None) -> list[NegativeListHit]:
     """What a rule blocked, newest first; NotFound for a rule that never existed."""
-    from sqlalchemy.orm import selectinload
     if not is_known(rule):
         raise NotFound()
     query = db.select(NegativeListHit).options(selectinload(NegativeListHit.user)).where(NegativeListHit.rule == rule)

@@ -8,8 +8,9 @@ from flask import jsonify, request
 from ..api import api_route, api_user, encode_cursor, json_form, listing, page_params
 from ..core.errors import ValidationFailed
 from . import queue as work_queue
-from . import service
+from . import service, stats
 from .forms import SuspendForm
+from .stats_routes import csv_response
 
 
 @api_route("/operator/queue", summary="Everything waiting for an operator", operator=True,
@@ -75,8 +76,6 @@ def operator_unsuspend(user_id):
            description="JSON: every table by every dimension. ?format=csv&table=tasks|money|disputes|users"
                        "&by=mode|category|city|month: one table as CSV.")
 def operator_stats():
-    from . import stats
-    from .stats_routes import csv_response
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv"):
         raise ValidationFailed(errors={"format": ["One of: json, csv."]})

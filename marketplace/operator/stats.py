@@ -14,6 +14,7 @@ import io
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 
+from ..core.catalogue import category_name, city_name
 from ..extensions import db
 
 DIMENSIONS = {"mode": _l("Mode"), "category": _l("Category"), "city": _l("City"), "month": _l("Month")}
@@ -112,7 +113,6 @@ def all_tables() -> dict:
 
 
 def label_for(dim: str, key: str) -> str:
-    from ..core.catalogue import category_name, city_name
     if dim == "category":
         return category_name(key)
     if dim == "city":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 
 from ..contracts.models import Contract, Milestone
+from ..disputes.models import Dispute
 from ..extensions import db
 from ..tasks.models import Task
 
@@ -44,11 +45,5 @@ def poster_reliability(user_id: int) -> dict | None:
 
 
 def _disputes_opened(user_id: int) -> int:
-    """Disputes on the poster's engagements, once the disputes domain exists in this build."""
-    try:
-        from ..disputes.models import Dispute  # optional domain: absent builds count contract statuses only
-    except ImportError:
-        return 0
-    if not hasattr(Dispute, "poster_id"):
-        return 0
+    """Disputes on the poster's engagements."""
     return db.session.scalar(db.select(db.func.count(Dispute.id)).where(Dispute.poster_id == user_id)) or 0
