@@ -2,11 +2,9 @@
 private message threads between a poster and a solver."""
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import text
 
-from ..core.db import utcnow
+from ..core.db import StoredFileColumns, utcnow
 from ..extensions import db
 
 KINDS = ("tender", "claim")
@@ -125,19 +123,12 @@ class Delivery(db.Model):
                             order_by="DeliveryFile.id", cascade="all, delete-orphan")
 
 
-class DeliveryFile(db.Model):
+class DeliveryFile(StoredFileColumns, db.Model):
     __tablename__ = "delivery_files"
 
     id = db.Column(db.Integer, primary_key=True)
-    public_id = db.Column(db.String(32), nullable=False, unique=True,
-                          default=lambda: secrets.token_urlsafe(16))
     delivery_id = db.Column(db.Integer, db.ForeignKey("deliveries.id", ondelete="CASCADE"),
                             nullable=False, index=True)
-    path = db.Column(db.String(255), nullable=False)
-    name = db.Column(db.String(200), nullable=False)
-    size = db.Column(db.Integer, nullable=False)
-    sha256 = db.Column(db.String(64), nullable=False)
-    mime = db.Column(db.String(80), nullable=False)
 
     delivery = db.relationship("Delivery", back_populates="files", lazy="raise")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 
 from flask import g, has_app_context, has_request_context, request
 from flask_babel import lazy_gettext as _l
@@ -20,6 +21,19 @@ from ..extensions import db
 from .errors import Conflict, WrongState
 
 log = logging.getLogger(__name__)
+
+
+
+class StoredFileColumns:
+    """The columns of a row describing one stored upload (a delivery's or an evidence's file): an
+    unguessable public id for its URL, the storage key, the name shown, size, SHA-256 and type."""
+    public_id = db.Column(db.String(32), nullable=False, unique=True,
+                          default=lambda: secrets.token_urlsafe(16))
+    path = db.Column(db.String(255), nullable=False)
+    name = db.Column(db.String(200), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    mime = db.Column(db.String(80), nullable=False)
 
 
 def utcnow() -> dt.datetime:

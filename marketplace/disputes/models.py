@@ -2,11 +2,9 @@
 and how it ended (a settlement the parties agreed, an operator's decision, or a withdrawal)."""
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import text
 
-from ..core.db import utcnow
+from ..core.db import StoredFileColumns, utcnow
 from ..extensions import db
 
 SUBJECTS = ("milestone", "claim", "bounty")
@@ -94,18 +92,11 @@ class Evidence(db.Model):
                             order_by="EvidenceFile.id", cascade="all, delete-orphan")
 
 
-class EvidenceFile(db.Model):
+class EvidenceFile(StoredFileColumns, db.Model):
     __tablename__ = "dispute_evidence_files"
 
     id = db.Column(db.Integer, primary_key=True)
-    public_id = db.Column(db.String(32), nullable=False, unique=True,
-                          default=lambda: secrets.token_urlsafe(16))
     evidence_id = db.Column(db.Integer, db.ForeignKey("dispute_evidence.id", ondelete="CASCADE"),
                             nullable=False, index=True)
-    path = db.Column(db.String(255), nullable=False)
-    name = db.Column(db.String(200), nullable=False)
-    size = db.Column(db.Integer, nullable=False)
-    sha256 = db.Column(db.String(64), nullable=False)
-    mime = db.Column(db.String(80), nullable=False)
 
     evidence = db.relationship("Evidence", back_populates="files", lazy="raise")
