@@ -15,6 +15,7 @@ from ..core.money import format_money
 from ..extensions import db
 from ..ledger.labels import KIND_LABELS
 from ..organisations import policies as org_policies
+from ..organisations.duties import is_own_item
 from ..organisations.models import Organisation
 from . import bank_transfers, fundables, payout_accounts, service
 from .api import bank_details
@@ -342,6 +343,7 @@ def _payout_page(payout_id, approve_form=None, reject_form=None, status=200):
         reject_form=reject_form or RejectPayoutForm(formdata=None),
         connected=service.connected_account_of(payout.payee),
         bank_account=payout_accounts.payout_account_of(payout.payee),
+        own_item=is_own_item(current_user, user_ids=[payout.user_id], org_ids=[payout.org_id]),
         available=service.available_balance(payout.payee, payout.currency)), status
 
 

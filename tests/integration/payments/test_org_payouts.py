@@ -4,6 +4,8 @@ operator approves (four eyes above the threshold; never an operator of the same 
 paid to the organisation's own payout account; the requester and every manager are told."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from marketplace.core import audit
@@ -184,6 +186,9 @@ def test_no_operator_of_the_organisation_decides_its_payout(client, firm):
         r = client.post(f"/api/v1/operator/payouts/{payout.id}/{action}", json=body, headers=api_headers(insider))
         assert r.status_code == 403 and "separation-of-duties" in r.get_json()["type"]
     assert db.session.get(Payout, payout.id).status == "requested"
+    login(client, insider)
+    page = client.get(f"/operator/payouts/{payout.id}").get_data(as_text=True)
+    assert 'data-testid="own-item"' in page and f"/operator/payouts/{payout.id}/approve" not in page
     r = client.post(f"/api/v1/operator/payouts/{payout.id}/approve", json={}, headers=api_headers(make_operator()))
     assert r.status_code == 200 and r.get_json()["status"] == "paid"
     assert verify().ok
@@ -225,6 +230,8 @@ def test_the_organisation_wallet_page_requests_a_payout_and_masks_the_account(cl
     page = client.get(f"/orgs/{org.id}/wallet").get_data(as_text=True)
     assert "Wallet of 楚光光纤" in page and "5702 **** **** 5566" in page and "570210002233445566" not in page
     assert "¥500.00" in page and "¥300.00" in page and "陈经理" in page  # available, pending, asked by
+    show = client.get(f"/orgs/{org.id}").get_data(as_text=True)
+    assert re.search(r'data-testid="org-pending-payout">[^<]*300\.00<', show)
     client.set_cookie("lang", "zh_CN")
     zh = client.get(f"/orgs/{org.id}/wallet").get_data(as_text=True)
     assert "楚光光纤的钱包" in zh or "楚光光纤 的钱包" in zh
