@@ -19,6 +19,7 @@ def init_app(app):
     app.register_blueprint(bp)
     register_handler(service.DEADLINE_TIMER, service.deadline_passed)
     register_handler(service.SELECTION_TIMER, service.selection_ended)
+    register_handler(service.PRIZE_TIMER, service.release_prize)
     connect(task_events.task_published, service.on_task_published)
     connect(task_events.task_cancel_check, service.refuse_cancel_with_entries)
     connect(task_events.task_page_sections, task_section)
