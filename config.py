@@ -77,6 +77,8 @@ class Config:
     # Disputes: how long both sides may add evidence, and the operators' target for deciding.
     EVIDENCE_DAYS = _env_int("EVIDENCE_DAYS", 7)
     DISPUTE_SLA_HOURS = _env_int("DISPUTE_SLA_HOURS", 72)
+    # Operators' target for deciding a bounty that ended without a choice (the queue's reviews-due).
+    BOUNTY_REVIEW_SLA_HOURS = _env_int("BOUNTY_REVIEW_SLA_HOURS", 72)
     AWARD_WINDOW_DAYS = _env_int("AWARD_WINDOW_DAYS", 14)  # after the bid deadline, then expiry
 
     # Uploads

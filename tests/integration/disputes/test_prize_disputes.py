@@ -6,6 +6,7 @@ Fee 10%; prizes ¥5,000 / ¥3,000 / ¥2,000."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from marketplace.bounties.models import BountyPrize, Submission
 from marketplace.core.db import utcnow
@@ -16,6 +17,7 @@ from marketplace.jobs.service import pending_due_at
 from marketplace.ledger.models import LedgerTransaction
 from marketplace.ledger.verify import verify
 from marketplace.notifications.models import Notification
+from marketplace.reputation.models import CreditRecord
 from tests.factories import api_headers, login, make_operator, make_user
 from tests.factories_bounties import enter, pass_deadline, post_bounty, release_prizes, run_timers_at
 from tests.factories_payments import make_verified_user
@@ -59,6 +61,8 @@ def _later(days):
 def test_a_40_percent_decision_on_the_first_prize(app, client):
     poster, task, (a, b, c, d) = _awarded(client)
     assert escrow(f"task:{task.id}") == 1_000_000 and wallet(a) == 0  # every prize held
+    results = client.get(f"/api/v1/tasks/{task.id}/results").json["winners"]
+    assert [(w["rank"], w["payment"]["status"]) for w in results] == [(1, "held"), (2, "held"), (3, "held")]
     r = _open(client, d, task, rank=1, amount=500_000)
     assert r.status_code == 201, r.json
     body = r.json
@@ -79,10 +83,16 @@ def test_a_40_percent_decision_on_the_first_prize(app, client):
     assert revenue() == 20_000 + 30_000 + 30_000 + 20_000
     assert escrow(f"task:{task.id}") == 0
     assert _prize(task, 1).status == "split"
+    results = client.get(f"/api/v1/tasks/{task.id}/results").json["winners"]
+    assert [w["payment"]["status"] for w in results] == ["split", "released", "released"]
     paid = {s.solver_id: s.paid_amount for s in db.session.scalars(db.select(Submission))}
     assert paid[a.id] == 300_000 and paid[d.id] == 200_000
     kinds = set(db.session.scalars(db.select(Notification.kind).where(Notification.user_id == a.id)))
     assert {"bounty.won_held", "dispute.opened", "dispute.prize_decided"} <= kinds
+    # Credit: the entrant lost (under half); the winner did not; the poster was not a party to it.
+    lost = {r.subject_id: json.loads(r.data)["lost"] for r in db.session.scalars(
+        db.select(CreditRecord).where(CreditRecord.kind == "dispute_decided", CreditRecord.subject_type == "user"))}
+    assert lost == {d.id: True, a.id: False}
     release_prizes(days=30)  # later timers (reviews) pay nothing more
     assert [wallet(u) for u in (a, b, c, d, poster)] == [270_000, 270_000, 180_000, 180_000, 0]
     assert verify().ok, verify().format()
