@@ -1,7 +1,7 @@
 """bounty prizes held for disputes: bounty_prizes; disputes.prize_id, respondent_id, respondent_offer_bps
 
 Revision ID: f619517af879
-Revises: 29fe8712ec3d
+Revises: b7c1e2d3f4a5
 Create Date: 2026-11-30 03:25:32.102105
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f619517af879'
-down_revision = '29fe8712ec3d'
+down_revision = 'b7c1e2d3f4a5'
 branch_labels = None
 depends_on = None
 
