@@ -139,6 +139,8 @@ def check_award_dispute(actor, task, rank, now) -> tuple[BountyPrize, Submission
     if side == "entrant" and actor.id in policies.author_ids(winner):
         raise ValidationFailed(errors={"rank": [_l("You cannot dispute your own prize; name the prize you "
                                                    "believe your entry deserved.")]})
+    if prize.status == "disputed":
+        raise WrongState(_l("A dispute about this is already open."))
     if prize.status != "held" or now >= prize.held_until:
         raise WrongState(_l("The dispute window of this prize ended on %(at)s; the outcome can no longer be "
                             "disputed.", at=prize.held_until.strftime("%Y-%m-%d %H:%M UTC")))
