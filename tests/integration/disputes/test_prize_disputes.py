@@ -236,6 +236,10 @@ def test_a_rejected_entrant_disputes_through_the_pages(app, client):
     assert (dispute.solver_id, dispute.respondent_id, dispute.amount) == (loser.id, winner.id, 50_000)
     case = browser.get(f"/disputes/{dispute.id}").get_data(as_text=True)
     assert 'data-testid="prize-parties"' in case and 'data-testid="settlement-form"' in case
+    op = app.test_client()
+    login(op, make_operator())
+    decision_page = op.get(f"/disputes/{dispute.id}").get_data(as_text=True)
+    assert 'data-testid="prize-share-hint"' in decision_page and 'data-testid="decision-form"' in decision_page
     held = app.test_client().get(f"/tasks/{task.id}/results").get_data(as_text=True)
     assert 'data-testid="prize-disputed"' in held
     assert 'data-testid="my-prize-disputed"' in winner_browser.get("/me/submissions").get_data(as_text=True)
