@@ -14,7 +14,8 @@ from ..payments.api import serialize_funding as payments_serializer
 from ..payments.service import start_funding
 from . import policies, service
 from .forms import DeferredTaskForm, SearchForm
-from .search import TaskFilters, listing_page, search_tasks
+from .listing import listing_page
+from .search import TaskFilters, search_tasks
 from .serializers import (
     Viewer,
     serialize_attachment,

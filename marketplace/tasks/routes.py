@@ -30,8 +30,9 @@ from .forms import (
 from .funding import TaskFundable
 from .household import HouseholdForm, show_errors
 from .lifecycle import check_publishable
+from .listing import listing_page
 from .markdown import render_markdown
-from .search import TaskFilters, listing_page, search_tasks
+from .search import TaskFilters, search_tasks
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 

@@ -1,8 +1,8 @@
 """Finding tasks: the filtered, sorted, keyset-paginated list behind /tasks and GET /api/v1/tasks,
 recommendations for solvers and suggested solvers for posters.
 
-A list page runs a constant number of queries whatever its size: one for the tasks, one each for
-their posters, organisations and verification badges (see `ListingPage`).
+A list page runs a constant number of queries whatever its size: one for the tasks, one for their
+posters, one for their organisations' names and verification badges (see listing.py).
 
 Keyword search plans per query (`plan_for`), from the term counts the project keeps
 (`SearchTermCount`, refreshed by `flask tasks search-stats`):
@@ -18,7 +18,7 @@ Both plans give the same rows; only their cost differs.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -29,9 +29,7 @@ from sqlalchemy.orm import selectinload
 from ..core.catalogue import CATEGORIES, CITIES
 from ..core.errors import ValidationFailed
 from ..extensions import db
-from ..organisations.models import Organisation
 from ..organisations.service import orgs_managed_by
-from ..verification.service import verified_org_ids, verified_user_ids
 from .models import FAR_FUTURE, MODES, STATUSES, SearchTermCount, Task, TaskInvite
 from .terms import query_groups, query_terms
 
@@ -285,24 +283,3 @@ def _term_plan(query, terms):
 
 def _fts_query(terms) -> str:
     return " ".join('"' + t.replace('"', '""') + '"' for t in sorted(terms))
-
-
-@dataclass
-class ListingPage:
-    """What a list of tasks shows besides the tasks: organisation names and verification badges,
-    each loaded with one query for the whole page."""
-    tasks: list
-    org_names: dict = field(default_factory=dict)
-    verified_users: set = field(default_factory=set)
-    verified_orgs: set = field(default_factory=set)
-
-
-def listing_page(tasks: list) -> ListingPage:
-    poster_ids = {t.poster_id for t in tasks}
-    org_ids = {t.org_id for t in tasks if t.org_id is not None}
-    org_names = {}
-    if org_ids:
-        org_names = dict(db.session.execute(
-            db.select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all())
-    return ListingPage(tasks=tasks, org_names=org_names, verified_users=verified_user_ids(poster_ids),
-                       verified_orgs=verified_org_ids(org_ids))
