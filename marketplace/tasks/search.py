@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, cast, column, func, literal, literal_column, or_, table, text
 from sqlalchemy.dialects.postgresql import TSQUERY
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, selectinload
 
 from ..core.catalogue import CATEGORIES, CITIES
 from ..core.errors import ValidationFailed
@@ -194,8 +194,10 @@ def plan_for(terms, filters: TaskFilters, limit: int = 20) -> str:
     return "walk"
 
 
-def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None):
-    """One page of tasks the viewer may see: (tasks, next_cursor). Posters are eager-loaded."""
+def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None,
+                 posters: bool = True):
+    """One page of tasks the viewer may see: (tasks, next_cursor). Posters are eager-loaded unless
+    the caller shows none (posters=False: the API list, one query fewer)."""
     filters.check()
     query = db.select(Task)
     if filters.mine:
@@ -235,7 +237,7 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     terms = query_terms(filters.q)
     plan = plan_for(terms, filters, limit)
     rows = None
-    eager = selectinload(Task.poster)
+    eager = selectinload(Task.poster) if posters else defaultload(Task.poster)
     if plan == "walk":
         # The walk (in sort order, at most SEARCH_WALK_ROWS tasks) stops at the first page of
         # hits: the hits keep the walk's order (no sort between them), so only the page is sorted.
