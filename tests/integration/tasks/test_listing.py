@@ -32,7 +32,7 @@ def _statements():
 
 
 def _queries(client, path) -> int:
-    db.session.expire_all()
+    db.session.expunge_all()  # as in production, the request starts with an empty session
     with _statements() as seen:
         r = client.get(path)
     assert r.status_code == 200, r.status_code
@@ -139,3 +139,31 @@ def test_the_list_page_keeps_the_chosen_filters_selected(client):
     assert 'selected value="amount"' in html and "洪山搬家" in html
     html = client.get("/tasks/").get_data(as_text=True)
     assert 'selected value="wuhan-hongshan"' not in html and 'selected value="newest"' in html
+
+
+def test_a_task_page_reads_the_same_number_of_queries_for_one_question_or_many(client):
+    from marketplace.tasks.models import TaskQuestion
+    one, many = make_task(title="一个提问"), make_task(title="多人提问")
+    for task, n in ((one, 1), (many, 8)):
+        for i in range(n):
+            db.session.add(TaskQuestion(task_id=task.id, asker_id=make_user().id, text=f"问题{i}",
+                                        answer="回答" if i % 2 else None))
+    db.session.commit()
+    one_url, many_url = f"/tasks/{one.id}", f"/tasks/{many.id}"
+    assert _queries(client, one_url) == _queries(client, many_url)
+    assert "问题7" in client.get(many_url).get_data(as_text=True)
+
+
+def test_a_visitor_is_sent_no_session_cookie_and_a_member_gets_the_forms_they_see(client):
+    poster = make_user()
+    task = make_task(poster=poster, title="只看不写")
+    r = client.get(f"/tasks/{task.id}")
+    assert r.status_code == 200 and "只看不写" in r.get_data(as_text=True)
+    assert "session=" not in r.headers.get("Set-Cookie", "")
+    assert 'data-testid="report"' not in r.get_data(as_text=True)
+    login(client, make_user())
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'data-testid="report"' in html and 'name="csrf_token"' in html and 'name="text"' in html  # ask
+    login(client, poster)
+    html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'data-testid="poster-actions"' in html and 'data-testid="report"' not in html
