@@ -137,6 +137,20 @@ def verified_user_ids(user_ids) -> set[int]:
     return set(db.session.execute(_verified_users_statement(), {"ids": sorted(ids)}).scalars())
 
 
+def verified_user_condition(user_id, account_type):
+    """`verified_user_ids` as a condition inside a query about the user whose id and account
+    type are the SQL expressions given: an approved identity, or an organisation account owning an
+    organisation with approved verification (each an indexed lookup by the user's id)."""
+    identity = db.select(VerificationRequest.id).where(
+        VerificationRequest.user_id == user_id, VerificationRequest.subject == "individual",
+        VerificationRequest.status == "approved").exists()
+    approved_orgs = db.select(VerificationRequest.org_id).where(
+        VerificationRequest.subject == "organisation", VerificationRequest.status == "approved")
+    organisation = db.select(Membership.id).where(
+        Membership.user_id == user_id, Membership.role == "owner", Membership.org_id.in_(approved_orgs)).exists()
+    return db.or_(identity, db.and_(account_type == "organization", organisation))
+
+
 def is_org_verified(org) -> bool:
     if org is None:
         return False
