@@ -12,7 +12,8 @@ import functools
 import logging
 import secrets
 
-from flask import g, has_app_context, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
+from flask import session as session_cookie
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
@@ -234,18 +235,26 @@ def read_only(view):
     sees what was committed when the statement began, as it does in autocommit. A statement that
     sets a transaction-local option (SET LOCAL, e.g. a keyword search's planner setting) opens a
     transaction first, kept until the request ends. Nothing may be written: a flush in such a request
-    raises instead of committing outside the unit of work. When the request already began a
-    transaction (a signed-in user loaded before the view), it simply continues in it."""
+    raises instead of committing outside the unit of work. Only a visitor's request (no API token,
+    no signed-in session) is read-only: signing in by token records the token's use. When the
+    request already began a transaction, it simply continues in it."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        g.read_only = True
-        session = db.session()
-        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        if _visitor():
+            g.read_only = True
+            session = db.session()
+            if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _visitor() -> bool:
+    """No API token and no signed-in (or remembered) session."""
+    return ("Authorization" not in request.headers and "_user_id" not in session_cookie
+            and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies)
 
 
 @event.listens_for(Session, "before_flush")

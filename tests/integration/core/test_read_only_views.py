@@ -66,3 +66,16 @@ def test_a_transaction_local_setting_in_a_read_only_view_opens_a_transaction(cli
     seen = _during_the_view(monkeypatch, lambda: db.session.execute(text("SHOW enable_indexscan")).scalar())
     assert client.get(f"/tasks/{task_id}").status_code == 200
     assert seen["value"] == "on"  # committed with the request, not left on the pooled connection
+
+
+def test_a_signed_in_or_token_request_keeps_its_unit_of_work(client, monkeypatch):
+    from tests.factories import api_headers, login, make_user
+    user = make_user()
+    task_id = make_task(title="登录可写").id
+    _during_the_view(monkeypatch, lambda: db.session.add(Organisation(name="登录后写入", kind="enterprise")))
+    login(client, user)
+    assert client.get(f"/tasks/{task_id}").status_code == 200
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=api_headers(user)).status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(Organisation.id)).where(
+        Organisation.name == "登录后写入")) == 1  # committed once, with the page's unit of work
