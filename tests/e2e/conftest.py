@@ -6,6 +6,7 @@ locally and fail in CI (CI=true), where .ci/run installs it.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from pathlib import Path
@@ -17,6 +18,7 @@ from werkzeug.serving import make_server
 from config import TestingConfig
 from marketplace import create_app
 from marketplace.extensions import db
+from marketplace.notifications.models import OutboxMail
 from tests.integration.core.conftest import compile_catalogues
 
 CHROMIUM = "/usr/bin/chromium"
@@ -80,8 +82,8 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app on 127.0.0.1:<free port> with a fresh SQLite file and real CSRF-protected forms."""
+def live_app(tmp_path_factory):
+    """The app the browser tests run against: a fresh SQLite file and real CSRF-protected forms."""
     compile_catalogues()
     tmp = tmp_path_factory.mktemp("e2e")
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'e2e.sqlite3'}",
@@ -90,8 +92,16 @@ def live_server(tmp_path_factory):
     app.register_blueprint(_csp_probe_blueprint())
     with app.app_context():
         db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The app on 127.0.0.1:<free port>, served by werkzeug in a thread."""
     port = _free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     try:
@@ -99,8 +109,20 @@ def live_server(tmp_path_factory):
     finally:
         server.shutdown()
         thread.join(10)
-        with app.app_context():
-            db.engine.dispose()
+
+
+def mailed_path(live_app, to: str, pattern: str) -> str:
+    """The path of the newest link matching `pattern` (a regular expression for the path) in the
+    mails the app sent to `to`, as a person opens it from their mailbox."""
+    with live_app.app_context():
+        bodies = db.session.scalars(db.select(OutboxMail.body).where(OutboxMail.to == to)
+                                    .order_by(OutboxMail.id.desc())).all()
+        db.session.remove()
+    for body in bodies:
+        match = re.search(r"https?://[^/\s]+(" + pattern + r")", body)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no mail to {to} holds a link like {pattern}")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,30 @@
+"""users: email_confirmed_at (registration is confirmed by a mailed link)
+
+Every account that exists when this runs counts as confirmed (it was created before confirmation
+was asked for), so the column is filled with its creation time.
+
+Revision ID: a1c3e5f7b9d2
+Revises: 29fe8712ec3d
+Create Date: 2026-11-30 03:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'a1c3e5f7b9d2'
+down_revision = '29fe8712ec3d'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('email_confirmed_at', sa.DateTime(), nullable=True))
+    op.execute("UPDATE users SET email_confirmed_at = created_at WHERE email_confirmed_at IS NULL")
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('email_confirmed_at')
