@@ -20,11 +20,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email_confirmed_at', sa.DateTime(), nullable=True))
+    # Plain ALTER TABLE (no batch copy): SQLite would have to drop `users`, which others reference.
+    op.add_column('users', sa.Column('email_confirmed_at', sa.DateTime(), nullable=True))
     op.execute("UPDATE users SET email_confirmed_at = created_at WHERE email_confirmed_at IS NULL")
 
 
 def downgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('email_confirmed_at')
+    op.drop_column('users', 'email_confirmed_at')  # SQLite 3.35+ drops a plain column in place
