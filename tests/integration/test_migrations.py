@@ -157,7 +157,7 @@ def _email_confirmation_migration(url: str, tmp_path, engine_options: dict | Non
                      SQLALCHEMY_ENGINE_OPTIONS=engine_options or {})
     with app.app_context():
         try:
-            flask_migrate.upgrade(revision="29fe8712ec3d")
+            flask_migrate.upgrade(revision="b7c1e2d3f4a5")
             with db.engine.begin() as conn:
                 conn.execute(text(
                     "INSERT INTO users (id, email, password_hash, display_name, account_type, role, skills, bio, "
