@@ -224,7 +224,8 @@ def post_message(task_id, solver_id):
            summary="Award a bid: a proposed contract with milestones summing to the bid",
            description="milestones: [{title, amount}] in minor units; default one milestone for the whole bid. "
                        "The contract stays `proposed` until the solver accepts it.",
-           body={"milestones": "array"}, tags=["bids", "contracts"], status=201)
+           body={"milestones": "array"}, tags=["bids", "contracts"], status=201, idempotent=True)
+@idempotent
 def award_bid(bid_id):
     user = api_user()
     bid = bids.load_bid(bid_id)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
-from .errors import Conflict, WrongState
+from .errors import Conflict, ServiceUnavailable, WrongState
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,19 @@ def commit() -> None:
         _pending().clear()
         log.info("commit refused by a constraint: %s", exc.orig)
         raise Conflict() from exc
-    except OperationalError as exc:  # e.g. serialization failure / database locked
-        db.session.rollback()
+    except OperationalError as exc:
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool discards it
+            log.info("rollback after a failed commit failed", exc_info=True)
         _pending().clear()
-        log.warning("commit failed: %s", exc.orig)
+        if exc.connection_invalidated:
+            # The database went away (a restart, a failover) during the commit: a 503 the client
+            # may retry; with the same Idempotency-Key a retry never applies a change twice.
+            log.warning("commit failed, the database connection was lost: %s", exc.orig)
+            raise ServiceUnavailable(_l("The connection to the database was lost while saving. Please "
+                                        "try again in a moment.")) from exc
+        log.warning("commit failed: %s", exc.orig)  # e.g. serialization failure / database locked
         raise Conflict() from exc
     callbacks = list(_pending())
     _pending().clear()
