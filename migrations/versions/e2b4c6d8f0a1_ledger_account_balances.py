@@ -7,7 +7,7 @@ fill until the trigger exists, so no posting slips between them. A negative wall
 or revenue sum makes the upgrade fail: `flask ledger verify` names it; repair it first.
 
 Revision ID: e2b4c6d8f0a1
-Revises: b7c1e2d3f4a5
+Revises: 3b7e51c0a9d4
 Create Date: 2026-11-30 03:50:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = 'e2b4c6d8f0a1'
-down_revision = 'b7c1e2d3f4a5'
+down_revision = '3b7e51c0a9d4'
 branch_labels = None
 depends_on = None
 

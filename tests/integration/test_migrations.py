@@ -157,7 +157,7 @@ def _ledger_balances_migration(url: str, tmp_path, engine_options: dict | None =
                      SQLALCHEMY_ENGINE_OPTIONS=engine_options or {})
     with app.app_context():
         try:
-            flask_migrate.upgrade(revision="b7c1e2d3f4a5")
+            flask_migrate.upgrade(revision="3b7e51c0a9d4")
             with db.engine.begin() as conn:
                 for aid, code, kind, owner in ((1, "cash:bank", "cash", "NULL"), (2, "wallet:user:5", "wallet", 5),
                                                (3, "revenue:fees", "revenue", "NULL")):
