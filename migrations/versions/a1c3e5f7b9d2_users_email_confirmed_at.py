@@ -4,7 +4,7 @@ Every account that exists when this runs counts as confirmed (it was created bef
 was asked for), so the column is filled with its creation time.
 
 Revision ID: a1c3e5f7b9d2
-Revises: b7c1e2d3f4a5
+Revises: e2b4c6d8f0a1
 Create Date: 2026-11-30 03:40:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a1c3e5f7b9d2'
-down_revision = 'b7c1e2d3f4a5'
+down_revision = 'e2b4c6d8f0a1'
 branch_labels = None
 depends_on = None
 
