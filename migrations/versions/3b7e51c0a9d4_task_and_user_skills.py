@@ -2,7 +2,7 @@
 indexed by skill (recommended tasks and suggested solvers rank their candidates in SQL)
 
 Revision ID: 3b7e51c0a9d4
-Revises: b7c1e2d3f4a5
+Revises: f619517af879
 Create Date: 2026-11-30 03:50:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3b7e51c0a9d4'
-down_revision = 'b7c1e2d3f4a5'
+down_revision = 'f619517af879'
 branch_labels = None
 depends_on = None
 
