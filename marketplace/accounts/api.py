@@ -5,11 +5,13 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body, json_form
+from ..api.schema import FormBody
 from ..core.db import commit, iso
 from ..core.errors import NotFound, ValidationFailed
 from ..extensions import limiter
 from . import service, throttle
 from .forms import ProfileForm, RegisterForm, RoleForm, TokenLoginForm
+from .registration import MAX_SKILL_LENGTH, MAX_SKILLS
 from .service import AccountSuspended, LoginRefused
 
 
@@ -25,8 +27,8 @@ def _token_json(row) -> dict:
 
 @api_route("/users", methods=["POST"], auth=False, status=201, tags=["accounts"],
            summary="Register a new account",
-           body={"email": "string!", "password": "string!", "display_name": "string!",
-                 "account_type": "string", "org_name": "string"})
+           body=FormBody(RegisterBody, refine={"password": {"minLength": 10, "pattern": r"\D"}}),
+           description="org_name is required when account_type is organization.")
 @limiter.limit(throttle.register_limit, methods=["POST"])
 def accounts_register_user():
     form = json_form(RegisterBody)
@@ -38,7 +40,7 @@ def accounts_register_user():
 
 @api_route("/tokens", methods=["POST"], auth=False, status=201, tags=["accounts"],
            summary="Exchange email and password for a bearer token (shown once)",
-           body={"email": "string!", "password": "string!", "name": "string"})
+           body=FormBody(TokenLoginForm, exclude={"remember"}))
 @limiter.limit(throttle.login_limit, methods=["POST"], deduct_when=throttle.failed)  # failures only
 def accounts_create_token():
     form = json_form(TokenLoginForm)
@@ -74,9 +76,10 @@ _PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale")
 
 
 @api_route("/me", methods=["PATCH"], tags=["accounts"], summary="Edit my profile (fields not sent stay as they are)",
-           body={"display_name": "string", "bio": "string", "city": "string", "skills": {"type": ["array", "string"], "items": {"type": "string"},
-                            "description": "a list of tags, or one text with tags separated by commas"},
-                 "locale": "string"})
+           body=FormBody(ProfileForm, exclude={"avatar"}, optional={"*"}, extra={"skills": {
+               "type": ["array", "string"], "maxItems": MAX_SKILLS, "maxLength": 1000,
+               "items": {"type": "string", "maxLength": MAX_SKILL_LENGTH, "pattern": r"^[^,，、;；\n\r]*$"},
+               "description": "a list of tags, or one text with tags separated by commas"}}))
 def accounts_update_me():
     user = api_user()
     body = json_body()
@@ -110,7 +113,7 @@ def accounts_public_user(user_id):
     return jsonify(service.public_payload(user))
 
 
-@api_route("/users/<id:user_id>/role", methods=["POST"], tags=["accounts"], body={"role": "string!"},
+@api_route("/users/<id:user_id>/role", methods=["POST"], tags=["accounts"], body=FormBody(RoleForm),
            summary="Change a user's role (admins only)")
 def accounts_set_role(user_id):
     actor = api_user()
