@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-pg test-e2e fuzz screenshots ci lint translations compile-translations install demo jobs clean
+.PHONY: run test test-pg test-e2e fuzz screenshots ci lint translations compile-translations install demo jobs clean chaos
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,14 @@ fuzz: compile-translations
 # Browser tests that also refresh the screenshots in docs/screenshots/ (commit them).
 screenshots: compile-translations
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/e2e
+
+# Restart PostgreSQL during a burst of funding, award and release requests against the app under
+# gunicorn, then check that every request completed or left nothing and the ledger verifies
+# (tests/chaos/run.py; its own database "chaos", port CHAOS_PORT). Restarts the local cluster: every
+# other user of it sees a short outage.
+CHAOS_PORT ?= 5120
+chaos: compile-translations
+	$(BIN)/python -m tests.chaos.run --port $(CHAOS_PORT)
 
 ci:
 	.ci/run

@@ -52,6 +52,9 @@ DOMAINS = (
 
 log = logging.getLogger(__name__)
 
+# What a 503 during a database outage asks the client to wait before retrying.
+RETRY_AFTER_SECONDS = "5"
+
 
 def create_app(config_class=None, **overrides) -> Flask:
 
@@ -130,7 +133,10 @@ def _register_commit_boundary(app: Flask) -> None:
             unit.commit()
         except Exception as exc:  # a race lost at commit time
             if isinstance(exc, DomainError):
-                return app.make_response(_render_domain_error(exc))
+                response = app.make_response(_render_domain_error(exc))
+                if response.status_code == 503:
+                    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+                return response
             raise
         return response
 
@@ -205,7 +211,7 @@ def _register_error_handlers(app: Flask) -> None:
         else:
             response = app.make_response((render_template("errors/error.html", status=503,
                                                           message=error.message), 503))
-        response.headers["Retry-After"] = "5"
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response
 
     @app.errorhandler(Exception)

@@ -10,7 +10,7 @@ from ..api import api_route, api_user, json_body
 from ..api.idempotency import idempotent
 from ..api.schema import described, shorthand
 from ..core.errors import NotFound, ValidationFailed
-from ..core.files import send_stored
+from ..core.files import send_upload
 from ..extensions import db
 from ..tasks.serializers import Viewer, serialize_task
 from ..tasks.validation import MAX_PIECES, RANKED_PRIZES_MAX
@@ -228,14 +228,12 @@ def download_file(public_id):
     return attachment_response(file, path)
 
 
-def attachment_response(file, path):
+def attachment_response(file, path, *, preview: bool = False):
+    """An entry's file as a download, or (`preview`, the entry page) an image or PDF shown inline."""
     try:
-        response = send_stored(path, mimetype=file.mime, as_attachment=True, download_name=file.name)
+        return send_upload(path, mimetype=file.mime, download_name=file.name, preview=preview)
     except (OSError, ValueError):
         raise NotFound() from None
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @api_route("/operator/bounty-reviews/<int:review_id>/award", methods=["POST"], operator=True,

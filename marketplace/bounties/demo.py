@@ -9,8 +9,12 @@ from the demo poster's wallet through the real services, with entries in several
 from __future__ import annotations
 
 import datetime as dt
+import io
+import struct
+import zlib
 
 from flask import current_app
+from werkzeug.datastructures import FileStorage
 
 from ..core.db import utcnow
 from ..core.errors import DomainError
@@ -47,6 +51,43 @@ ENTRIES = {
     "solver_wang": "方案概述：两阶段检测（候选区域 + 轻量分类器），对氧化皮误检率低，推理 32 ms/张。",
     "solver_zhao": "方案概述：传统图像处理（Gabor 滤波 + 形态学）结合 SVM，速度快，无需 GPU。",
 }
+
+
+def _png(width: int = 96, height: int = 64) -> bytes:
+    """A small gradient image (an entry's result figure), made without an imaging library."""
+    rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in (20 + 2 * x, 60 + 3 * y, 200))
+                    for y in range(height))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _pdf(line: str) -> bytes:
+    """A one-page PDF with one line of (ASCII) text: an entry's write-up."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({line}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _files() -> list[FileStorage]:
+    """A figure and a write-up, so the judging pages show previews."""
+    return [FileStorage(stream=io.BytesIO(_png()), filename="检测结果示例.png", content_type="image/png"),
+            FileStorage(stream=io.BytesIO(_pdf("Two-stage defect detection: method and results")),
+                        filename="算法说明.pdf", content_type="application/pdf")]
 
 
 def _user(context, key):
@@ -105,7 +146,7 @@ def _load(context: dict) -> None:
             if first is not None:
                 db.session.flush()
                 service.replace(li, first, text=ENTRIES["solver_li"])
-            eligible = _enter(task, wang, ENTRIES["solver_wang"])
+            eligible = _enter(task, wang, ENTRIES["solver_wang"], files=_files())
             out = _enter(task, zhao, ENTRIES["solver_zhao"])
             db.session.flush()
             if eligible is not None:

@@ -117,7 +117,7 @@ def detail(public_id):
 @confidential
 def download(public_id):
     file, path = service.get_visible_file(current_user, public_id)
-    return attachment_response(file, path)
+    return attachment_response(file, path, preview=request.args.get("preview") == "1")
 
 
 @bp.get("/submissions/<public_id>/receipt.json")

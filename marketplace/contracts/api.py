@@ -231,7 +231,8 @@ def post_message(task_id, solver_id):
            body={"milestones": described("array", minItems=1, maxItems=MAX_MILESTONES, items={
                "type": "object", "required": ["title", "amount"],
                "properties": {"title": described("text", maxLength=MAX_TITLE), "amount": shorthand("amount")}})},
-           tags=["bids", "contracts"], status=201)
+           tags=["bids", "contracts"], status=201, idempotent=True)
+@idempotent
 def award_bid(bid_id):
     user = api_user()
     bid = bids.load_bid(bid_id)

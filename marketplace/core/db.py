@@ -13,12 +13,13 @@ import secrets
 
 from flask import g, has_app_context, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.compiler import compiles
 
 from ..extensions import db
-from .errors import Conflict, WrongState
+from .errors import Conflict, ServiceUnavailable, WrongState
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,19 @@ def commit() -> None:
         _pending().clear()
         log.info("commit refused by a constraint: %s", exc.orig)
         raise Conflict() from exc
-    except OperationalError as exc:  # e.g. serialization failure / database locked
-        db.session.rollback()
+    except OperationalError as exc:
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool discards it
+            log.info("rollback after a failed commit failed", exc_info=True)
         _pending().clear()
-        log.warning("commit failed: %s", exc.orig)
+        if exc.connection_invalidated:
+            # The database went away (a restart, a failover) during the commit: a 503 the client
+            # may retry; with the same Idempotency-Key a retry never applies a change twice.
+            log.warning("commit failed, the database connection was lost: %s", exc.orig)
+            raise ServiceUnavailable(_l("The connection to the database was lost while saving. Please "
+                                        "try again in a moment.")) from exc
+        log.warning("commit failed: %s", exc.orig)  # e.g. serialization failure / database locked
         raise Conflict() from exc
     callbacks = list(_pending())
     _pending().clear()
@@ -171,6 +181,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     # runs on PostgreSQL; the embedded database gets ~100x more commits per second.
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+@compiles(Table, "sqlite")
+def _sqlite_table_hint(table, compiler, **kw):
+    # SQLite's INDEXED BY / NOT INDEXED follow the table's name in FROM, where SQLAlchemy puts a
+    # table hint: `select(Task).with_hint(Task, "INDEXED BY ix_tasks_open_newest", "sqlite")`.
+    # SQLAlchemy's SQLite compiler drops table hints; this renders them (tasks.search plans by it).
+    text = compiler.visit_table(table, **kw)
+    hints = kw.get("fromhints")
+    if hints and table in hints and kw.get("asfrom") and not kw.get("ashint"):
+        text = f"{text} {hints[table]}"
+    return text
 
 
 @event.listens_for(Engine, "begin")

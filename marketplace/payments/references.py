@@ -25,8 +25,10 @@ def describe_fundings(ids: list[str]) -> dict[str, Described]:
 
 
 def describe_payouts(ids: list[str]) -> dict[str, Described]:
-    rows = db.session.execute(db.select(Payout.id).where(Payout.id.in_(_ids(ids)))).all()
-    return {str(pk): Described(str(_l("Payout no. %(id)s", id=pk)), "/wallet") for (pk,) in rows}
+    rows = db.session.execute(db.select(Payout.id, Payout.org_id).where(Payout.id.in_(_ids(ids)))).all()
+    return {str(pk): Described(str(_l("Payout no. %(id)s", id=pk)),
+                               links.url("payments.org_wallet", org_id=org_id) if org_id else links.wallet())
+            for pk, org_id in rows}
 
 
 def describe_wallets(ids: list[str]) -> dict[str, Described]:

@@ -268,6 +268,20 @@ def test_milestone_accept_with_idempotency_key_replays(client):
     assert wallet(solver) == 90_000
 
 
+def test_award_with_idempotency_key_replays_instead_of_a_409(client):
+    poster = make_user()
+    task = make_task(poster=poster)
+    bid = make_bid(task)
+    headers = api_headers(poster, **{"Idempotency-Key": "award-1"})
+    first = client.post(f"/api/v1/bids/{bid.id}/award", json={}, headers=headers)
+    again = client.post(f"/api/v1/bids/{bid.id}/award", json={}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json["id"] == first.json["id"]
+    assert db.session.scalar(db.select(db.func.count(Contract.id)).where(Contract.task_id == task.id)) == 1
+    without_key = client.post(f"/api/v1/bids/{bid.id}/award", json={}, headers=api_headers(poster))
+    assert without_key.status_code == 409
+
+
 def test_bid_list_is_paged(client):
     poster = make_user()
     task = make_task(poster=poster)

@@ -1,0 +1,1 @@
+"""Chaos check: a PostgreSQL restart in the middle of a burst of money requests (`make chaos`)."""
