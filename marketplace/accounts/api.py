@@ -27,7 +27,10 @@ def _token_json(row) -> dict:
 
 @api_route("/users", methods=["POST"], auth=False, status=201, tags=["accounts"],
            summary="Register a new account",
-           body=FormBody(RegisterBody, refine={"password": {"minLength": 10, "pattern": r"\D"}}),
+           body=FormBody(RegisterBody, refine={"password": {"minLength": 10, "pattern": r"\D"}}, variants={
+               "person": {"account_type": {"enum": ["individual"]}},
+               "organisation": {"account_type": {"enum": ["organization"], "required": True},
+                                "org_name": {"required": True, "minLength": 1, "pattern": r"\S"}}}),
            description="org_name is required when account_type is organization.")
 @limiter.limit(throttle.register_limit, methods=["POST"])
 def accounts_register_user():

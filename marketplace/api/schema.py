@@ -82,8 +82,11 @@ class FormBody(Mapping):
     """
 
     def __init__(self, form_class, *, refine: dict | None = None, extra: dict | None = None, exclude=(),
-                 optional=(), form_kwargs=None):
+                 optional=(), form_kwargs=None, variants: dict | None = None):
         self.form_class = form_class
+        # {title: {field: keywords}}: shapes the form's validate_<field> methods tell apart (an
+        # organisation account needs its name); the document shows them as oneOf.
+        self.variants = variants or {}
         self.refine = refine or {}
         self.extra = extra or {}
         self.exclude = set(exclude)
@@ -249,6 +252,13 @@ def public_schema(schema: dict) -> dict:
 
 
 def body_schema(fields) -> dict:
+    if isinstance(fields, FormBody) and fields.variants:
+        base = dict(fields)
+        shapes = []
+        for title, refinements in fields.variants.items():
+            shape = {name: {**base[name], **refinements.get(name, {})} for name in base}
+            shapes.append({"title": title, **body_schema(shape)})
+        return {"oneOf": shapes}
     if isinstance(fields, VariantBody):
         # Each shape closed (additionalProperties: false): a field of another shape does not belong
         # (a second dispute subject is refused; a tender's prizes would be dropped).

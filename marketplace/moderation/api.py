@@ -94,6 +94,8 @@ def operator_set_negative_rule():
            description="404 for a rule that is not in force; then the reason is required (422).",
            body={"reason": described("text!", maxLength=1000)}, operator=True, tags=["operator", "moderation"])
 def operator_remove_negative_rule(name):
+    if name not in negative_rules.rules():
+        raise NotFound()  # before the body is read: an unknown rule is a 404 whatever is sent
     row = negative_rules.remove_rule(api_user(), name, json_body().get("reason"))
     item = next(r for r in negative_rules.overview() if r["name"] == row.name)
     return jsonify(_serialize_rule(item))

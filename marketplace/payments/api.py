@@ -241,9 +241,18 @@ def list_org_payouts(org_id):
                     "next_cursor": None})
 
 
+PAYOUT_ACCOUNT_BODY = {
+    "bank_name": described("text!", maxLength=100),
+    "account_number": described("string!", pattern=r"^[0-9]{%d,%d}$" % (payout_accounts.ACCOUNT_MIN,
+                                                                           payout_accounts.ACCOUNT_MAX),
+                                description="digits (spaces and dashes are dropped)"),
+    "holder_name": described("text!", maxLength=100),
+}
+
+
 @api_route("/orgs/<id:org_id>/payout-account", methods=["PUT"],
            summary="Where the organisation's payouts go by bank transfer (shown masked)",
-           body={"bank_name": "string!", "account_number": "string!", "holder_name": "string!"},
+           body=PAYOUT_ACCOUNT_BODY,
            tags=["payments", "organisations"])
 def put_org_payout_account(org_id):
     user = api_user()
@@ -257,7 +266,7 @@ def put_org_payout_account(org_id):
 
 @api_route("/wallet/payout-account", methods=["PUT"],
            summary="Where my payouts go by bank transfer (shown masked)",
-           body={"bank_name": "string!", "account_number": "string!", "holder_name": "string!"},
+           body=PAYOUT_ACCOUNT_BODY,
            tags=["payments"])
 def put_payout_account():
     user = api_user()
@@ -269,7 +278,8 @@ def put_payout_account():
 
 
 @api_route("/orgs/<id:org_id>/connected-account", methods=["PUT"],
-           summary="Send the organisation's payouts to a Stripe account", body={"account_id": "string!"},
+           summary="Send the organisation's payouts to a Stripe account",
+           body={"account_id": described("string!", pattern=r"^\s*acct_", maxLength=255)},
            tags=["payments", "organisations"])
 def put_org_connected_account(org_id):
     user = api_user()

@@ -80,13 +80,17 @@ def test_bodies_described_by_a_form_take_its_validators(client):
     from marketplace.core.catalogue import CITIES
 
     doc = _doc(client)
-    register = _body(doc, "/api/v1/users", "post")
-    props = register["properties"]
-    assert set(register["required"]) == {"email", "password", "display_name"}
+    person, organisation = _body(doc, "/api/v1/users", "post")["oneOf"]
+    props = person["properties"]
+    assert set(person["required"]) == {"email", "password", "display_name"}
+    # validate_org_name: an organisation account needs its name
+    assert set(organisation["required"]) == {"email", "password", "display_name", "account_type", "org_name"}
+    assert organisation["properties"]["account_type"]["enum"] == ["organization"]
     assert props["email"]["format"] == "email" and props["email"]["maxLength"] == 254  # Email(), Length(max=254)
     assert props["display_name"] == {"type": "string", "minLength": 1, "pattern": r"\S", "maxLength": 80}
     assert props["password"]["minLength"] == 10  # the password policy, refined by hand
-    assert props["account_type"]["enum"] == [value for value, _ in ACCOUNT_TYPE_CHOICES]
+    assert props["account_type"]["enum"] == ["individual"]
+    assert [value for value, _ in ACCOUNT_TYPE_CHOICES] == ["individual", "organization"]
     assert "confirm" not in props  # RegisterBody drops the repeated password
     me = _body(doc, "/api/v1/me", "patch")
     assert "required" not in me  # PATCH: what is not sent stays
@@ -103,7 +107,8 @@ def test_form_bodies_require_what_the_form_requires(client):
     doc = _doc(client)
     for path, method in (("/api/v1/users", "post"), ("/api/v1/tokens", "post"), ("/api/v1/orgs", "post"),
                          ("/api/v1/me/verification", "post")):
-        required = set(_body(doc, path, method).get("required", ()))
+        schema = _body(doc, path, method)
+        required = set(schema.get("required", ()) if "oneOf" not in schema else schema["oneOf"][0]["required"])
         response = client.open(path, method=method.upper(), json={}, headers=headers)
         assert response.status_code == 422, (path, response.get_json())
         assert set(response.get_json()["errors"]) == required, path
