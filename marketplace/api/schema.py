@@ -377,6 +377,10 @@ def body_errors(fields: dict, data: dict) -> dict:
     return errors
 
 
+# The success answer of a download: the stored file, in its own media type.
+FILE_DOWNLOAD = {"*/*": {"type": "string", "format": "binary"}}
+
+
 def shorthand(kind: str) -> dict:
     """The JSON schema of a shorthand ("amount", "text", …), for use inside a fragment."""
     return field_schema(kind)[0]

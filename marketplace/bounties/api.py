@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body
 from ..api.idempotency import idempotent
-from ..api.schema import described, shorthand
+from ..api.schema import FILE_DOWNLOAD, described, shorthand
 from ..core.errors import NotFound, ValidationFailed
 from ..core.files import send_upload
 from ..extensions import db
@@ -221,7 +221,7 @@ def verify_receipt(sha256):
 
 
 @api_route("/submission-files/<public_id>", summary="Download a file of an entry (permission-checked)",
-           tags=["bounties"])
+           tags=["bounties"], also_returns=FILE_DOWNLOAD)
 def download_file(public_id):
     user = api_user()
     file, path = service.get_visible_file(user, public_id)

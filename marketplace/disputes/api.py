@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from ..api import api_route, api_user, encode_cursor, json_body, listing, page_params
 from ..api.idempotency import idempotent
-from ..api.schema import VariantBody, described
+from ..api.schema import FILE_DOWNLOAD, VariantBody, described
 from ..core.db import iso
 from ..core.errors import NotFound, ValidationFailed
 from ..core.files import send_stored
@@ -102,7 +102,7 @@ def add_evidence(dispute_id):
 
 
 @api_route("/disputes/evidence-files/<public_id>", summary="Download an evidence file (parties and operators only)",
-           tags=["disputes"])
+           tags=["disputes"], also_returns=FILE_DOWNLOAD)
 def evidence_file(public_id):
     row = service.evidence_file(api_user(), public_id)
     try:
