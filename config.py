@@ -37,6 +37,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'huizhong.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
+    # A pooled PostgreSQL connection idle longer than this is tested before use (0: test every one).
+    DATABASE_PING_AFTER_SECONDS = _env_int("DATABASE_PING_AFTER_SECONDS", 10)
 
     # i18n
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -71,10 +73,14 @@ class Config:
     REVIEW_WINDOW_DAYS = _env_int("REVIEW_WINDOW_DAYS", 14)
     CLAIM_CONFIRM_HOURS = _env_int("CLAIM_CONFIRM_HOURS", 48)
     SELECTION_DAYS = _env_int("SELECTION_DAYS", 7)
+    # Days a bounty prize stays held after the award, open to a dispute, before it is paid.
+    BOUNTY_DISPUTE_DAYS = _env_int("BOUNTY_DISPUTE_DAYS", 7)
     MAX_REVISIONS = _env_int("MAX_REVISIONS", 3)
     # Disputes: how long both sides may add evidence, and the operators' target for deciding.
     EVIDENCE_DAYS = _env_int("EVIDENCE_DAYS", 7)
     DISPUTE_SLA_HOURS = _env_int("DISPUTE_SLA_HOURS", 72)
+    # Operators' target for deciding a bounty that ended without a choice (the queue's reviews-due).
+    BOUNTY_REVIEW_SLA_HOURS = _env_int("BOUNTY_REVIEW_SLA_HOURS", 72)
     AWARD_WINDOW_DAYS = _env_int("AWARD_WINDOW_DAYS", 14)  # after the bid deadline, then expiry
 
     # Uploads
@@ -136,6 +142,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     PASSWORD_RESET_MAX_AGE = 3600
+    # How long the link of the confirmation mail sent at registration stays valid (seconds).
+    EMAIL_CONFIRM_MAX_AGE = _env_int("EMAIL_CONFIRM_MAX_AGE", 2 * 24 * 3600)
     LOG_JSON = _env_bool("LOG_JSON", False)
 
 

@@ -1,7 +1,7 @@
 """Account rules: registration, login, password reset and change, profile, API tokens, roles.
 
 Other domains plug into this one through the signals of `accounts.events` (after_register,
-me_payload, profile_sections, user_summaries), connected in their init_app.
+me_payload, profile_sections, user_summaries, user_summary_columns), connected in their init_app.
 
 Each use case lives in its own module (`registration` for sign-up, login and passwords,
 `profile`, `tokens`, `roles` for roles and the blocklist); this module gathers them.
@@ -14,6 +14,7 @@ from .profile import (
     public_payload,
     update_profile,
     user_summaries,
+    user_summary_columns,
 )
 from .registration import (
     BLOCKLIST_REASON_MAX,
@@ -21,11 +22,15 @@ from .registration import (
     MAX_SKILLS,
     TOKEN_PREFIX,
     AccountSuspended,
+    ConfirmLinkInvalid,
+    EmailNotConfirmed,
     LoginRefused,
     ResetLinkInvalid,
     audit_logout,
     authenticate,
     change_password,
+    confirm_email,
+    confirmation_token_for,
     end_sessions,
     find_by_email,
     get_user,
@@ -33,9 +38,11 @@ from .registration import (
     record_login,
     register,
     request_password_reset,
+    resend_confirmation,
     reset_password,
     reset_token_for,
     revoke_all_tokens,
+    sign_up,
     user_for_reset_token,
 )
 from .roles import lift_blocklist, set_blocklisted, set_role
@@ -44,6 +51,8 @@ from .tokens import create_token, revoke_token, tokens_of, user_for_token
 __all__ = [
     "AccountSuspended",
     "BLOCKLIST_REASON_MAX",
+    "ConfirmLinkInvalid",
+    "EmailNotConfirmed",
     "LoginRefused",
     "MAX_SKILLS",
     "MAX_SKILL_LENGTH",
@@ -53,6 +62,8 @@ __all__ = [
     "authenticate",
     "avatar_url",
     "change_password",
+    "confirm_email",
+    "confirmation_token_for",
     "create_token",
     "end_sessions",
     "find_by_email",
@@ -66,15 +77,18 @@ __all__ = [
     "record_login",
     "register",
     "request_password_reset",
+    "resend_confirmation",
     "reset_password",
     "reset_token_for",
     "revoke_all_tokens",
     "revoke_token",
     "set_blocklisted",
     "set_role",
+    "sign_up",
     "tokens_of",
     "update_profile",
     "user_for_reset_token",
     "user_for_token",
     "user_summaries",
+    "user_summary_columns",
 ]

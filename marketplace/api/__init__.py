@@ -37,13 +37,14 @@ OPERATIONS: list[dict] = []
 
 def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, body=None,
               query=None, tags=(), description: str = "", multipart: bool = False,
-              operator: bool = False, idempotent: bool = False, status: int = 200,
+              operator: bool = False, idempotent: bool = False, status: int = 200, responses=None,
               returns: dict | None = None, also_returns: dict | None = None):
     """Register an API view and describe it for the OpenAPI document.
 
     body/query: {name: "string"|"integer"|"boolean"|"array"|"object"|"file"} (suffix "!" = required).
     auth: a bearer token is required (the view gets a 401 problem without one).
     operator: the caller must be an operator (403 otherwise).
+    responses: further answers for the OpenAPI document, {status: (description, {property: schema})}.
     status: the success status; returns: the JSON schema of its body (default: an object);
     also_returns: other media types of the success answer ({"text/csv": {"type": "string"}}).
     """
@@ -65,6 +66,7 @@ def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, b
                 "description": description, "multipart": multipart, "operator": operator,
                 "idempotent": idempotent, "status": status, "endpoint": view.__name__,
                 "returns": returns or {"type": "object"}, "also_returns": also_returns or {},
+                "responses": dict(responses or {}),
             })
         bp.add_url_rule(rule, view.__name__, wrapped, methods=list(methods))
         return wrapped

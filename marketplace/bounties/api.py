@@ -158,8 +158,9 @@ def choose_winners(task_id):
 
 
 def _results(task):
+    prizes = service.prizes_by_entry(task)
     return {"task": serialize_task(task, Viewer.of(None)),
-            "winners": [serialize_result(s, task) for s in service.results(task)]}
+            "winners": [serialize_result(s, task, prizes.get(s.id)) for s in service.results(task)]}
 
 
 @api_route("/tasks/<int:task_id>/results", summary="Public results: winners and prizes", auth=False,

@@ -3,7 +3,9 @@ from the demo poster's wallet through the real services, with entries in several
 
 - ranked (open): entries submitted, eligible, ineligible with a reason, and one withdrawn;
 - single (awarded): the story is told up to the award, with its submission deadline set back
-  into the past so the results page shows a finished bounty;
+  into the past so the results page shows a finished bounty (its prize is held for the dispute
+  window; the disputes demo has a losing entrant dispute it);
+- ranked (awarded): two prizes held for the dispute window, paid by the release timer when it ends;
 - piece (open): two entries accepted and paid, one rejected, one waiting.
 """
 from __future__ import annotations
@@ -41,6 +43,12 @@ SINGLE = ("科普海报设计：光谷里的光", """\
 - A2 竖版，提交 PDF 或 PNG（300 dpi）；
 - 需包含“光谷里的光”标题与主办方标识位置。
 """, "科学准确 40%，视觉表现 40%，面向中学生的可读性 20%。")
+VIDEO = ("科普短视频脚本征集：电池里的化学", """\
+为 3 分钟科普短视频撰写脚本，讲清锂离子电池的充放电原理与安全使用，面向社区居民。
+
+- 提交：分镜脚本（PDF），含旁白与画面说明；
+- 语言通俗，避免专业术语堆砌。
+""", "科学准确 40%，通俗易懂 40%，画面可实现性 20%。")
 PIECE = ("科普短文征集（计件）：身边的光电技术", """\
 征集 800–1,500 字的科普短文，介绍生活中的光电技术（如激光测距、光纤入户、LED 照明）。
 每篇录用稿件按件付酬，最多录用 10 篇。
@@ -168,6 +176,21 @@ def _load(context: dict) -> None:
                 jobs.cancel(service.DEADLINE_TIMER, f"task:{task.id}")
                 service.deadline_passed(f"task:{task.id}", now)
                 service.award(poster, task, [{"submission_id": winner.public_id, "rank": 1}], now=now)
+
+    if _existing(VIDEO[0]) is None:
+        task = _post(poster, *VIDEO, category="popular_science", prize_structure="ranked", days=10,
+                     prizes=[800 * YUAN, 400 * YUAN], skills=["科普写作", "视频"], ip_terms="license")
+        if task is not None:
+            first = _enter(task, zhao, "分镜脚本：以手机没电的日常场景开场，动画演示锂离子在正负极间往返。")
+            second = _enter(task, li, "分镜脚本：实验室实拍 + 旁白，讲解隔膜与热失控。")
+            db.session.flush()
+            if first is not None and second is not None:
+                now = utcnow()
+                task.submission_deadline = now - dt.timedelta(hours=1)
+                jobs.cancel(service.DEADLINE_TIMER, f"task:{task.id}")
+                service.deadline_passed(f"task:{task.id}", now)
+                service.award(poster, task, [{"submission_id": first.public_id, "rank": 1},
+                                             {"submission_id": second.public_id, "rank": 2}], now=now)
 
     if _existing(PIECE[0]) is None:
         task = _post(poster, *PIECE, category="popular_science", prize_structure="piece", days=20,

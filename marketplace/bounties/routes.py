@@ -96,7 +96,9 @@ def withdraw(public_id):
 @bp.get("/me/submissions")
 @login_required
 def mine():
-    return render_template("bounties/mine.html", entries=service.my_submissions(current_user))
+    entries = service.my_submissions(current_user)
+    return render_template("bounties/mine.html", entries=entries,
+                           prizes=service.prizes_of_entries(sub.id for sub, _task in entries))
 
 
 @bp.get("/submissions/<public_id>")
@@ -272,7 +274,8 @@ def amend(task_id):
 def results(task_id):
     task = service.get_visible_bounty(_user(), task_id)
     return render_template("bounties/results.html", task=task, winners=service.results(task),
-                           count=service.live_count(task))
+                           count=service.live_count(task), prizes=service.prizes_by_entry(task),
+                           may_dispute=service.may_dispute_award(_user(), task, utcnow()))
 
 
 @bp.get("/receipts")

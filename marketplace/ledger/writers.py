@@ -23,11 +23,12 @@ from .accounts import (
     _check_key,
     _check_ref,
     _escrow_spec,
+    _existing_account_ids,
     _find_account,
     _lock_account,
+    _lock_accounts,
     _payout_spec,
     _revenue_spec,
-    _sum,
     _wallet_spec,
     owner_key,
 )
@@ -151,7 +152,8 @@ def release(hold_ref: str, solver, *, idempotency_key: str, actor=None, category
     # The fee as asked for (not as configured now), so a retry after a fee change still matches.
     request_hash = _fingerprint("release", dict(hold=hold_ref, solver=[solver_kind, solver_id],
                                                 fee_bps=fee_bps, category=category))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    existing, hold, escrow = _open_hold(
+        key, request_hash, hold_ref, wallets=lambda _payer, cur: _existing_account_ids(_wallet_spec(solver, cur)))
     if existing is not None:
         return existing
     currency = hold.currency
@@ -190,7 +192,8 @@ def release_shared(hold_ref: str, recipients: list[tuple[object, int]], *, idemp
     request_hash = _fingerprint("release_shared", dict(
         hold=hold_ref, recipients=[[k, i, s] for (k, i), s in zip(owners, shares, strict=True)],
         fee_bps=fee_bps, category=category))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref, wallets=lambda _payer, cur: _existing_account_ids(
+        *(_wallet_spec(owner, cur) for owner, _share in recipients)))
     if existing is not None:
         return existing
     currency = hold.currency
@@ -216,7 +219,8 @@ def refund(hold_ref: str, *, idempotency_key: str, actor=None, to: str = "wallet
     _check_ref(hold_ref, "hold", max_length=120)
     to = _check_choice(to, REFUND_TARGETS, "to")
     request_hash = _fingerprint("refund", dict(hold=hold_ref, to=to))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref,
+                                        wallets=lambda payer, _cur: [payer] if to == "wallet" else [])
     if existing is not None:
         return existing
     target = _refund_target(hold, to, hold.currency)
@@ -244,6 +248,9 @@ def refund_escrow(escrow_ref: str, *, idempotency_key: str, actor=None,
     found = _find_account(f"escrow:{escrow_ref}")
     if found is None or found.kind != "escrow":
         raise NotFound(_l("No money is held for this."))
+    if to == "wallet":  # the payers' wallets before the escrow, as everywhere
+        _lock_accounts(db.session.execute(
+            select(Hold.payer_account_id).where(Hold.account_id == found.id, Hold.status == "open")).scalars())
     escrow = _lock_account(found.id)
     existing = _replay(key, request_hash)
     if existing is not None:
@@ -285,7 +292,8 @@ def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempoten
     request_hash = _fingerprint("split", dict(
         hold=hold_ref, solver=[solver_kind, solver_id], percent=solver_percent, amount=solver_amount,
         fee_bps=fee_bps, category=category, to=to))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref, wallets=lambda payer, cur: [
+        *_existing_account_ids(_wallet_spec(solver, cur)), *([payer] if to == "wallet" else [])])
     if existing is not None:
         return existing
     if solver_amount is not None:
@@ -310,6 +318,66 @@ def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempoten
         (revenue, fee, currency),
         (target, payer_part, currency),
     ], after=resolve)
+
+
+def split_parts(hold_refs: list[str], parts: list[tuple[object, int]], *, idempotency_key: str, actor=None,
+                payer_amount: int = 0, category: str | None = None,
+                fee_bps: int | None = None) -> LedgerTransaction:
+    """Divide the holds of one escrow (a prize and its top-ups) in exact gross parts: each
+    [(owner, amount), ...] goes to that owner's wallet minus the fee on it (rounded down to 1 分),
+    `payer_amount` back to the payers' wallets without a fee. The parts and `payer_amount` must add
+    up to the holds exactly. Used when a dispute divides a held bounty prize between entrants."""
+    key = _check_key(idempotency_key)
+    if not hold_refs or len(set(hold_refs)) != len(hold_refs):
+        raise _bad("hold", _l("Not a valid reference."))
+    for ref in hold_refs:
+        _check_ref(ref, "hold", max_length=120)
+    owners = [owner_key(owner) for owner, _amount in parts]
+    amounts = [amount for _owner, amount in parts]
+    if (len(set(owners)) != len(owners)
+            or any(isinstance(a, bool) or not isinstance(a, int) or a < 0 for a in amounts)
+            or isinstance(payer_amount, bool) or not isinstance(payer_amount, int) or payer_amount < 0):
+        raise _bad("amount", _l("The parts must be whole amounts of zero or more."))
+    bps = _check_fee_bps(fee_bps, category)
+    request_hash = _fingerprint("split_parts", dict(
+        holds=list(hold_refs), parts=[[k, i, a] for (k, i), a in zip(owners, amounts, strict=True)],
+        payer=payer_amount, fee_bps=fee_bps, category=category))
+    existing, first, escrow = _open_hold(key, request_hash, hold_refs[0])
+    if existing is not None:
+        return existing
+    holds = _locked_open_holds(escrow, list(hold_refs))
+    if len(holds) != len(hold_refs):
+        raise NotFound(_l("No money is held for this."))
+    if any(not h.is_open for h in holds):
+        raise WrongState(_l("This money has already been released or refunded."))
+    total = sum(h.amount for h in holds)
+    if sum(amounts) + payer_amount != total:
+        raise _bad("amount", _l("The parts must add up to the money held."))
+    currency = first.currency
+    legs = [(escrow.id, -total, currency)]
+    fees = 0
+    paid = [(owner, amount) for owner, amount in parts if amount > 0]
+    wallets = _account_ids(*(_wallet_spec(owner, currency) for owner, _amount in paid)) if paid else []
+    for wallet, (_owner, amount) in zip(wallets, paid, strict=True):
+        fee = fee_for(amount, bps)
+        fees += fee
+        legs.append((wallet, amount - fee, currency))
+    if fees:
+        (revenue,) = _account_ids(_revenue_spec(currency))
+        legs.append((revenue, fees, currency))
+    left = payer_amount
+    for hold in holds:  # the payers' part, hold by hold
+        part = min(left, hold.amount)
+        if part:
+            legs.append((hold.payer_account_id, part, currency))
+            left -= part
+    now = utcnow()
+
+    def resolve(txn):
+        _resolve(holds, "split", txn, now)
+        _close_escrow_if_done(escrow.id, now)
+
+    return _post("split", escrow.ref, key, request_hash, actor, legs, after=resolve)
 
 
 def request_payout(owner, amount: int, currency: str = "CNY", *, payout_ref: str, idempotency_key: str,
@@ -365,7 +433,8 @@ def fail_payout(payout_ref: str, *, idempotency_key: str, actor=None) -> LedgerT
 def _resolve_payout(payout_ref, key, request_hash, actor, outcome, channel) -> LedgerTransaction:
     existing, hold, account = _open_hold(
         key, request_hash, payout_ref, kind="payout",
-        resolved=_l("This payout has already been completed or failed."))
+        resolved=_l("This payout has already been completed or failed."),
+        wallets=lambda payer, _cur: [payer] if outcome == "failed" else [])
     if existing is not None:
         return existing
     target = (hold.payer_account_id if outcome == "failed"
@@ -407,7 +476,7 @@ def reverse(transaction: LedgerTransaction | int, *, idempotency_key: str, actor
             existing = _replay(key, request_hash)
             if existing is not None:
                 return existing
-            if _sum(account_id) < needed:
+            if account.balance < needed:
                 raise _bad("amount", _l("The wallet no longer holds this money."))
     if db.session.execute(select(Reversal.id).where(Reversal.original_id == txn_id)).first():
         raise WrongState(_l("This transaction has already been reversed."))  # while we waited

@@ -258,3 +258,23 @@ def test_the_demo_has_an_organisation_payout_waiting(app):
     assert ledger.wallet_summary(org)["available"] == demo.ORG_PAYOUT[2] - demo.ORG_PAYOUT[3]
     assert db.session.scalars(db.select(PayoutAccount).where(PayoutAccount.owner_type == "org")).one().owner_id == org.id
     assert verify().ok
+
+
+def test_managers_asking_at_once_never_overdraw_the_organisation(app, postgres_only, firm):
+    from tests.races import race_clients
+    org = firm["org"]
+    top_up_org(org, firm["owner"], 20_000)  # 1,000.00 in all
+    people = [api_headers(firm["owner"]), api_headers(firm["manager"])]
+    url = f"/api/v1/orgs/{org.id}/payouts"
+
+    def send(c, i):
+        return c.post(url, json={"amount": 30_000}, headers=people[i % 2])
+
+    results = race_clients(app, send, 16)
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert len([r for r in results if r.status_code == 201]) == 3
+    assert {r.status_code for r in results} <= {201, 409, 422}
+    db.session.expire_all()
+    assert ledger.wallet_summary(org) == {"currency": "CNY", "available": 10_000, "held": 0,
+                                          "pending_payout": 90_000}
+    assert verify().ok
