@@ -9,6 +9,7 @@ from ..api import api_route, api_user, encode_cursor, json_body, json_form, list
 from ..api.idempotency import idempotent
 from ..api.schema import FormBody, VariantBody, described, shorthand
 from ..core.catalogue import CATEGORIES, CITIES
+from ..core.db import read_only
 from ..core.errors import ValidationFailed
 from ..core.inputs import parse_id, parse_int
 from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
@@ -122,6 +123,7 @@ def _search_form() -> SearchForm:
            tags=["tasks"], description="status defaults to open; status=all lists every task you may see; "
                                        "mine=1 lists the tasks you post (drafts included). "
                                        "Amounts are minor units.")
+@read_only
 def list_tasks():
     user = api_user(required=False)
     limit, cursor = page_params()
@@ -148,6 +150,7 @@ def create_task():
 
 
 @api_route("/tasks/<id:task_id>", summary="A task", auth=False, tags=["tasks"])
+@read_only
 def get_task(task_id):
     user = api_user(required=False)
     task = service.get_visible_task(user, task_id)
