@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ..api import api_route, api_user, json_body, json_form
 from ..core.db import commit, iso
 from ..core.errors import NotFound, ValidationFailed
+from ..core.i18n import TIMEZONES, zone_of
 from ..extensions import limiter
 from . import service, throttle
 from .forms import ProfileForm, RegisterForm, RoleForm, TokenLoginForm
@@ -70,18 +71,21 @@ def accounts_me():
     return jsonify(service.me_payload(api_user()))
 
 
-_PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale")
+_PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale", "timezone")
 
 
 @api_route("/me", methods=["PATCH"], tags=["accounts"], summary="Edit my profile (fields not sent stay as they are)",
            body={"display_name": "string", "bio": "string", "city": "string", "skills": {"type": ["array", "string"], "items": {"type": "string"},
                             "description": "a list of tags, or one text with tags separated by commas"},
-                 "locale": "string"})
+                 "locale": "string",
+                 "timezone": {"type": "string", "enum": list(TIMEZONES),
+                              "description": "the zone times are shown in (pages, emails, notifications); "
+                                             "default Asia/Shanghai"}})
 def accounts_update_me():
     user = api_user()
     body = json_body()
     data = {"display_name": user.display_name, "bio": user.bio or "", "city": user.city or "",
-            "skills": list(user.skills or []), "locale": user.locale or ""}
+            "skills": list(user.skills or []), "locale": user.locale or "", "timezone": zone_of(user)}
     for key in _PROFILE_KEYS:
         if key in body:
             data[key] = "" if body[key] is None and key != "display_name" else body[key]
@@ -91,13 +95,14 @@ def accounts_update_me():
             raise ValidationFailed(errors={"skills": [_l("Skills must be a list of text tags.")]})
     elif not isinstance(skills, str):
         raise ValidationFailed(errors={"skills": [_l("Skills must be a list of text tags.")]})
-    for key in ("display_name", "bio", "city", "locale"):
+    for key in ("display_name", "bio", "city", "locale", "timezone"):
         if data[key] is not None and not isinstance(data[key], str):
             raise ValidationFailed(errors={key: [_l("This field must be text.")]})
     form_data = {**data, "skills": skills if isinstance(skills, str) else ", ".join(skills)}
     form = json_form(ProfileForm, data=form_data)
     service.update_profile(user, display_name=form.display_name.data, bio=form.bio.data,
-                           city=form.city.data or None, skills=skills, locale=form.locale.data)
+                           city=form.city.data or None, skills=skills, locale=form.locale.data,
+                           timezone=form.timezone.data)
     return jsonify(service.me_payload(user))
 
 

@@ -7,13 +7,14 @@ import re
 import secrets
 
 from flask import current_app, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..core import audit, links
 from ..core.db import utcnow
 from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from ..core.i18n import for_reader
 from ..extensions import db
 from ..notifications.service import notify, register_kind, send_mail
 from . import events, throttle
@@ -201,7 +202,7 @@ def request_password_reset(email: str) -> None:
         return
     link = url_for("accounts.reset_password", token=reset_token_for(user), _external=True)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with for_reader(user):
         subject = gettext("Huizhong: reset your password")
         body = gettext("Someone asked to reset the password of your Huizhong account. "
                        "If it was you, open this link within %(minutes)d minutes:", minutes=minutes)

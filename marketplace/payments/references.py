@@ -26,14 +26,24 @@ def describe_fundings(ids: list[str]) -> dict[str, Described]:
 
 def describe_payouts(ids: list[str]) -> dict[str, Described]:
     rows = db.session.execute(db.select(Payout.id).where(Payout.id.in_(_ids(ids)))).all()
-    return {str(pk): Described(str(_l("Payout no. %(id)s", id=pk)), "/wallet") for (pk,) in rows}
+    return {str(pk): Described(str(_l("Payout no. %(id)s", id=pk)), links.wallet()) for (pk,) in rows}
 
 
 def describe_wallets(ids: list[str]) -> dict[str, Described]:
-    return {i: Described(str(_l("Wallet top-up")), "/wallet") for i in ids}
+    """"wallet:user:<id>" links to one's own wallet page, "wallet:org:<id>" to the
+    organisation's page, where its wallet is shown."""
+    result = {}
+    for ident in ids:
+        owner, _sep, pk = ident.partition(":")
+        if owner == "org" and is_ascii_int(pk) and len(pk) < 10:
+            link = links.org(int(pk))
+        else:
+            link = links.wallet()
+        result[ident] = Described(str(_l("Wallet top-up")), link)
+    return result
 
 
 def init() -> None:
     register("funding", describe_fundings)
     register("payout", describe_payouts)
-    register("wallet", describe_wallets)
+    register("wallet", describe_wallets, two_part_id=True)
