@@ -8,7 +8,7 @@ from werkzeug.routing import BuildError
 
 from .audit import action_label
 from .catalogue import category_name, city_name
-from .i18n import current_timezone, format_clock, format_day, format_when
+from .i18n import format_clock, format_day, format_when
 from .money import format_money
 from .references import describe, describe_many
 from .statuses import status_name
@@ -49,7 +49,6 @@ def init_templating(app):
         return {
             "current_locale": "zh_CN" if get_locale().language == "zh" else "en",
             "languages": current_app.config["LANGUAGES"],
-            "current_timezone": current_timezone(),
             "request_path": request.full_path.rstrip("?") if request else "/",
             "nl2br": lambda s: Markup("<br>".join(Markup.escape(s or "").split("\n"))),
         }
