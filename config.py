@@ -71,10 +71,14 @@ class Config:
     REVIEW_WINDOW_DAYS = _env_int("REVIEW_WINDOW_DAYS", 14)
     CLAIM_CONFIRM_HOURS = _env_int("CLAIM_CONFIRM_HOURS", 48)
     SELECTION_DAYS = _env_int("SELECTION_DAYS", 7)
+    # Days a bounty prize stays held after the award, open to a dispute, before it is paid.
+    BOUNTY_DISPUTE_DAYS = _env_int("BOUNTY_DISPUTE_DAYS", 7)
     MAX_REVISIONS = _env_int("MAX_REVISIONS", 3)
     # Disputes: how long both sides may add evidence, and the operators' target for deciding.
     EVIDENCE_DAYS = _env_int("EVIDENCE_DAYS", 7)
     DISPUTE_SLA_HOURS = _env_int("DISPUTE_SLA_HOURS", 72)
+    # Operators' target for deciding a bounty that ended without a choice (the queue's reviews-due).
+    BOUNTY_REVIEW_SLA_HOURS = _env_int("BOUNTY_REVIEW_SLA_HOURS", 72)
     AWARD_WINDOW_DAYS = _env_int("AWARD_WINDOW_DAYS", 14)  # after the bid deadline, then expiry
 
     # Uploads

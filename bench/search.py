@@ -5,7 +5,11 @@ database holding at least N tasks (seeded with `flask demo scale` when it has fe
 p50/p95 per query type with the plan each took:
 
     no keyword · common bigram (研发) · rare term (钙钛矿) · 4-character phrase (光纤传感) ·
-    Latin word (fpga) · keyword + city (研发 in Yichang) · two terms that never co-occur (家政 芯片)
+    Latin word (fpga) · keyword + city (研发 in Yichang) · two terms that never co-occur (家政 芯片) ·
+    the other sorts and filters (deadline, amount, category + mode, city + minimum amount)
+
+On SQLite `--stats analyze|drop` measures with fresh planner statistics or none (the plans are
+named with INDEXED BY and must not depend on them).
 
     .venv/bin/python bench/search.py --url postgresql+psycopg://postgres@127.0.0.1:5432/scale_1m --tasks 1000000
     .venv/bin/python bench/search.py --url sqlite:///instance/scale_100k.sqlite3 --tasks 100000
@@ -34,7 +38,11 @@ QUERIES = [
     ("研发 + city yichang", dict(q="研发", city="yichang")),
     ("never together 家政 芯片", dict(q="家政 芯片")),
     ("no keyword, deadline sort", dict(sort="deadline")),
+    ("no keyword, amount sort", dict(sort="amount")),
     ("研发, amount sort", dict(q="研发", sort="amount")),
+    ("fpga + city, deadline sort", dict(q="fpga", city="wuhan", sort="deadline")),
+    ("category + mode", dict(category="home_care", mode="claim")),
+    ("city + amount ≥ ¥150k", dict(city="xiangyang", min_amount=15_000_000, sort="amount")),
 ]
 
 
@@ -56,6 +64,16 @@ def seed(url: str, tasks: int) -> None:
     if have < tasks:
         print(f"seeding {tasks - have} tasks ...", flush=True)
         _flask(url, "demo", "scale", "--tasks", str(tasks - have))
+
+
+def sqlite_stats(url: str, mode: str) -> None:
+    import sqlite3
+    conn = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+    conn.execute("ANALYZE")
+    if mode == "drop":
+        conn.execute("DELETE FROM sqlite_stat1")
+        conn.execute("ANALYZE sqlite_schema")
+    conn.close()
 
 
 def index_sizes(db) -> list[tuple[str, int]]:
@@ -84,9 +102,14 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--no-seed", action="store_true", help="use the database as it is")
+    parser.add_argument("--stats", choices=("keep", "analyze", "drop"), default="keep",
+                        help="SQLite: the planner statistics to measure with (sqlite_stat1 as it is, "
+                             "fresh from ANALYZE, or none); the plans must not depend on them")
     args = parser.parse_args()
     if not args.no_seed:
         seed(args.url, args.tasks)
+    if args.url.startswith("sqlite") and args.stats != "keep":
+        sqlite_stats(args.url, args.stats)
 
     from config import Config
     from marketplace import create_app
@@ -98,9 +121,14 @@ def main() -> None:
     with app.app_context():
         total = db.session.scalar(db.text("SELECT count(*) FROM tasks"))
         open_ = db.session.scalar(db.text("SELECT count(*) FROM tasks WHERE status = 'open'"))
-        print(f"{db.engine.dialect.name}: {total} tasks ({open_} open); load average "
+        stats = ""
+        if db.engine.dialect.name == "sqlite":
+            has = db.session.scalar(db.text("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'"))
+            rows = db.session.scalar(db.text("SELECT count(*) FROM sqlite_stat1")) if has else 0
+            stats = f"; sqlite_stat1: {rows} rows"
+        print(f"{db.engine.dialect.name}: {total} tasks ({open_} open){stats}; load average "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print(f"{'query':<28} {'plan':<6} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        print(f"{'query':<30} {'plan':<6} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for name, query in QUERIES:
             filters = TaskFilters(**query)
             plan = plan_for(query_terms(filters.q), filters)
@@ -117,7 +145,7 @@ def main() -> None:
                     rows = len(found)
             times.sort()
             p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-            print(f"{name:<28} {plan:<6} {rows:>5} {statistics.median(times):>8.1f} {p95:>8.1f} {times[-1]:>8.1f}")
+            print(f"{name:<30} {plan:<6} {rows:>5} {statistics.median(times):>8.1f} {p95:>8.1f} {times[-1]:>8.1f}")
         sizes = index_sizes(db)
         if sizes:
             print("\nsizes (table and indexes, MiB):")

@@ -55,8 +55,11 @@ def demo_scale(n_tasks, seed, batch):
     counts = generate(n_tasks, seed=seed, batch=batch)
     commit()
     click.echo("analyzing ...")
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with db.engine.connect() as conn:
+        # Committed explicitly: SQLite's connections begin their own transaction (core.db), which
+        # an AUTOCOMMIT connection never commits, so the statistics were rolled back there.
         conn.exec_driver_sql("ANALYZE")
+        conn.commit()
     click.echo(", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {time.monotonic() - started:.0f} s")
 
 

@@ -79,3 +79,9 @@ def verify_ledger(app) -> None:
 def reload(task) -> Task:
     db.session.expire_all()
     return db.session.get(Task, task.id)
+
+
+def release_prizes(days: int = 8) -> int:
+    """Run the timers as of `days` from now: held prizes whose dispute window
+    (BOUNTY_DISPUTE_DAYS, 7 by default) has ended are paid."""
+    return run_timers_at(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(days=days))

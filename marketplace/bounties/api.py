@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from ..api import api_route, api_user, json_body
 from ..api.idempotency import idempotent
 from ..core.errors import NotFound, ValidationFailed
-from ..core.files import send_stored
+from ..core.files import send_upload
 from ..extensions import db
 from ..tasks.serializers import Viewer, serialize_task
 from . import policies, receipts, service
@@ -149,8 +149,9 @@ def choose_winners(task_id):
 
 
 def _results(task):
+    prizes = service.prizes_by_entry(task)
     return {"task": serialize_task(task, Viewer.of(None)),
-            "winners": [serialize_result(s, task) for s in service.results(task)]}
+            "winners": [serialize_result(s, task, prizes.get(s.id)) for s in service.results(task)]}
 
 
 @api_route("/tasks/<int:task_id>/results", summary="Public results: winners and prizes", auth=False,
@@ -217,14 +218,12 @@ def download_file(public_id):
     return attachment_response(file, path)
 
 
-def attachment_response(file, path):
+def attachment_response(file, path, *, preview: bool = False):
+    """An entry's file as a download, or (`preview`, the entry page) an image or PDF shown inline."""
     try:
-        response = send_stored(path, mimetype=file.mime, as_attachment=True, download_name=file.name)
+        return send_upload(path, mimetype=file.mime, download_name=file.name, preview=preview)
     except (OSError, ValueError):
         raise NotFound() from None
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @api_route("/operator/bounty-reviews/<int:review_id>/award", methods=["POST"], operator=True,

@@ -10,7 +10,7 @@ from ..accounts.policies import require_operator
 from ..core import links
 from ..core.audit import record
 from ..core.db import utcnow
-from ..core.errors import ValidationFailed, WrongState
+from ..core.errors import NotFound, ValidationFailed, WrongState
 from ..core.money import format_money
 from ..extensions import db
 from ..jobs import service as jobs
@@ -21,9 +21,19 @@ from ..tasks.funding import escrow_ref
 from ..tasks.models import Task
 from . import events, policies, transitions
 from .deadlines import _ref
-from .loading import DEADLINE_TIMER, SELECTION_TIMER, get_bounty, get_submission, selection_ends_at
+from .loading import (
+    DEADLINE_TIMER,
+    PRIZE_TIMER,
+    SELECTION_TIMER,
+    dispute_days,
+    get_bounty,
+    get_submission,
+    prize_ref,
+    selection_ends_at,
+)
 from .models import (
     CONTENDING_STATUSES,
+    BountyPrize,
     BountyReview,
     Submission,
     SubmissionAuthor,
@@ -100,8 +110,9 @@ def _parse_awards(task: Task, awards) -> list[tuple[Submission, int]]:
 def award(actor, task: Task, awards, *, now: dt.datetime | None = None, operator: bool = False,
           reason: str | None = None) -> Task:
     """Pick the winners of a single or ranked bounty (the poster's side while selecting, an
-    operator in review): prizes minus the fee go to the winners' wallets at once, prizes left
-    empty return to the payer's wallet, everyone who entered is told. A second award is 409."""
+    operator in review): each prize stays held in the escrow for BOUNTY_DISPUTE_DAYS, open to a
+    dispute, and is then paid minus the fee by the `bounty.prize_release` timer; prizes left empty
+    return to the payer's wallet, everyone who entered is told. A second award is 409."""
     now = now or utcnow()
     if operator:
         require_operator(actor)
@@ -121,18 +132,23 @@ def award(actor, task: Task, awards, *, now: dt.datetime | None = None, operator
     chosen = _parse_awards(task, awards)
     transitions.move(task, "awarded", expected=expected)
     holds = _prize_holds(task)
+    held_until = now + dt.timedelta(days=dispute_days())
     winners, total = [], 0
     for sub, rank in chosen:
-        gross = 0
-        for ref in holds.pop(rank, []):
-            gross += _pay(task, sub, ref, actor, key=f"bounty:award:{ref}")
+        gross = sum(_hold_amount(ref) for ref in holds.pop(rank, []))
         sub.status = "winner"
         sub.rank = rank
         sub.paid_amount = gross
         sub.decided_at = now
         total += gross
+        if gross > 0:
+            prize = BountyPrize(task_id=task.id, submission_id=sub.id, rank=rank, amount=gross,
+                                currency=task.currency, status="held", awarded_at=now, held_until=held_until)
+            db.session.add(prize)
+            db.session.flush()
+            jobs.schedule(PRIZE_TIMER, prize_ref(prize), held_until)
         winners.append({"submission_id": sub.public_id, "rank": rank, "amount": gross,
-                        "user_ids": sorted(policies.author_ids(sub))})
+                        "user_ids": sorted(policies.author_ids(sub)), "held_until": held_until})
     returned = 0
     for refs in holds.values():
         for ref in refs:
@@ -191,6 +207,36 @@ def accept_piece(actor, sub: Submission, *, now: dt.datetime | None = None) -> S
         jobs.cancel(SELECTION_TIMER, _ref(task))
     events.piece_accepted.send(task, task=task, submission=sub, amount=sub.paid_amount)
     return sub
+
+
+def prize_holds_of(task: Task, rank: int) -> list[str]:
+    """The open ledger holds of one prize (the prize and its top-ups)."""
+    return _prize_holds(task).get(rank, [])
+
+
+def release_prize(ref: str, now: dt.datetime) -> None:
+    """Timer `bounty.prize_release`: the dispute window of a held prize ended without a dispute
+    (or after one was withdrawn); pay it minus the fee to the winning entry's authors."""
+    _name, prize_id = jobs.parse_subject_ref(ref)
+    prize = db.session.get(BountyPrize, prize_id)
+    if prize is None:
+        raise NotFound()
+    task = get_bounty(prize.task_id, lock=True)
+    prize = db.session.execute(db.select(BountyPrize).where(BountyPrize.id == prize_id).with_for_update()
+                               .execution_options(populate_existing=True)).scalar_one()
+    if prize.status != "held":
+        raise WrongState("prize not held")
+    if now < prize.held_until:  # the window was extended while a dispute was open
+        jobs.schedule(PRIZE_TIMER, ref, prize.held_until)
+        return
+    sub = db.session.get(Submission, prize.submission_id)
+    for hold_ref in prize_holds_of(task, prize.rank):
+        _pay(task, sub, hold_ref, None, key=f"bounty:award:{hold_ref}")
+    prize.status = "released"
+    prize.paid_at = now
+    db.session.flush()
+    _close_escrow_amount(task)
+    _notify_authors(sub, "bounty.prize_paid", task, prize=format_money(prize.amount, task.currency))
 
 
 def _close_escrow_amount(task: Task) -> None:

@@ -1,4 +1,4 @@
-"""Translated names of the statuses of bounty entries and operator reviews (see core.statuses)."""
+"""Translated names of the statuses of bounty entries, held prizes and operator reviews (see core.statuses)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -11,8 +11,11 @@ SUBMISSION_LABELS = {
     "winner": _l("Winner"),
 }
 REVIEW_LABELS = {"open": _l("Waiting for an operator"), "awarded": _l("Awarded"), "refunded": _l("Refunded")}
+PRIZE_LABELS = {"held": _l("Held for the dispute window"), "disputed": _l("Held: in dispute"),
+                "released": _l("Paid"), "split": _l("Divided by a dispute")}
 
 
 def register() -> None:
     register_labels("bounty_submissions", SUBMISSION_LABELS)
     register_labels("bounty_reviews", REVIEW_LABELS)
+    register_labels("bounty_prizes", PRIZE_LABELS)

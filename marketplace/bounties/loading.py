@@ -11,16 +11,27 @@ from ..extensions import db
 from ..tasks import policies as task_policies
 from ..tasks.models import Task
 from . import policies
-from .models import LIVE_STATUSES, Submission, SubmissionAuthor, SubmissionFile
+from .models import LIVE_STATUSES, BountyPrize, Submission, SubmissionAuthor, SubmissionFile
 
 DEADLINE_TIMER = "bounty.deadline"
 SELECTION_TIMER = "bounty.selection_end"
+PRIZE_TIMER = "bounty.prize_release"
 
 TEXT_MAX = 20_000
 FILES_MAX = 10
 COAUTHORS_MAX = 10
 REASON_MAX = 2_000
 NOTE_MAX = 2_000
+
+
+def dispute_days() -> int:
+    """How long an awarded prize stays held, open to a dispute (BOUNTY_DISPUTE_DAYS)."""
+    return int(current_app.config.get("BOUNTY_DISPUTE_DAYS", 7))
+
+
+def prize_ref(prize) -> str:
+    """The subject of a held prize's release timer (and of its freeze while disputed)."""
+    return f"bounty_prize:{prize.id}"
 
 
 def get_bounty(task_id, *, lock: bool = False) -> Task:
@@ -135,6 +146,27 @@ def results(task: Task) -> list[Submission]:
     return _load(db.select(Submission).where(Submission.task_id == task.id,
                                              Submission.status.in_(("winner", "accepted")))
                  .order_by(Submission.rank, Submission.piece_no, Submission.id))
+
+
+def prizes_by_entry(task: Task) -> dict:
+    """The prizes of an awarded single or ranked bounty by winning entry id (held, disputed,
+    released or split)."""
+    return {p.submission_id: p for p in db.session.scalars(
+        db.select(BountyPrize).where(BountyPrize.task_id == task.id))}
+
+
+def may_dispute_award(user, task: Task, now) -> bool:
+    """Whether the viewer may open a dispute about a held prize now (an entrant or the poster side,
+    while a prize is held and its window lasts); the dispute service checks again."""
+    if user is None or not getattr(user, "is_authenticated", False) or task.status != "awarded":
+        return False
+    if not any(p.status == "held" and now < p.held_until for p in prizes_by_entry(task).values()):
+        return False
+    if policies.judges(user, task):
+        return True
+    return db.session.scalar(db.select(Submission.id).where(
+        Submission.task_id == task.id, Submission.solver_id == user.id, Submission.status != "withdrawn")
+        .limit(1)) is not None
 
 
 def find_receipt(sha256: str) -> tuple[Submission, Task]:

@@ -123,3 +123,37 @@ class BountyReview(db.Model):
     reason = db.Column(db.Text, nullable=True)
 
     task = db.relationship("Task", lazy="raise")
+
+
+PRIZE_STATUSES = ("held", "disputed", "released", "split")
+
+
+class BountyPrize(db.Model):
+    """A prize of a single or ranked bounty after the award: held in the bounty's escrow (its
+    ledger holds `<escrow>:prize:<rank>` and top-ups stay open) until `held_until`, within which an
+    entrant or the poster side may dispute it; then the `bounty.prize_release` timer pays it to the
+    winning entry's authors. A dispute freezes that timer; its outcome splits the prize instead."""
+    __tablename__ = "bounty_prizes"
+    __table_args__ = (
+        db.CheckConstraint(_in("status", PRIZE_STATUSES), name="status_known"),
+        db.CheckConstraint("amount > 0", name="amount_positive"),
+        db.UniqueConstraint("task_id", "rank", name="uq_bounty_prizes_rank"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    task_id = db.Column(db.Integer, db.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False, index=True)
+    submission_id = db.Column(db.Integer, db.ForeignKey("bounty_submissions.id", ondelete="CASCADE"),
+                              nullable=False, unique=True)
+    rank = db.Column(db.Integer, nullable=False)
+    amount = db.Column(db.BigInteger, nullable=False)  # gross, before the fee
+    currency = db.Column(db.String(3), nullable=False, default="CNY")
+    status = db.Column(db.String(10), nullable=False, default="held")
+    awarded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    held_until = db.Column(db.DateTime, nullable=False)
+    paid_at = db.Column(db.DateTime, nullable=True)
+
+    submission = db.relationship("Submission", lazy="raise")
+
+    @property
+    def is_held(self) -> bool:
+        return self.status in ("held", "disputed")

@@ -18,6 +18,13 @@ register_kind("bounty.ineligible", _l("Your entry for “%(task)s” was not acc
 register_kind("bounty.eligible", _l("Your entry for “%(task)s” was marked eligible."))
 register_kind("bounty.won", _l("Your entry won %(prize)s in “%(task)s”."))
 register_kind("bounty.not_won", _l("The winners of “%(task)s” have been chosen."))
+register_kind("bounty.won_held", _l("Your entry won %(prize)s in “%(task)s”. The prize is held until %(until)s, "
+                                    "while the outcome may be disputed, and then paid to your wallet less the "
+                                    "platform fee."))
+register_kind("bounty.not_won_held", _l("The winners of “%(task)s” have been chosen. If you disagree with the "
+                                        "outcome you may open a dispute until %(until)s."))
+register_kind("bounty.prize_paid", _l("Your prize of %(prize)s for “%(task)s” was paid to your wallet, less the "
+                                      "platform fee."))
 register_kind("bounty.piece_accepted", _l("Your entry for “%(task)s” was accepted and paid %(prize)s."))
 register_kind("bounty.changed", _l("“%(task)s” changed: %(change)s"))
 register_kind("bounty.selecting", _l("Submissions to “%(task)s” are closed; choose the winners by %(until)s."))
@@ -69,13 +76,23 @@ def _notify_participants(task: Task, kind: str, *, include_payer: bool = False, 
 
 
 def _notify_results(task: Task, winners: list[dict]) -> None:
+    """Winners are told their prize (and until when it is held, open to a dispute); everyone
+    else who entered that the winners are chosen (and until when they may dispute it)."""
     prize_of = {}
     for w in winners:
         for uid in w["user_ids"]:
-            prize_of[uid] = w["amount"]
+            prize_of[uid] = w
+    held_until = next((w["held_until"] for w in winners if w.get("held_until")), None)
+    until = held_until.strftime("%Y-%m-%d %H:%M UTC") if held_until else None
+    link = links.url("bounties.results", task_id=task.id)
     for user in db.session.scalars(db.select(User).where(User.id.in_(participant_ids(task)))):
-        if user.id in prize_of:
-            notify(user, "bounty.won", link=links.url("bounties.results", task_id=task.id), task=task.title,
-                   prize=format_money(prize_of[user.id], task.currency))
+        won = prize_of.get(user.id)
+        prize = format_money(won["amount"], task.currency) if won else None
+        if won and until:
+            notify(user, "bounty.won_held", link=link, task=task.title, prize=prize, until=until)
+        elif won:
+            notify(user, "bounty.won", link=link, task=task.title, prize=prize)
+        elif until:
+            notify(user, "bounty.not_won_held", link=link, task=task.title, until=until)
         else:
-            notify(user, "bounty.not_won", link=links.url("bounties.results", task_id=task.id), task=task.title)
+            notify(user, "bounty.not_won", link=link, task=task.title)

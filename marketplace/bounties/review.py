@@ -1,8 +1,12 @@
-"""Operator review of a bounty whose selection window ended with no choice."""
+"""Operator review of a bounty whose selection window ended with no choice: the "reviews-due"
+items of the operator queue (API.md; the queue key `bounty_reviews`). Each is due within
+BOUNTY_REVIEW_SLA_HOURS (default 72) of opening — the entrants' money and the poster's wait on it —
+and reads "ok" below 75% of that, "due_soon" up to it, "overdue" after."""
 from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +26,27 @@ from .judging import _reason
 from .loading import get_bounty
 from .models import CONTENDING_STATUSES, BountyReview, Submission
 from .notices import _judge_users, _notify_participants, _notify_results
+
+
+def review_sla_hours() -> int:
+    return int(current_app.config.get("BOUNTY_REVIEW_SLA_HOURS", 72))
+
+
+def review_due_at(review: BountyReview) -> dt.datetime:
+    return review.opened_at + dt.timedelta(hours=review_sla_hours())
+
+
+def review_age_hours(review: BountyReview, now: dt.datetime | None = None) -> float:
+    return ((now or utcnow()) - review.opened_at).total_seconds() / 3600
+
+
+def review_sla_state(review: BountyReview, now: dt.datetime | None = None) -> str:
+    age, limit = review_age_hours(review, now), review_sla_hours()
+    if age >= limit:
+        return "overdue"
+    if age >= 0.75 * limit:
+        return "due_soon"
+    return "ok"
 
 
 def open_reviews(limit: int = 50) -> list[BountyReview]:

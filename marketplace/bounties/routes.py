@@ -117,7 +117,7 @@ def detail(public_id):
 @confidential
 def download(public_id):
     file, path = service.get_visible_file(current_user, public_id)
-    return attachment_response(file, path)
+    return attachment_response(file, path, preview=request.args.get("preview") == "1")
 
 
 @bp.get("/submissions/<public_id>/receipt.json")
@@ -272,7 +272,8 @@ def amend(task_id):
 def results(task_id):
     task = service.get_visible_bounty(_user(), task_id)
     return render_template("bounties/results.html", task=task, winners=service.results(task),
-                           count=service.live_count(task))
+                           count=service.live_count(task), prizes=service.prizes_by_entry(task),
+                           may_dispute=service.may_dispute_award(_user(), task, utcnow()))
 
 
 @bp.get("/receipts")

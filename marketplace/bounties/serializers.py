@@ -5,6 +5,7 @@ from ..core.db import iso
 from ..extensions import db
 from ..tasks.models import Task
 from . import policies
+from .review import review_age_hours, review_due_at, review_sla_hours, review_sla_state
 
 
 def serialize_file(f) -> dict:
@@ -32,8 +33,12 @@ def serialize_receipt(sub) -> dict:
     return {"id": sub.public_id, "sha256": sub.sha256, "received_at": iso(sub.received_at)}
 
 
-def serialize_result(sub, task) -> dict:
-    return {"rank": sub.rank, "piece_no": sub.piece_no, "solver_id": sub.solver_id,
+def serialize_result(sub, task, prize=None) -> dict:
+    """A public result; a single or ranked prize also says whether it is held for the dispute
+    window (until when), in dispute, paid, or divided by a dispute."""
+    payment = ({"status": prize.status, "held_until": iso(prize.held_until), "paid_at": iso(prize.paid_at)}
+               if prize is not None else None)
+    return {"payment": payment, "rank": sub.rank, "piece_no": sub.piece_no, "solver_id": sub.solver_id,
             "solver_name": sub.solver.display_name,
             "authors": [{"user_id": a.user_id, "display_name": a.user.display_name, "share_bps": a.share_bps}
                         for a in sub.authors],
@@ -41,8 +46,13 @@ def serialize_result(sub, task) -> dict:
 
 
 def serialize_review(review, task=None) -> dict:
+    """A bounty review (the queue's "reviews-due" item): when it is due and how close that is."""
     if task is None:
         task = db.session.get(Task, review.task_id)
-    return {"id": review.id, "task_id": review.task_id, "user_id": task.poster_id, "title": task.title,
+    data = {"id": review.id, "task_id": review.task_id, "user_id": task.poster_id, "title": task.title,
             "status": review.status, "opened_at": iso(review.opened_at),
             "reward": {"amount": task.escrow_amount, "currency": task.currency}}
+    if review.status == "open":
+        data.update(due_at=iso(review_due_at(review)), age_hours=round(review_age_hours(review), 1),
+                    sla_hours=review_sla_hours(), sla=review_sla_state(review))
+    return data

@@ -12,7 +12,7 @@ Each use case lives in its own module (`submitting`, `judging`, `awards`, `amend
 their public functions.
 """
 from .amend import amend
-from .awards import accept_piece, award
+from .awards import accept_piece, award, release_prize
 from .deadlines import deadline_passed, on_task_published, refuse_cancel_with_entries, selection_ended
 from .judging import mark_eligible, reject, set_note, set_shortlisted
 from .loading import (
@@ -20,6 +20,7 @@ from .loading import (
     DEADLINE_TIMER,
     FILES_MAX,
     NOTE_MAX,
+    PRIZE_TIMER,
     REASON_MAX,
     SELECTION_TIMER,
     TEXT_MAX,
@@ -33,7 +34,9 @@ from .loading import (
     live_count,
     live_counts,
     load_full,
+    may_dispute_award,
     my_submissions,
+    prizes_by_entry,
     results,
     selection_ends_at,
 )
@@ -46,6 +49,7 @@ __all__ = [
     "DEADLINE_TIMER",
     "FILES_MAX",
     "NOTE_MAX",
+    "PRIZE_TIMER",
     "REASON_MAX",
     "SELECTION_TIMER",
     "TEXT_MAX",
@@ -64,13 +68,16 @@ __all__ = [
     "live_count",
     "live_counts",
     "load_full",
+    "may_dispute_award",
     "mark_eligible",
     "my_submissions",
     "on_task_published",
     "open_reviews",
     "parse_coauthors",
     "participant_ids",
+    "prizes_by_entry",
     "refuse_cancel_with_entries",
+    "release_prize",
     "reject",
     "replace",
     "results",

@@ -74,6 +74,11 @@ class MilestoneFundable:
         self.title = f"{task.title} · {milestone.title}"
         self.link = contract_link(contract)
 
+    @property
+    def fees(self) -> dict:
+        """What the poster pays and what the solver receives of it after the platform fee."""
+        return fee_breakdown(self.amount, self.task.category)
+
     def accepts_funding(self) -> bool:
         return self.contract.status == "active" and self.milestone.status == "pending_funding"
 

@@ -11,7 +11,7 @@ from ..bids import policies as bid_policies
 from ..bids import service as bids
 from ..bids.forms import AwardForm
 from ..core.errors import ValidationFailed
-from ..core.files import send_stored
+from ..core.files import send_upload
 from ..core.forms import apply_errors
 from ..core.money import format_plain, parse_amount
 from ..extensions import db
@@ -22,8 +22,6 @@ from . import service
 from .forms import AbandonForm, DeliverForm, FundForm, MessageForm, RevisionForm
 from .messages import threads_of
 from .models import Delivery, DeliveryFile
-
-PREVIEW_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 bp = Blueprint("contracts", __name__)
 
@@ -227,18 +225,12 @@ def delivery_file(public_id):
     delivery = db.session.get(Delivery, row.delivery_id)
     milestone = service.load_milestone(delivery.milestone_id)
     service.require_party(current_user, service.contract_of(milestone))
-    # ?preview=1 shows an image or a PDF in the page (both are checked by content on upload);
-    # anything else is always a download.
-    inline = request.args.get("preview") == "1" and row.mime in PREVIEW_MIMES
+    # ?preview=1 shows an image or a PDF in the page; anything else is always a download.
     try:
-        response = send_stored(row.path, mimetype=row.mime, as_attachment=not inline, download_name=row.name)
+        return send_upload(row.path, mimetype=row.mime, download_name=row.name,
+                           preview=request.args.get("preview") == "1")
     except (OSError, ValueError):
         abort(404)
-    if inline:
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        if row.mime.startswith("image/"):
-            response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
 
 
 def _award_plan(form) -> list[dict]:

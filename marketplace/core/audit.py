@@ -52,6 +52,7 @@ ACTIONS = {
     "payments.event_refused": _l("Payment event refused"),
     "payments.flag_reviewed": _l("Flagged payment reviewed"),
     "payments.funding_flagged": _l("Payment flagged"),
+    "payments.org_payout_requested": _l("Organisation payout requested"),
     "payments.payout_account_saved": _l("Payout bank account saved"),
     "payments.payout_approve": _l("Payout approval"),
     "payments.payout_approved": _l("Payout approved"),

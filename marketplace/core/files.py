@@ -11,6 +11,7 @@ object store (S3, MinIO, Aliyun OSS, Tencent COS) when FILE_STORE = "s3", so eve
 every file. The stored `path` is the key either way; callers use only these functions:
 
     send_stored(path, mimetype=..., download_name=..., as_attachment=...)   # a download response
+    send_upload(path, mimetype=..., download_name=..., preview=...)  # a download, or an inline preview
     read_stored(path) -> bytes      open_stored(path) -> binary file     delete_stored(path)
 
 Downloads pass the caller's permission check first: the response streams the object through the
@@ -210,6 +211,28 @@ def send_stored(rel: str, *, mimetype: str | None = None, download_name: str | N
         response.headers["Content-Disposition"] = disposition
         response.call_on_close(body.close)
     response.headers["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-store"
+    return response
+
+
+# Types a page may show inline (`?preview=1`): images and PDFs, both checked by content on upload.
+PREVIEW_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+
+def send_upload(rel: str, *, mimetype: str, download_name: str, preview: bool = False):
+    """An uploaded file the caller has authorised: a download, or with `preview` and an image or a
+    PDF, shown inline in this site's pages. An inline image runs nothing (a sandboxed, script-free
+    policy); an inline PDF may be framed by this site's own pages only (the page that embeds it),
+    never by another site. Everything else is always a download. FileNotFoundError / ValueError as
+    `send_stored`."""
+    inline = preview and mimetype in PREVIEW_MIMES
+    response = send_stored(rel, mimetype=mimetype, as_attachment=not inline, download_name=download_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    if inline and mimetype.startswith("image/"):
+        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    elif inline:
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 

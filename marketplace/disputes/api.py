@@ -23,9 +23,11 @@ def serialize_dispute(d, *, detail: bool = True) -> dict:
         "id": d.id, "subject": d.subject, "subject_id": d.subject_id, "status": d.status,
         "task_id": d.task_id, "contract_id": d.contract_id, "milestone_id": d.milestone_id,
         "poster_id": d.poster_id, "solver_id": d.solver_id, "opened_by": d.opened_by_id,
+        "prize_id": d.prize_id, "respondent_id": d.respondent_id,
         "reason": d.reason, "amount": d.amount, "held": d.held, "currency": d.currency,
         "opened_at": iso(d.opened_at), "evidence_until": iso(d.evidence_until),
-        "offers": {"poster": d.poster_offer_bps, "solver": d.solver_offer_bps},
+        "offers": {"poster": d.poster_offer_bps, "solver": d.solver_offer_bps,
+                   "respondent": d.respondent_offer_bps},
         "solver_share_bps": d.solver_share_bps, "solver_amount": d.solver_amount,
         "payer_amount": d.payer_amount, "decision_reason": d.decision_reason,
         "closed_at": iso(d.closed_at),
@@ -52,15 +54,16 @@ def _int_field(data, name):
 
 @api_route("/disputes", methods=["POST"], summary="Open a dispute about a milestone, a claim or a bounty outcome",
            body={"milestone_id": "integer", "contract_id": "integer", "task_id": "integer",
-                 "reason": "string!", "amount": "integer!"},
-           description="Name exactly one subject. Freezes the subject's timers and money.",
+                 "rank": "integer", "reason": "string!", "amount": "integer!"},
+           description="Name exactly one subject. Freezes the subject's timers and money. For an awarded "
+                       "single or ranked bounty (task_id) `rank` names the held prize in question (default 1).",
            tags=["disputes"], status=201, idempotent=True)
 @idempotent
 def open_dispute():
     user = api_user()
     data = json_body()
     errors, ids = {}, {}
-    for name in ("milestone_id", "contract_id", "task_id", "amount"):
+    for name in ("milestone_id", "contract_id", "task_id", "amount", "rank"):
         try:
             ids[name] = _int_field(data, name)
         except ValidationFailed as exc:
@@ -69,7 +72,7 @@ def open_dispute():
         raise ValidationFailed(errors=errors)
     dispute = service.open_dispute(user, reason=data.get("reason"), amount=ids["amount"],
                                    milestone_id=ids["milestone_id"], contract_id=ids["contract_id"],
-                                   task_id=ids["task_id"])
+                                   task_id=ids["task_id"], rank=ids["rank"])
     return jsonify(serialize_dispute(dispute)), 201
 
 

@@ -1,6 +1,7 @@
 """Demo disputes for `flask demo load` (idempotent): three small tenders of the park's poster, each
 delivered and disputed — one decided by the operator (60% to the solver), one settled by the
-parties (70%), and one still open in the operator queue with evidence from both sides."""
+parties (70%), and one still open in the operator queue with evidence from both sides; and an open
+dispute about the held prize of the demo's awarded single bounty, brought by the entrant who lost."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,6 +18,7 @@ from ..payments.service import start_funding
 from ..tasks import service as tasks
 from ..tasks.models import Task
 from . import service
+from .models import Dispute
 
 YUAN = 100
 
@@ -64,7 +66,29 @@ def load(context: dict) -> None:
                     _case(users, *case)
             except DomainError:  # e.g. not enough demo wallet money: leave this case out
                 continue
+        try:
+            with db.session.begin_nested():
+                _prize_case(users)
+        except DomainError:
+            pass
         db.session.flush()
+
+
+PRIZE_TASK = "科普海报设计：光谷里的光"  # the bounties demo's awarded single bounty
+
+
+def _prize_case(users):
+    """solver_li's entry lost the single bounty to solver_wang's: li disputes the held prize."""
+    task = db.session.scalars(db.select(Task).where(Task.title == PRIZE_TASK).limit(1)).first()
+    if task is None or task.status != "awarded":
+        return
+    if db.session.scalar(db.select(Dispute.id).where(Dispute.task_id == task.id)) is not None:
+        return
+    li, poster = users["solver_li"], users["poster_org"]
+    dispute = service.open_dispute(li, task_id=task.id, rank=1, amount=750 * YUAN,
+                                   reason="获奖海报的光纤全反射示意图与我提交的初稿构图高度相似，请核查原创性。")
+    service.add_evidence(li, dispute, "我的稿件提交时间早于获奖稿件 2 天（见指纹回执），两张图的光路与配色一致。")
+    service.add_evidence(poster, dispute, "评审时两份稿件均已查看，获奖稿件的漫画部分为其独有。")
 
 
 def _case(users, key, title, description, category, solver_key, amount, opener, note, reason, evidence, outcome):

@@ -8,6 +8,8 @@ Every signal is sent with the same keyword arguments:
     subject           "milestone" | "claim" | "bounty"
     subject_id        the milestone id, the contract id (claim) or the task id (bounty)
     amount            the amount in question (minor units, the dispute's currency)
+    respondent_id     the winner whose held bounty prize an entrant disputes (None otherwise): the
+                      other side of such a dispute instead of the poster, whose money is not in it
 """
 from __future__ import annotations
 
@@ -21,4 +23,4 @@ dispute_decided = NS.signal("dispute.decided")
 def send(signal, dispute) -> None:
     signal.send(dispute, dispute=dispute, poster_id=dispute.poster_id, solver_id=dispute.solver_id,
                 solver_share_bps=dispute.solver_share_bps, subject=dispute.subject,
-                subject_id=dispute.subject_id, amount=dispute.amount)
+                subject_id=dispute.subject_id, amount=dispute.amount, respondent_id=dispute.respondent_id)

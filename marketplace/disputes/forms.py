@@ -4,13 +4,18 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, MultipleFileField, StringField, TextAreaField
+from wtforms import DecimalField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 
 class OpenDisputeForm(FlaskForm):
     reason = TextAreaField(_l("What is the disagreement about?"), validators=[InputRequired(), Length(max=5000)])
     amount = StringField(_l("Amount in question (¥)"), validators=[InputRequired()])
+
+
+class OpenPrizeDisputeForm(OpenDisputeForm):
+    """A dispute about a held prize of an awarded bounty: which prize is in question."""
+    rank = SelectField(_l("Prize in question"), coerce=int, validators=[InputRequired()])
 
 
 class EvidenceForm(FlaskForm):

@@ -24,6 +24,8 @@ class Dispute(db.Model):
                            name="poster_offer_in_range"),
         db.CheckConstraint("solver_offer_bps IS NULL OR solver_offer_bps BETWEEN 0 AND 10000",
                            name="solver_offer_in_range"),
+        db.CheckConstraint("respondent_offer_bps IS NULL OR respondent_offer_bps BETWEEN 0 AND 10000",
+                           name="respondent_offer_in_range"),
         # At most one open dispute per subject: the last line of defence against two openings.
         db.Index("uq_disputes_open_subject", "subject", "subject_id", unique=True,
                  sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
@@ -42,6 +44,12 @@ class Dispute(db.Model):
     poster_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     solver_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     opened_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    # A dispute about a held bounty prize (`prize_id`). Brought by the poster side: `solver_id` is
+    # the winner and the share is the winner's, the rest back to the payer. Brought by an entrant:
+    # `solver_id` is that entrant (the complainant), `respondent_id` the winning entry's submitter;
+    # the share is the complainant's, the rest stays with the winner.
+    prize_id = db.Column(db.Integer, db.ForeignKey("bounty_prizes.id"), nullable=True, index=True)
+    respondent_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
     reason = db.Column(db.Text, nullable=False)
     amount = db.Column(db.BigInteger, nullable=False)  # the amount in question
     held = db.Column(db.BigInteger, nullable=False)    # the money frozen by the dispute
@@ -58,6 +66,7 @@ class Dispute(db.Model):
     # Settlement offers: each side's proposed share to the solver; equal offers settle.
     poster_offer_bps = db.Column(db.Integer, nullable=True)
     solver_offer_bps = db.Column(db.Integer, nullable=True)
+    respondent_offer_bps = db.Column(db.Integer, nullable=True)  # the disputed winner's, between entrants
     solver_share_bps = db.Column(db.Integer, nullable=True)
     solver_amount = db.Column(db.BigInteger, nullable=True)  # before the fee
     payer_amount = db.Column(db.BigInteger, nullable=True)

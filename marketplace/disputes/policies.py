@@ -50,8 +50,23 @@ def is_solver_side(user, dispute) -> bool:
     return can_act_for_org(user, load_org(org_id))
 
 
+def is_respondent(user, dispute) -> bool:
+    """The winner whose prize an entrant disputes."""
+    return _authenticated(user) and dispute.respondent_id is not None and user.id == dispute.respondent_id
+
+
 def is_party(user, dispute) -> bool:
-    return is_poster_side(user, dispute) or is_solver_side(user, dispute)
+    return is_poster_side(user, dispute) or is_solver_side(user, dispute) or is_respondent(user, dispute)
+
+
+def settling_side(user, dispute) -> str:
+    """Between entrants the complainant ("solver") and the winner ("respondent") settle; the poster
+    side, whose money is not in question, may add evidence but not settle."""
+    if is_respondent(user, dispute):
+        return "respondent"
+    if is_solver_side(user, dispute):
+        return "solver"
+    raise Forbidden(_l("Only the entrant who disputes the prize and its winner can settle this dispute."))
 
 
 def can_view(user, dispute) -> bool:
@@ -75,7 +90,8 @@ def is_involved(user, dispute) -> bool:
     """Separation of duties (organisations.duties): the dispute is about the user, or a colleague
     in one of the user's organisations, or an organisation of either side."""
     orgs = [o for o in (_task(dispute).org_id, _solver_org_id(dispute)) if o is not None]
-    return is_own_item(user, user_ids=(dispute.poster_id, dispute.solver_id, dispute.opened_by_id), org_ids=orgs)
+    return is_own_item(user, user_ids=(dispute.poster_id, dispute.solver_id, dispute.opened_by_id,
+                                               dispute.respondent_id), org_ids=orgs)
 
 
 def require_may_decide(user, dispute) -> None:

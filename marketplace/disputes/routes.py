@@ -9,15 +9,23 @@ from flask_login import current_user, login_required
 from ..accounts.models import User
 from ..accounts.policies import operator_required
 from ..bounties import disputes as bounty_disputes
+from ..bounties import policies as bounty_policies
 from ..contracts import service as contracts
 from ..core.errors import NotFound, ValidationFailed
 from ..core.files import send_stored
 from ..core.forms import apply_errors
-from ..core.money import format_plain, parse_amount
+from ..core.money import format_money, format_plain, parse_amount
 from ..extensions import db
 from ..tasks.models import Task
 from . import policies, service, timeline
-from .forms import DecisionForm, EvidenceForm, OpenDisputeForm, SettlementForm, percent_to_bps
+from .forms import (
+    DecisionForm,
+    EvidenceForm,
+    OpenDisputeForm,
+    OpenPrizeDisputeForm,
+    SettlementForm,
+    percent_to_bps,
+)
 
 bp = Blueprint("disputes", __name__)
 
@@ -43,7 +51,8 @@ def _render_case(dispute, status=200, **forms):
     evidence = service.evidence_of(dispute)
     task = service._task(dispute)
     users = _users([i["who"] for i in items] + [dispute.poster_id, dispute.solver_id, dispute.opened_by_id,
-                                                 dispute.decided_by_id])
+                                                 dispute.decided_by_id, dispute.respondent_id])
+    prize = bounty_disputes.get_prize(dispute.prize_id) if dispute.prize_id else None
     may_decide = False
     if getattr(current_user, "is_operator", False):
         may_decide = not policies.is_involved(current_user, dispute)
@@ -51,6 +60,7 @@ def _render_case(dispute, status=200, **forms):
         dispute=dispute, task=task, items=items, evidence=evidence, users=users,
         poster_side=policies.is_poster_side(current_user, dispute),
         solver_side=policies.is_solver_side(current_user, dispute),
+        respondent_side=policies.is_respondent(current_user, dispute), prize_rank=prize.rank if prize else None,
         may_decide=may_decide, now=service.utcnow(),
         evidence_form=EvidenceForm(formdata=None), settlement_form=SettlementForm(formdata=None),
         decision_form=DecisionForm(formdata=None), share_text=service.share_text)
@@ -68,14 +78,24 @@ def new():
         subject = service._find_subject(milestone_id=milestone_id, contract_id=contract_id, task_id=task_id)
     except ValidationFailed:
         raise NotFound() from None
-    if subject.kind == "bounty":
+    prizes = []
+    if subject.kind == "bounty" and bounty_disputes.award_disputable(subject.task):
+        if (bounty_disputes.entrant_entry(subject.task, current_user.id) is None
+                and not bounty_policies.judges(current_user, subject.task)):
+            raise NotFound()
+        prizes = [p for p in bounty_disputes.held_prizes(subject.task) if p.status == "held"]
+        subject.held = prizes[0].amount if prizes else 0
+    elif subject.kind == "bounty":
         if bounty_disputes.disputed_entry(subject.task, current_user.id) is None:
             raise NotFound()
         subject.held = subject.task.unit_price or 0
     else:
         if not contracts.is_party(current_user, subject.contract):
             raise NotFound()
-    form = OpenDisputeForm()
+    form = OpenPrizeDisputeForm() if prizes else OpenDisputeForm()
+    if prizes:
+        form.rank.choices = [(p.rank, _("Prize %(rank)s (%(amount)s)", rank=p.rank,
+                                        amount=format_money(p.amount, p.currency))) for p in prizes]
     if request.method == "GET":
         form.amount.data = format_plain(subject.held)
     status = 200
@@ -83,7 +103,8 @@ def new():
         try:
             amount = parse_amount(form.amount.data)
             dispute = service.open_dispute(current_user, reason=form.reason.data, amount=amount,
-                                           milestone_id=milestone_id, contract_id=contract_id, task_id=task_id)
+                                           milestone_id=milestone_id, contract_id=contract_id, task_id=task_id,
+                                           rank=form.rank.data if prizes else None)
         except ValidationFailed as exc:
             apply_errors(form, exc)
             status = 422
@@ -93,7 +114,7 @@ def new():
     elif request.method == "POST":
         status = 422
     return render_template("disputes/new.html", form=form, subject=subject, task=subject.task,
-                           milestone=subject.milestone, contract=subject.contract), status
+                           milestone=subject.milestone, contract=subject.contract, prizes=prizes), status
 
 
 @bp.get("/disputes")

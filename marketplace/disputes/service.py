@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from ..accounts.models import User
 from ..bids.service import discard_files, store_files
 from ..bounties import disputes as bounty_disputes
+from ..bounties import policies as bounty_policies
 from ..contracts import disputes as contract_disputes
 from ..contracts import service as contracts
 from ..contracts.models import Contract, Milestone
@@ -42,6 +43,8 @@ register_kind("dispute.evidence", _l("%(who)s added evidence to the dispute abou
 register_kind("dispute.offer", _l("%(who)s proposes to settle the dispute about “%(task)s”: %(share)s to the solver."))
 register_kind("dispute.settled", _l("The dispute about “%(task)s” was settled: %(share)s to the solver (%(solver_amount)s), %(payer_amount)s back to the payer."))
 register_kind("dispute.decided", _l("An operator decided the dispute about “%(task)s”: %(share)s to the solver (%(solver_amount)s), %(payer_amount)s back to the payer. Reason: %(reason)s"))
+register_kind("dispute.prize_settled", _l("The dispute about a prize of “%(task)s” was settled: %(share)s of it to %(complainant)s (%(solver_amount)s), %(payer_amount)s to the winner %(winner)s."))
+register_kind("dispute.prize_decided", _l("An operator decided the dispute about a prize of “%(task)s”: %(share)s of it to %(complainant)s (%(solver_amount)s), %(payer_amount)s to the winner %(winner)s. Reason: %(reason)s"))
 register_kind("dispute.withdrawn", _l("%(who)s withdrew the dispute about “%(task)s”; the work continues."))
 
 
@@ -63,6 +66,12 @@ def _user(user_id):
 
 def _task(dispute):
     return db.session.get(Task, dispute.task_id)
+
+
+def _parties(dispute) -> list[int]:
+    """Everyone told of the outcome: the poster, the solver and, between entrants, the winner."""
+    ids = [dispute.poster_id, dispute.solver_id, dispute.respondent_id]
+    return list(dict.fromkeys(i for i in ids if i is not None))
 
 
 def _bad(field, message) -> ValidationFailed:
@@ -119,7 +128,8 @@ def disputes_of_contract(contract_id: int) -> list[Dispute]:
 
 def disputes_of(user, limit: int = 50, before_id: int | None = None) -> list[Dispute]:
     """The user's disputes as a party (poster or solver), newest first."""
-    query = db.select(Dispute).where(db.or_(Dispute.poster_id == user.id, Dispute.solver_id == user.id))
+    query = db.select(Dispute).where(db.or_(Dispute.poster_id == user.id, Dispute.solver_id == user.id,
+                                            Dispute.respondent_id == user.id))
     if before_id:
         query = query.where(Dispute.id < before_id)
     return list(db.session.scalars(query.order_by(Dispute.id.desc()).limit(limit)))
@@ -186,7 +196,7 @@ def _find_subject(milestone_id=None, contract_id=None, task_id=None) -> _Subject
 # --- open ---------------------------------------------------------------------------------------
 
 def open_dispute(actor, *, reason, amount, milestone_id=None, contract_id=None, task_id=None,
-                 now=None) -> Dispute:
+                 rank=None, now=None) -> Dispute:
     """A party opens a dispute: the subject's timer and money are frozen until it ends."""
     now = now or utcnow()
     errors = {}
@@ -202,6 +212,8 @@ def open_dispute(actor, *, reason, amount, milestone_id=None, contract_id=None, 
         errors.update(exc.errors)
         subject = None
     if subject is not None and subject.kind == "bounty":
+        if bounty_disputes.award_disputable(subject.task):
+            return _open_award_dispute(actor, subject, reason, amount, rank, errors, now)
         return _open_bounty_dispute(actor, subject, reason, amount, errors, now)
     if subject is not None and not contracts.is_party(actor, subject.contract):
         raise NotFound()
@@ -256,6 +268,46 @@ def _open_bounty_dispute(actor, subject, reason, amount, errors, now) -> Dispute
     db.session.flush()
     notify(_user(task.poster_id), "dispute.opened", link=dispute_link(dispute), who=actor.display_name,
            task=task.title, reason=reason[:200])
+    events.send(events.dispute_opened, dispute)
+    return dispute
+
+
+def _open_award_dispute(actor, subject, reason, amount, rank, errors, now) -> Dispute:
+    """An entrant (or the poster side) disputes one held prize of an awarded single or ranked
+    bounty within its window: the prize's release timer and money are frozen until it ends."""
+    task = subject.task
+    if bounty_disputes.entrant_entry(task, actor.id) is None and not bounty_policies.judges(actor, task):
+        raise NotFound()
+    try:
+        bounty_disputes.check_award_dispute(actor, task, rank, now)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    task = lock_row(Task, task.id)  # serialises openings with each other and with the release timer
+    prize, winner, side = bounty_disputes.check_award_dispute(actor, task, rank, now)
+    if amount > prize.amount:
+        raise ValidationFailed(errors={"amount": [
+            _l("The amount in question cannot be more than the money held (%(held)s).",
+               held=format_money(prize.amount, prize.currency))]})
+    if open_dispute_of("bounty", task.id) is not None:
+        raise WrongState(_l("A dispute about this is already open."))
+    if side == "poster":
+        poster_id, solver_id, respondent_id = task.poster_id, winner.solver_id, None
+    else:
+        poster_id, solver_id, respondent_id = task.poster_id, actor.id, winner.solver_id
+    dispute = Dispute(subject="bounty", subject_id=task.id, task_id=task.id, poster_id=poster_id,
+                      solver_id=solver_id, respondent_id=respondent_id, prize_id=prize.id,
+                      opened_by_id=actor.id, reason=reason, amount=amount, held=prize.amount,
+                      currency=prize.currency, hold_ref=f"bounty_prize:{prize.id}", status="open", opened_at=now,
+                      evidence_until=now + dt.timedelta(days=evidence_days()), prior_status="held")
+    db.session.add(dispute)
+    db.session.flush()
+    bounty_disputes.freeze_prize(prize, f"dispute:{dispute.id}", now)
+    told = {u for u in (poster_id, solver_id, respondent_id) if u is not None and u != actor.id}
+    for uid in sorted(told):
+        notify(_user(uid), "dispute.opened", link=dispute_link(dispute), who=actor.display_name,
+               task=task.title, reason=reason[:200])
     events.send(events.dispute_opened, dispute)
     return dispute
 
@@ -316,6 +368,8 @@ def _close(dispute, status: str, now, **values) -> None:
 def _move_money(dispute, bps: int, actor) -> tuple[int, int]:
     """Split the frozen money: bps of it (largest remainder) to the solver minus the fee, the rest
     back to the payer. Returns (solver part before the fee, payer part)."""
+    if dispute.prize_id is not None:
+        return _move_prize_money(dispute, bps, actor)
     if dispute.subject == "bounty":
         return _move_bounty_money(dispute, bps, actor)
     milestone = contracts.load_milestone(dispute.milestone_id)
@@ -340,7 +394,32 @@ def _move_bounty_money(dispute, bps: int, actor) -> tuple[int, int]:
     return solver_part, payer_part
 
 
+def _move_prize_money(dispute, bps: int, actor) -> tuple[int, int]:
+    """A disputed prize: between entrants, bps of it to the complainant and the rest to the winner;
+    brought by the poster side, bps to the winner and the rest back to the payer. Returns (the
+    share's part, the rest), both before the fee."""
+    prize = bounty_disputes.get_prize(dispute.prize_id)
+    share, rest = split_largest_remainder(dispute.held, [bps, 10000 - bps])
+    if dispute.respondent_id is not None:
+        parts = dict(complainant_id=dispute.solver_id, complainant_part=share, winner_part=rest, payer_part=0)
+    else:
+        parts = dict(complainant_id=None, complainant_part=0, winner_part=share, payer_part=rest)
+    bounty_disputes.split_prize(prize, actor=actor, key=f"dispute:{dispute.id}", now=utcnow(), **parts)
+    return share, rest
+
+
+def _outcome_kind(dispute, kind: str) -> str:
+    """dispute.settled / dispute.decided, or their wording for a prize divided between entrants."""
+    return kind.replace("dispute.", "dispute.prize_") if dispute.respondent_id is not None else kind
+
+
 def _outcome_params(dispute) -> dict:
+    if dispute.respondent_id is not None:
+        return dict(task=_task(dispute).title, share=share_text(dispute.solver_share_bps),
+                    solver_amount=format_money(dispute.solver_amount, dispute.currency),
+                    payer_amount=format_money(dispute.payer_amount, dispute.currency),
+                    complainant=_user(dispute.solver_id).display_name,
+                    winner=_user(dispute.respondent_id).display_name)
     return dict(task=_task(dispute).title, share=share_text(dispute.solver_share_bps),
                 solver_amount=format_money(dispute.solver_amount, dispute.currency),
                 payer_amount=format_money(dispute.payer_amount, dispute.currency))
@@ -356,14 +435,24 @@ def offer_settlement(actor, dispute, bps, *, now=None) -> Dispute:
     db.session.refresh(dispute)
     if dispute.status != "open":
         raise WrongState(_l("This dispute is already closed."))
-    poster_side = policies.is_poster_side(actor, dispute)
-    if poster_side:
-        dispute.poster_offer_bps = bps
+    if dispute.respondent_id is not None:  # between entrants: the complainant and the winner settle
+        side = policies.settling_side(actor, dispute)
+        if side == "respondent":
+            dispute.respondent_offer_bps = bps
+        else:
+            dispute.solver_offer_bps = bps
+        counter = dispute.respondent_offer_bps
+        other = dispute.solver_id if side == "respondent" else dispute.respondent_id
     else:
-        dispute.solver_offer_bps = bps
-    db.session.flush()
-    if dispute.poster_offer_bps is None or dispute.poster_offer_bps != dispute.solver_offer_bps:
+        poster_side = policies.is_poster_side(actor, dispute)
+        if poster_side:
+            dispute.poster_offer_bps = bps
+        else:
+            dispute.solver_offer_bps = bps
+        counter = dispute.poster_offer_bps
         other = dispute.solver_id if poster_side else dispute.poster_id
+    db.session.flush()
+    if counter is None or counter != dispute.solver_offer_bps:
         notify(_user(other), "dispute.offer", link=dispute_link(dispute), who=actor.display_name,
                task=_task(dispute).title, share=share_text(bps))
         return dispute
@@ -371,8 +460,8 @@ def offer_settlement(actor, dispute, bps, *, now=None) -> Dispute:
     solver_part, payer_part = _move_money(dispute, bps, actor)
     dispute.solver_amount, dispute.payer_amount = solver_part, payer_part
     db.session.flush()
-    for uid in (dispute.poster_id, dispute.solver_id):
-        notify(_user(uid), "dispute.settled", link=dispute_link(dispute), **_outcome_params(dispute))
+    for uid in _parties(dispute):
+        notify(_user(uid), _outcome_kind(dispute, "dispute.settled"), link=dispute_link(dispute), **_outcome_params(dispute))
     events.send(events.dispute_settled, dispute)
     return dispute
 
@@ -399,8 +488,8 @@ def decide(operator, dispute, bps, reason, *, now=None) -> Dispute:
     db.session.flush()
     audit.record("dispute.decide", actor=operator, target=dispute, reason=reason, solver_share_bps=bps,
                  solver_amount=solver_part, payer_amount=payer_part)
-    for uid in (dispute.poster_id, dispute.solver_id):
-        notify(_user(uid), "dispute.decided", link=dispute_link(dispute), reason=reason[:300],
+    for uid in _parties(dispute):
+        notify(_user(uid), _outcome_kind(dispute, "dispute.decided"), link=dispute_link(dispute), reason=reason[:300],
                **_outcome_params(dispute))
     events.send(events.dispute_decided, dispute)
     return dispute
@@ -414,6 +503,13 @@ def withdraw(actor, dispute, *, now=None) -> Dispute:
     if actor.id != dispute.opened_by_id:
         raise Forbidden(_l("Only the party who opened the dispute can withdraw it."))
     _close(dispute, "withdrawn", now)
+    if dispute.prize_id is not None:
+        bounty_disputes.thaw_prize(bounty_disputes.get_prize(dispute.prize_id), now)
+        for uid in _parties(dispute):
+            if uid != actor.id:
+                notify(_user(uid), "dispute.withdrawn", link=dispute_link(dispute), who=actor.display_name,
+                       task=_task(dispute).title)
+        return dispute
     if dispute.subject == "bounty":
         bounty_disputes.thaw(_task(dispute), dispute.hold_ref, now)
         notify(_user(dispute.poster_id), "dispute.withdrawn", link=dispute_link(dispute), who=actor.display_name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..bounties.models import Submission
+from ..bounties.models import BountyPrize, Submission
 from ..contracts.models import Contract, Delivery, Message, Milestone
 from ..core.statuses import status_name
 from ..extensions import db
@@ -31,6 +31,7 @@ LABELS = {
     "timer.done": _l("Timer ran"),
     "submission": _l("Entry submitted"),
     "entry.rejected": _l("Entry rejected"),
+    "prize.awarded": _l("Prize awarded and held"),
     "dispute.opened": _l("Dispute opened"),
     "evidence": _l("Evidence"),
     "dispute.settled": _l("Settled by the parties"),
@@ -45,6 +46,7 @@ TIMER_LABELS = {
     "claim.auto_confirm": _l("automatic confirmation"),
     "bounty.deadline": _l("submission deadline"),
     "bounty.selection_end": _l("end of the selection window"),
+    "bounty.prize_release": _l("release of the held prize"),
 }
 
 
@@ -129,13 +131,22 @@ def _timer_items(refs) -> list[dict]:
 def _bounty_items(dispute) -> list[dict]:
     """The solver's entries of the bounty and how they were judged, and the bounty's timers."""
     items = []
+    people = [i for i in (dispute.solver_id, dispute.respondent_id) if i is not None]
     for sub in db.session.scalars(db.select(Submission).options(selectinload(Submission.files))
                                   .where(Submission.task_id == dispute.task_id,
-                                         Submission.solver_id == dispute.solver_id).order_by(Submission.id)):
+                                         Submission.solver_id.in_(people)).order_by(Submission.id)):
         items.append(_item(sub.received_at, "submission", who=sub.solver_id, text=sub.text,
                            files=[{"id": f.public_id, "name": f.name, "size": f.size, "sha256": f.sha256,
                                    "bounty": True} for f in sub.files]))
         if sub.status in ("rejected", "ineligible") and sub.decided_at:
             items.append(_item(sub.decided_at, "entry.rejected", text=sub.reason or ""))
-    items.extend(_timer_items([f"task:{dispute.task_id}"]))
+    refs = [f"task:{dispute.task_id}"]
+    if dispute.prize_id is not None:
+        prize = db.session.get(BountyPrize, dispute.prize_id)
+        winner = db.session.get(Submission, prize.submission_id)
+        items.append(_item(prize.awarded_at, "prize.awarded", who=winner.solver_id,
+                           text=_l("Prize %(rank)s, held until %(at)s", rank=prize.rank,
+                                   at=prize.held_until.strftime("%Y-%m-%d %H:%M UTC"))))
+        refs.append(f"bounty_prize:{prize.id}")
+    items.extend(_timer_items(refs))
     return items

@@ -40,3 +40,12 @@ def fee_breakdown(amount: int, category: str | None = None) -> dict:
     bps = fee_bps_for(category)
     fee = fee_for(int(amount), bps)
     return {"gross": int(amount), "fee": fee, "net": int(amount) - fee, "bps": bps}
+
+
+def fee_breakdown_of(amounts, category: str | None = None) -> dict:
+    """The same for money released in several parts (bounty prizes, pieces): the fee of each part
+    rounded down on its own, as each `release` does, then added up."""
+    bps = fee_bps_for(category)
+    parts = [int(a) for a in amounts]
+    fee = sum(fee_for(a, bps) for a in parts)
+    return {"gross": sum(parts), "fee": fee, "net": sum(parts) - fee, "bps": bps}

@@ -18,6 +18,8 @@ nothing; with other parameters it raises `ValidationFailed` naming ``idempotency
 - `refund_escrow(escrow_ref, idempotency_key=)`: every open hold of an escrow, in one transaction.
 - `split(hold_ref, solver, solver_percent, idempotency_key=)`: an operator decision; the solver's
   part (largest remainder) minus the fee on that part -> solver, the rest -> payer.
+- `split_parts(hold_refs, [(owner, amount), ...], payer_amount=, idempotency_key=)`: holds of one
+  escrow divided in exact gross parts, each minus the fee on it; `payer_amount` back to the payers.
 - `request_payout` / `complete_payout` / `fail_payout`: wallet -> payout account -> cash (paid),
   or back to the wallet (failed).
 - `reverse(transaction, idempotency_key=)`: the exact opposite of a wallet funding made by mistake.
@@ -70,6 +72,7 @@ from .writers import (
     request_payout,
     reverse,
     split,
+    split_parts,
 )
 
 __all__ = [
@@ -102,6 +105,7 @@ __all__ = [
     "request_payout",
     "reverse",
     "split",
+    "split_parts",
     "transaction_for_key",
     "wallet_account",
     "wallet_balance",

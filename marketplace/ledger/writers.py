@@ -312,6 +312,66 @@ def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempoten
     ], after=resolve)
 
 
+def split_parts(hold_refs: list[str], parts: list[tuple[object, int]], *, idempotency_key: str, actor=None,
+                payer_amount: int = 0, category: str | None = None,
+                fee_bps: int | None = None) -> LedgerTransaction:
+    """Divide the holds of one escrow (a prize and its top-ups) in exact gross parts: each
+    [(owner, amount), ...] goes to that owner's wallet minus the fee on it (rounded down to 1 分),
+    `payer_amount` back to the payers' wallets without a fee. The parts and `payer_amount` must add
+    up to the holds exactly. Used when a dispute divides a held bounty prize between entrants."""
+    key = _check_key(idempotency_key)
+    if not hold_refs or len(set(hold_refs)) != len(hold_refs):
+        raise _bad("hold", _l("Not a valid reference."))
+    for ref in hold_refs:
+        _check_ref(ref, "hold", max_length=120)
+    owners = [owner_key(owner) for owner, _amount in parts]
+    amounts = [amount for _owner, amount in parts]
+    if (len(set(owners)) != len(owners)
+            or any(isinstance(a, bool) or not isinstance(a, int) or a < 0 for a in amounts)
+            or isinstance(payer_amount, bool) or not isinstance(payer_amount, int) or payer_amount < 0):
+        raise _bad("amount", _l("The parts must be whole amounts of zero or more."))
+    bps = _check_fee_bps(fee_bps, category)
+    request_hash = _fingerprint("split_parts", dict(
+        holds=list(hold_refs), parts=[[k, i, a] for (k, i), a in zip(owners, amounts, strict=True)],
+        payer=payer_amount, fee_bps=fee_bps, category=category))
+    existing, first, escrow = _open_hold(key, request_hash, hold_refs[0])
+    if existing is not None:
+        return existing
+    holds = _locked_open_holds(escrow, list(hold_refs))
+    if len(holds) != len(hold_refs):
+        raise NotFound(_l("No money is held for this."))
+    if any(not h.is_open for h in holds):
+        raise WrongState(_l("This money has already been released or refunded."))
+    total = sum(h.amount for h in holds)
+    if sum(amounts) + payer_amount != total:
+        raise _bad("amount", _l("The parts must add up to the money held."))
+    currency = first.currency
+    legs = [(escrow.id, -total, currency)]
+    fees = 0
+    paid = [(owner, amount) for owner, amount in parts if amount > 0]
+    wallets = _account_ids(*(_wallet_spec(owner, currency) for owner, _amount in paid)) if paid else []
+    for wallet, (_owner, amount) in zip(wallets, paid, strict=True):
+        fee = fee_for(amount, bps)
+        fees += fee
+        legs.append((wallet, amount - fee, currency))
+    if fees:
+        (revenue,) = _account_ids(_revenue_spec(currency))
+        legs.append((revenue, fees, currency))
+    left = payer_amount
+    for hold in holds:  # the payers' part, hold by hold
+        part = min(left, hold.amount)
+        if part:
+            legs.append((hold.payer_account_id, part, currency))
+            left -= part
+    now = utcnow()
+
+    def resolve(txn):
+        _resolve(holds, "split", txn, now)
+        _close_escrow_if_done(escrow.id, now)
+
+    return _post("split", escrow.ref, key, request_hash, actor, legs, after=resolve)
+
+
 def request_payout(owner, amount: int, currency: str = "CNY", *, payout_ref: str, idempotency_key: str,
                    actor=None) -> LedgerTransaction:
     """Move `amount` from the owner's wallet to its payout account, held under `payout_ref`

@@ -1,7 +1,7 @@
 """Who may do what with an organisation."""
 from __future__ import annotations
 
-from ..core.errors import Forbidden
+from ..core.errors import Forbidden, NotFound
 from ..extensions import db
 from .models import Membership
 
@@ -35,3 +35,10 @@ def can_see_members(user, org) -> bool:
 def require_can_see_members(user, org) -> None:
     if not can_see_members(user, org):
         raise Forbidden()
+
+
+def require_can_see_wallet(user, org) -> None:
+    """An organisation's wallet (balances, payouts, where payouts go) is for its owners and
+    managers; to anyone else, plain members included, it does not exist (404)."""
+    if not can_act_for(user, org):
+        raise NotFound()

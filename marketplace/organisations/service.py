@@ -77,6 +77,11 @@ def members_of(org) -> list[Membership]:
         db.select(Membership).where(Membership.org_id == org.id).order_by(order, Membership.id)))
 
 
+def managers_of(org) -> list:
+    """The owners and managers of the organisation (the users who act for it)."""
+    return [m.user for m in members_of(org) if m.role in MANAGING_ROLES]
+
+
 def member_count(org) -> int:
     return db.session.scalar(
         db.select(db.func.count(Membership.id)).where(Membership.org_id == org.id)) or 0

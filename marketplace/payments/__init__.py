@@ -48,6 +48,16 @@ NOTIFICATION_KINDS = {
                                    "back in your wallet."),
     "payments.payout_failed": _l("Your payout of %(amount)s could not be sent; the money is back in "
                                  "your wallet."),
+    "payments.org_payout_requested": _l("Your payout request of %(amount)s from the wallet of %(org)s is "
+                                        "waiting for approval."),
+    "payments.org_payout_requested_by": _l("%(requester)s asked for a payout of %(amount)s from the wallet of "
+                                           "%(org)s."),
+    "payments.org_payout_paid": _l("The payout of %(amount)s from the wallet of %(org)s was sent "
+                                   "(reference %(reference)s)."),
+    "payments.org_payout_rejected": _l("The payout of %(amount)s from the wallet of %(org)s was rejected: "
+                                       "%(reason)s. The money is back in the organisation's wallet."),
+    "payments.org_payout_failed": _l("The payout of %(amount)s from the wallet of %(org)s could not be "
+                                     "sent; the money is back in the organisation's wallet."),
 }
 
 

@@ -9,8 +9,11 @@ from ..api import api_route, api_user, encode_cursor, json_body, page_params
 from ..api.idempotency import idempotent
 from ..core import four_eyes
 from ..core.db import iso
-from ..core.errors import ValidationFailed
-from . import service
+from ..core.errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..organisations import policies as org_policies
+from ..organisations.models import Organisation
+from . import payout_accounts, service
 from .bank_transfers import CONFIRM_ACTION
 from .models import FUNDING_METHODS
 from .payouts import APPROVE_ACTION
@@ -59,7 +62,7 @@ def serialize_flagged(funding) -> dict:
 
 
 def serialize_payout(payout) -> dict:
-    return {"id": payout.id, "user_id": payout.user_id, "amount": payout.amount,
+    return {"id": payout.id, "user_id": payout.user_id, "org_id": payout.org_id, "amount": payout.amount,
             "currency": payout.currency, "status": payout.status, "channel": payout.channel,
             "reference": payout.reference, "reason": payout.reason,
             "created_at": iso(payout.created_at), "decided_at": iso(payout.decided_at),
@@ -160,6 +163,101 @@ def list_payouts():
     user = api_user()
     return jsonify({"items": [serialize_payout(p) for p in service.payouts_of(user, limit=100)],
                     "next_cursor": None})
+
+
+def _managed_org(user, org_id):
+    """The organisation whose wallet the caller manages; 404 to anyone else (members included)."""
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound()
+    org_policies.require_can_see_wallet(user, org)
+    return org
+
+
+def serialize_payout_account(account) -> dict | None:
+    """Where payouts go, masked as on the pages."""
+    if account is None:
+        return None
+    return {"bank_name": account.bank_name, "holder_name": account.holder_name,
+            "account_number": account.masked_number, "updated_at": iso(account.updated_at)}
+
+
+@api_route("/orgs/<id:org_id>/wallet", summary="An organisation's wallet (owners and managers)",
+           query={"limit": "integer", "cursor": "string"}, tags=["payments", "organisations"])
+def get_org_wallet(org_id):
+    user = api_user()
+    org = _managed_org(user, org_id)
+    limit, cursor = page_params(default=50)
+    data = service.wallet(org, limit=limit, before_id=(cursor or {}).get("before"))
+    lines = data.pop("lines")
+    data["lines"] = [serialize_line(line) for line in lines]
+    data["next_cursor"] = encode_cursor({"before": lines[-1].id}) if len(lines) == limit else None
+    data["payout_account"] = serialize_payout_account(payout_accounts.payout_account_of(org))
+    data["verified"] = service.is_org_verified(org)
+    return jsonify(data)
+
+
+@api_route("/orgs/<id:org_id>/payouts", methods=["POST"],
+           summary="Request a payout of the organisation's available balance (owners and managers)",
+           body={"amount": "integer!", "currency": "string"}, tags=["payments", "organisations"],
+           idempotent=True, status=201,
+           description="The organisation must be verified; the same minimum and daily limit as a user's "
+                       "payout. An operator approves it; it is paid to the organisation's payout account.")
+@idempotent
+def create_org_payout(org_id):
+    user = api_user()
+    org = _managed_org(user, org_id)
+    body = json_body()
+    amount = _amount_from(body)
+    currency = _string(body, "currency", required=False)
+    payout = service.request_org_payout(user, org, amount, currency)
+    return jsonify(serialize_payout(payout)), 201
+
+
+@api_route("/orgs/<id:org_id>/payouts", summary="The organisation's payouts, newest first",
+           tags=["payments", "organisations"])
+def list_org_payouts(org_id):
+    user = api_user()
+    org = _managed_org(user, org_id)
+    return jsonify({"items": [serialize_payout(p) for p in service.org_payouts_of(org, limit=100)],
+                    "next_cursor": None})
+
+
+@api_route("/orgs/<id:org_id>/payout-account", methods=["PUT"],
+           summary="Where the organisation's payouts go by bank transfer (shown masked)",
+           body={"bank_name": "string!", "account_number": "string!", "holder_name": "string!"},
+           tags=["payments", "organisations"])
+def put_org_payout_account(org_id):
+    user = api_user()
+    org = _managed_org(user, org_id)
+    body = json_body()
+    account = payout_accounts.save_payout_account(
+        user, org, bank_name=body.get("bank_name"), account_number=body.get("account_number"),
+        holder_name=body.get("holder_name"))
+    return jsonify(serialize_payout_account(account))
+
+
+@api_route("/wallet/payout-account", methods=["PUT"],
+           summary="Where my payouts go by bank transfer (shown masked)",
+           body={"bank_name": "string!", "account_number": "string!", "holder_name": "string!"},
+           tags=["payments"])
+def put_payout_account():
+    user = api_user()
+    body = json_body()
+    account = payout_accounts.save_payout_account(
+        user, user, bank_name=body.get("bank_name"), account_number=body.get("account_number"),
+        holder_name=body.get("holder_name"))
+    return jsonify(serialize_payout_account(account))
+
+
+@api_route("/orgs/<id:org_id>/connected-account", methods=["PUT"],
+           summary="Send the organisation's payouts to a Stripe account", body={"account_id": "string!"},
+           tags=["payments", "organisations"])
+def put_org_connected_account(org_id):
+    user = api_user()
+    org = _managed_org(user, org_id)
+    account = service.set_connected_account(user, _string(json_body(), "account_id") or "", org=org)
+    return jsonify({"account_id": account.stripe_account_id})
 
 
 @api_route("/wallet/connected-account", methods=["PUT"], summary="Send my payouts to a Stripe account",

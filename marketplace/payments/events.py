@@ -21,7 +21,8 @@ class Fundable(Protocol):
     Optional members, read with defaults: `target` ("escrow", the default, or "wallet" for a
     top-up); `holds` (list of (hold_ref, amount), splitting the escrow into purposes, e.g. bounty
     prizes); `accepts_funding()` (False when a payment arriving late must go to the payer's
-    wallet instead, flagged); `link` (the page of the subject).
+    wallet instead, flagged); `link` (the page of the subject); `fees` ({gross, fee, net, bps}: what
+    the payer pays and what the payee receives of it after the platform fee, shown before paying).
     """
 
     escrow_ref: str          # the ledger escrow reference, e.g. "milestone:12"

@@ -78,3 +78,11 @@ def can_view(subject, user) -> bool:
 
 def target_of(subject) -> str:
     return getattr(subject, "target", "escrow")
+
+
+def fees_of(subject) -> dict | None:
+    """What the payer pays into an escrow and what the payee receives of it after the platform fee
+    (the subject's optional `fees`), or None for a wallet top-up or a subject that does not say."""
+    if target_of(subject) != "escrow":
+        return None
+    return getattr(subject, "fees", None)

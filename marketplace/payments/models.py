@@ -124,7 +124,10 @@ class CardRefund(db.Model):
 
 
 class Payout(db.Model):
-    """A payee takes available balance out: requested -> approved -> paid | failed, or rejected."""
+    """A payee takes available balance out: requested -> approved -> paid | failed, or rejected.
+
+    A user's own payout has `org_id` empty; an organisation's payout (from the organisation's
+    wallet) has `org_id` set and `user_id` is the owner or manager who asked for it."""
     __tablename__ = "payouts"
     __table_args__ = (
         db.CheckConstraint("amount > 0", name="amount_positive"),
@@ -132,10 +135,12 @@ class Payout(db.Model):
                            name="status_known"),
         db.CheckConstraint("channel is null or channel in ('stripe', 'bank')", name="channel_known"),
         db.Index("ix_payouts_user_created", "user_id", "created_at"),
+        db.Index("ix_payouts_org_created", "org_id", "created_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    org_id = db.Column(db.Integer, db.ForeignKey("organisations.id"), nullable=True)
     amount = db.Column(db.BigInteger, nullable=False)
     currency = db.Column(db.String(3), nullable=False)
     status = db.Column(db.String(16), nullable=False, default="requested", index=True)
@@ -151,6 +156,12 @@ class Payout(db.Model):
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     user = db.relationship("User", foreign_keys=[user_id], lazy="select")
+    org = db.relationship("Organisation", foreign_keys=[org_id], lazy="select")
+
+    @property
+    def payee(self):
+        """Whose wallet pays it out: the organisation, or the user."""
+        return self.org if self.org_id is not None else self.user
 
     @property
     def stripe_idempotency_key(self) -> str:
@@ -158,11 +169,16 @@ class Payout(db.Model):
 
 
 class ConnectedAccount(db.Model):
-    """The Stripe connected account a payee's payouts are transferred to."""
+    """The Stripe connected account a payee's payouts are transferred to: a user's or an
+    organisation's (exactly one of `user_id`, `org_id`)."""
     __tablename__ = "stripe_connected_accounts"
+    __table_args__ = (
+        db.CheckConstraint("(user_id is null) <> (org_id is null)", name="one_owner"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, unique=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True, unique=True)
+    org_id = db.Column(db.Integer, db.ForeignKey("organisations.id"), nullable=True, unique=True)
     stripe_account_id = db.Column(db.String(255), nullable=False, unique=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 

@@ -25,18 +25,20 @@ def describe_fundings(ids: list[str]) -> dict[str, Described]:
 
 
 def describe_payouts(ids: list[str]) -> dict[str, Described]:
-    rows = db.session.execute(db.select(Payout.id).where(Payout.id.in_(_ids(ids)))).all()
-    return {str(pk): Described(str(_l("Payout no. %(id)s", id=pk)), links.wallet()) for (pk,) in rows}
+    rows = db.session.execute(db.select(Payout.id, Payout.org_id).where(Payout.id.in_(_ids(ids)))).all()
+    return {str(pk): Described(str(_l("Payout no. %(id)s", id=pk)),
+                               links.url("payments.org_wallet", org_id=org_id) if org_id else links.wallet())
+            for pk, org_id in rows}
 
 
 def describe_wallets(ids: list[str]) -> dict[str, Described]:
     """"wallet:user:<id>" links to one's own wallet page, "wallet:org:<id>" to the
-    organisation's page, where its wallet is shown."""
+    organisation's wallet page."""
     result = {}
     for ident in ids:
         owner, _sep, pk = ident.partition(":")
         if owner == "org" and is_ascii_int(pk) and len(pk) < 10:
-            link = links.org(int(pk))
+            link = links.url("payments.org_wallet", org_id=int(pk))
         else:
             link = links.wallet()
         result[ident] = Described(str(_l("Wallet top-up")), link)

@@ -8,12 +8,13 @@ from flask_login import current_user, login_required
 
 from ..accounts.policies import operator_required
 from ..core import four_eyes
-from ..core.errors import ValidationFailed
+from ..core.errors import NotFound, ValidationFailed
 from ..core.forms import apply_errors
 from ..core.inputs import arg_id
 from ..core.money import format_money
 from ..extensions import db
 from ..ledger.labels import KIND_LABELS
+from ..organisations import policies as org_policies
 from ..organisations.models import Organisation
 from . import bank_transfers, fundables, payout_accounts, service
 from .api import bank_details
@@ -37,21 +38,39 @@ bp = Blueprint("payments", __name__)
 
 
 
-def _wallet_page(payout_form=None, account_form=None, status=200, bank_form=None):
-    data = service.wallet(current_user, limit=50, before_id=arg_id("before"))
+def _wallet_page(payout_form=None, account_form=None, status=200, bank_form=None, org=None):
+    """The wallet page of the signed-in user, or (with `org`) of an organisation the user manages."""
+    owner = org if org is not None else current_user
+    data = service.wallet(owner, limit=50, before_id=arg_id("before"))
     lines = data["lines"]
-    next_url = url_for("payments.wallet", before=lines[-1].id) if len(lines) == 50 else None
+    here = (lambda **v: url_for("payments.org_wallet", org_id=org.id, **v)) if org is not None else (
+        lambda **v: url_for("payments.wallet", **v))
     return render_template(
-        "payments/wallet.html", wallet=data, lines=lines, next_url=next_url,
-        payouts=service.payouts_of(current_user),
+        "payments/wallet.html", wallet=data, lines=lines, org=org,
+        next_url=here(before=lines[-1].id) if len(lines) == 50 else None,
+        payouts=service.org_payouts_of(org) if org is not None else service.payouts_of(current_user),
         payout_form=payout_form or PayoutRequestForm(formdata=None),
         account_form=account_form or ConnectedAccountForm(formdata=None),
         bank_form=bank_form or PayoutAccountForm(formdata=None),
-        payout_account=payout_accounts.payout_account_of(current_user),
-        connected=service.connected_account_of(current_user),
+        payout_account=payout_accounts.payout_account_of(owner),
+        connected=service.connected_account_of(owner),
         card_enabled=service.card_enabled(), kind_labels=KIND_LABELS,
-        verified=service.is_verified(current_user),
+        verified=service.is_org_verified(org) if org is not None else service.is_verified(current_user),
         minimum=current_app.config.get("PAYOUT_MIN_AMOUNT")), status
+
+
+def _managed_org(org_id):
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound()
+    org_policies.require_can_see_wallet(current_user, org)
+    return org
+
+
+def _back_to_wallet(org):
+    if org is not None:
+        return redirect(url_for("payments.org_wallet", org_id=org.id), code=303)
+    return redirect(url_for("payments.wallet"), code=303)
 
 
 @bp.get("/wallet")
@@ -60,56 +79,97 @@ def wallet():
     return _wallet_page()
 
 
+@bp.get("/orgs/<id:org_id>/wallet")
+@login_required
+def org_wallet(org_id):
+    return _wallet_page(org=_managed_org(org_id))
+
+
+def _request_payout(org=None):
+    form = PayoutRequestForm()
+    if not form.validate():
+        return _wallet_page(payout_form=form, status=422, org=org)
+    try:
+        if org is not None:
+            service.request_org_payout(current_user, org, form.amount.minor)
+        else:
+            service.request_payout(current_user, form.amount.minor)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _wallet_page(payout_form=form, status=422, org=org)
+    flash(_("Your payout request was sent to an operator."), "success")
+    return _back_to_wallet(org)
+
+
 @bp.post("/wallet/payouts")
 @login_required
 def request_payout():
-    form = PayoutRequestForm()
+    return _request_payout()
+
+
+@bp.post("/orgs/<id:org_id>/wallet/payouts")
+@login_required
+def request_org_payout(org_id):
+    return _request_payout(_managed_org(org_id))
+
+
+def _payout_account(org=None):
+    form = PayoutAccountForm()
     if not form.validate():
-        return _wallet_page(payout_form=form, status=422)
+        return _wallet_page(bank_form=form, status=422, org=org)
     try:
-        service.request_payout(current_user, form.amount.minor)
+        payout_accounts.save_payout_account(
+            current_user, org if org is not None else current_user, bank_name=form.bank_name.data,
+            account_number=form.account_number.data, holder_name=form.holder_name.data)
     except ValidationFailed as exc:
         apply_errors(form, exc)
-        return _wallet_page(payout_form=form, status=422)
-    flash(_("Your payout request was sent to an operator."), "success")
-    return redirect(url_for("payments.wallet"), code=303)
+        return _wallet_page(bank_form=form, status=422, org=org)
+    flash(_("Payouts will be sent to this bank account."), "success")
+    return _back_to_wallet(org)
 
 
 @bp.post("/wallet/payout-account")
 @login_required
 def payout_account():
-    form = PayoutAccountForm()
+    return _payout_account()
+
+
+@bp.post("/orgs/<id:org_id>/wallet/payout-account")
+@login_required
+def org_payout_account(org_id):
+    return _payout_account(_managed_org(org_id))
+
+
+def _connected_account(org=None):
+    form = ConnectedAccountForm()
     if not form.validate():
-        return _wallet_page(bank_form=form, status=422)
+        return _wallet_page(account_form=form, status=422, org=org)
     try:
-        payout_accounts.save_payout_account(
-            current_user, current_user, bank_name=form.bank_name.data,
-            account_number=form.account_number.data, holder_name=form.holder_name.data)
+        service.set_connected_account(current_user, form.account_id.data, org=org)
     except ValidationFailed as exc:
         apply_errors(form, exc)
-        return _wallet_page(bank_form=form, status=422)
-    flash(_("Payouts will be sent to this bank account."), "success")
-    return redirect(url_for("payments.wallet"), code=303)
+        return _wallet_page(account_form=form, status=422, org=org)
+    flash(_("Payouts will be transferred to this Stripe account."), "success")
+    return _back_to_wallet(org)
 
 
 @bp.post("/wallet/connected-account")
 @login_required
 def connected_account():
-    form = ConnectedAccountForm()
-    if not form.validate():
-        return _wallet_page(account_form=form, status=422)
-    try:
-        service.set_connected_account(current_user, form.account_id.data)
-    except ValidationFailed as exc:
-        apply_errors(form, exc)
-        return _wallet_page(account_form=form, status=422)
-    flash(_("Payouts will be transferred to your Stripe account."), "success")
-    return redirect(url_for("payments.wallet"), code=303)
+    return _connected_account()
+
+
+@bp.post("/orgs/<id:org_id>/wallet/connected-account")
+@login_required
+def org_connected_account(org_id):
+    return _connected_account(_managed_org(org_id))
 
 
 def _fund_page(kind, subject_id, subject, form, status=200):
     return render_template("payments/fund.html", kind=kind, subject_id=subject_id, subject=subject,
-                           form=form, card_enabled=service.card_enabled()), status
+                           form=form, card_enabled=service.card_enabled(),
+                           fees=fundables.fees_of(subject) if fundables.is_payer_side(subject, current_user)
+                           else None), status
 
 
 @bp.route("/fund/<kind>/<subject_id>", methods=["GET", "POST"])
@@ -280,9 +340,9 @@ def _payout_page(payout_id, approve_form=None, reject_form=None, status=200):
         "payments/operator_payout.html", payout=payout,
         approve_form=approve_form or ApprovePayoutForm(formdata=None),
         reject_form=reject_form or RejectPayoutForm(formdata=None),
-        connected=service.connected_account_of(payout.user),
-        bank_account=payout_accounts.payout_account_of(payout.user),
-        available=service.available_balance(payout.user, payout.currency)), status
+        connected=service.connected_account_of(payout.payee),
+        bank_account=payout_accounts.payout_account_of(payout.payee),
+        available=service.available_balance(payout.payee, payout.currency)), status
 
 
 @bp.post("/operator/payouts/<id:payout_id>/approve")
@@ -318,7 +378,7 @@ def reject_payout(payout_id):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _payout_page(payout_id, reject_form=form, status=422)
-    flash(_("Payout rejected; the money is back in the user's wallet."), "success")
+    flash(_("Payout rejected; the money is back in the wallet it came from."), "success")
     return redirect(url_for("operator.queue"), code=303)
 
 

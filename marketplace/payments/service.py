@@ -12,6 +12,7 @@ Public functions other domains call:
     split(hold_ref, solver, solver_percent=None, *, idempotency_key, actor=None, **options)
     handle_stripe_event(event: dict) -> str
     request_payout(user, amount) -> Payout
+    request_org_payout(user, org, amount) -> Payout
     approve_payout(operator, payout_id, reference=None) -> Payout
     reject_payout(operator, payout_id, reason) -> Payout
     wallet(user, limit=50, before_id=None) -> dict
@@ -51,10 +52,13 @@ from .payouts import (
     available_balance,
     connected_account_of,
     get_payout,
+    is_org_verified,
     is_verified,
+    org_payouts_of,
     payouts_of,
     pending_payouts,
     reject_payout,
+    request_org_payout,
     request_payout,
     send_payout_transfer,
     set_connected_account,
@@ -91,7 +95,9 @@ __all__ = [
     "get_payout",
     "handle_stripe_event",
     "is_funded",
+    "is_org_verified",
     "is_verified",
+    "org_payouts_of",
     "log",
     "me_wallet",
     "new_reference",
@@ -102,6 +108,7 @@ __all__ = [
     "refund",
     "refund_escrow",
     "reject_payout",
+    "request_org_payout",
     "request_payout",
     "review_flag",
     "send_card_refund",

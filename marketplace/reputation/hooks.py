@@ -63,8 +63,8 @@ def on_piece_accepted(sender, *, task, submission, amount=0, **_):
 
 
 def dispute_lost(side: str, solver_share_bps: int) -> bool:
-    """Docs/credit.md: the solver lost when it got less than half, the poster when the solver got
-    more than half; an even split is lost by nobody."""
+    """Docs/credit.md: the solver lost when it got less than half, the poster (or the winner whose
+    prize an entrant disputed) when the solver got more than half; an even split is lost by nobody."""
     if side == "solver":
         return solver_share_bps < 5000
     return solver_share_bps > 5000
@@ -87,10 +87,13 @@ def _dispute_orgs(subject: str, subject_id: int) -> tuple[int | None, int | None
 
 
 def on_dispute_decided(sender, *, dispute, poster_id, solver_id, solver_share_bps, subject, subject_id,
-                       amount, **_):
+                       amount, respondent_id=None, **_):
     bps = int(solver_share_bps or 0)
     poster_org, solver_org = _dispute_orgs(subject, subject_id)
-    for side, uid, org_id in (("poster", poster_id, poster_org), ("solver", solver_id, solver_org)):
+    sides = (("poster", poster_id, poster_org), ("solver", solver_id, solver_org))
+    if respondent_id is not None:  # a held prize between two entrants: the poster's money is not in it
+        sides = (("respondent", respondent_id, None), ("solver", solver_id, None))
+    for side, uid, org_id in sides:
         data = {"dispute_id": dispute.id, "subject": subject, "subject_id": subject_id, "role": side,
                 "solver_share_bps": bps, "amount": int(amount or 0), "lost": dispute_lost(side, bps)}
         for subject_type, subject_key in (("user", uid), ("org", org_id)):

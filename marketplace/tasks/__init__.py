@@ -22,6 +22,7 @@ def init_app(app):
     connect(home_sections, home_section)
 
     funding.register()
+    app.jinja_env.globals["escrow_fees"] = funding.escrow_fees
     references.init()
 
     app.cli.add_command(tasks_cli)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..accounts.models import User
 from ..core import links
 from ..extensions import db
+from ..ledger.fees import fee_breakdown_of
 from ..payments import fundables
 from . import policies
 from .lifecycle import mark_funded, refund_task_escrow  # noqa: F401  (refund_task_escrow: old import path)
@@ -27,6 +28,14 @@ def hold_plan(task: Task) -> list[tuple[str, int]] | None:
     if task.prize_structure == "piece":
         return [(f"{ref}:piece:{n}", task.unit_price) for n in range(1, (task.max_pieces or 0) + 1)]
     return [(f"{ref}:prize:{rank}", amount) for rank, amount in enumerate(task.prizes or [], start=1)]
+
+
+def escrow_fees(task: Task) -> dict:
+    """What the poster pays into the task's escrow and what solvers receive of it after the platform
+    fee ({gross, fee, net, bps}), each prize or piece counted as the release that pays it."""
+    plan = hold_plan(task)
+    return fee_breakdown_of([amount for _ref, amount in plan] if plan else [task.reward_total or 0],
+                            task.category)
 
 
 class TaskFundable:
@@ -68,6 +77,10 @@ class TaskFundable:
     @property
     def holds(self):
         return hold_plan(self.task)
+
+    @property
+    def fees(self) -> dict:
+        return escrow_fees(self.task)
 
     def accepts_funding(self) -> bool:
         return (self.task.needs_escrow and self.task.status == "draft" and not self.task.escrow_funded

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, cast, column, func, literal, literal_column, or_, table, text
+from sqlalchemy import and_, bindparam, cast, column, func, literal, literal_column, or_, table, text, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import selectinload
 
@@ -211,7 +211,9 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     else:
         query = visible_to(query, viewer)
     if filters.status and filters.status != "all":
-        query = query.where(Task.status == filters.status)
+        # In the SQL text, not a parameter: the partial indexes (WHERE status = 'open') are
+        # usable only when the query's condition is the same text when it is planned.
+        query = query.where(Task.status == literal(filters.status, literal_execute=True))
     if filters.mode:
         query = query.where(Task.mode == filters.mode)
     if filters.category:
@@ -223,25 +225,32 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
             query = query.where(or_(Task.city == filters.city, Task.district == filters.city))
     if filters.min_amount is not None:
         query = query.where(Task.listed_amount >= filters.min_amount)
+        if filters.sort == "amount":
+            # Implied by the line above (sort_amount is listed_amount, 0 when none): it bounds
+            # the walk of the amount index, which otherwise reads to its end when few match.
+            query = query.where(Task.sort_amount >= filters.min_amount)
     if filters.max_amount is not None:
         # A tender's budget range overlaps the wanted range when its minimum is within it.
         query = query.where(func.coalesce(Task.budget_min, Task.listed_amount) <= filters.max_amount)
     key, descending = _sort_key(filters.sort)
     if cursor:
         value, last_id = _cursor_value(cursor, filters.sort)
-        if descending:
-            query = query.where(or_(key < value, and_(key == value, Task.id < last_id)))
-        else:
-            query = query.where(or_(key > value, and_(key == value, Task.id > last_id)))
+        # (key, id) after the cursor's, as one row-value comparison: both databases seek the
+        # sort index to it, where the spelled-out OR made SQLite walk the index from its start.
+        after = tuple_(key, Task.id) < tuple_(value, last_id) if descending else (
+            tuple_(key, Task.id) > tuple_(value, last_id))
+        query = query.where(after)
     order = (key.desc(), Task.id.desc()) if descending else (key.asc(), Task.id.asc())
     terms = query_terms(filters.q)
     plan = plan_for(terms, filters, limit)
     rows = None
     eager = selectinload(Task.poster)
+    sort_index = _sqlite_sort_index(filters)
+    in_sort_order = query.with_hint(Task, f"INDEXED BY {sort_index}", "sqlite") if sort_index else query
     if plan == "walk":
         # The walk (in sort order, at most SEARCH_WALK_ROWS tasks) stops at the first page of
         # hits: the hits keep the walk's order (no sort between them), so only the page is sorted.
-        walked = (query.with_only_columns(Task.id, Task.search_terms).order_by(*order)
+        walked = (in_sort_order.with_only_columns(Task.id, Task.search_terms).order_by(*order)
                   .limit(current_app.config.get("SEARCH_WALK_ROWS", WALK_ROWS)).subquery("walked"))
         hits = (db.select(walked.c.id).where(term_match(terms, walked.c.id, walked.c.search_terms))
                 .limit(limit + 1).subquery("hits"))
@@ -263,7 +272,7 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
             if postgres:
                 db.session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
     if rows is None:
-        rows = list(db.session.scalars(query.options(eager).order_by(*order).limit(limit + 1)))
+        rows = list(db.session.scalars(in_sort_order.options(eager).order_by(*order).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -273,6 +282,16 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     return rows, next_cursor
 
 
+def _sqlite_sort_index(filters: TaskFilters) -> str | None:
+    """The partial index (open tasks) a list in this sort walks on SQLite, named to SQLite with
+    INDEXED BY: with or without `ANALYZE` statistics its planner prefers an index on status (a
+    search of every open task, then a sort) to walking a partial index in sort order. None when
+    the list is not of open tasks only (the partial indexes do not hold its rows)."""
+    if filters.status != "open":
+        return None
+    return f"ix_tasks_open_{'place_' if filters.city else ''}{filters.sort}"
+
+
 def _term_plan(query, terms):
     """`query` restricted to the tasks having every term, the term index read first."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -280,7 +299,9 @@ def _term_plan(query, terms):
     matching = (db.select(_task_fts.c.rowid.label("id"))
                 .where(literal_column("task_fts").op("MATCH")(bindparam("term_query", _fts_query(terms))))
                 .subquery("matching"))
-    return query.join(matching, matching.c.id == Task.id)
+    # NOT INDEXED: tasks are read by rowid from the matches only, never walked in sort order
+    # probing the term index for each (SQLite's choice when statistics say the matches are many).
+    return query.join(matching, matching.c.id == Task.id).with_hint(Task, "NOT INDEXED", "sqlite")
 
 
 def _fts_query(terms) -> str:

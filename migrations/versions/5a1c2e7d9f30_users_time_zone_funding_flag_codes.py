@@ -2,7 +2,7 @@
 and its values (shown translated)
 
 Revision ID: 5a1c2e7d9f30
-Revises: 29fe8712ec3d
+Revises: f619517af879
 Create Date: 2026-11-30 03:50:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5a1c2e7d9f30'
-down_revision = '29fe8712ec3d'
+down_revision = 'f619517af879'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,8 @@
 """A ranked bounty in the browser: an organisation posts it and funds it by bank transfer (an
 operator confirms), publishes; two solvers submit entries with files and get fingerprint receipts;
 the submission deadline passes (`flask jobs run --now`); the organisation awards 1st and 2nd; the
-winners see the prizes minus the fee in their wallets; the public results page lists them."""
+public results page lists them, the prizes held for the dispute window; when it ends (`flask jobs
+run --now` again) the winners see the prizes minus the fee in their wallets."""
 from __future__ import annotations
 
 import datetime as dt
@@ -123,9 +124,14 @@ def test_organisation_posts_funded_ranked_bounty_two_solvers_enter_and_winners_a
     expect(results).to_contain_text("李明明")
     expect(results).to_contain_text("王芳芳")
     expect(results).to_contain_text("500.00")
+    expect(results.get_by_test_id("prize-held")).to_have_count(2)
     visitor.screenshot(path=str(screenshot_dir / "bounty-results.png"), full_page=True)
 
-    # The winners see the prizes minus the 10% fee in their wallets.
+    # The prizes are held for the dispute window (7 days); nothing is in the wallets yet.
+    li.goto("/wallet")
+    expect(li.get_by_test_id("available")).to_have_text(re.compile(r"(^|[^0-9,.])0\.00"))
+    # The window ends: the release timers pay the prizes minus the 10% fee.
+    _run_timers_at(live_database, dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=8))
     li.goto("/wallet")
     expect(li.get_by_test_id("available")).to_contain_text("450.00")
     wang.goto("/wallet")

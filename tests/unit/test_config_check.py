@@ -16,6 +16,9 @@ from marketplace import create_app
     ({"FOUR_EYES_AMOUNT": "lots"}, "FOUR_EYES_AMOUNT"),
     ({"LOGIN_RATE_LIMIT": "thirty a minute"}, "LOGIN_RATE_LIMIT"),
     ({"REVIEW_DAYS": -1}, "REVIEW_DAYS"),
+    ({"BOUNTY_DISPUTE_DAYS": 0}, "BOUNTY_DISPUTE_DAYS"),
+    ({"BOUNTY_DISPUTE_DAYS": "seven"}, "BOUNTY_DISPUTE_DAYS"),
+    ({"BOUNTY_REVIEW_SLA_HOURS": -5}, "BOUNTY_REVIEW_SLA_HOURS"),
     ({"DEFAULT_CURRENCY": "XYZ"}, "DEFAULT_CURRENCY"),
 ])
 def test_a_bad_setting_stops_the_start_naming_it(overrides, name):

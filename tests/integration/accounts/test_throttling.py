@@ -15,7 +15,11 @@ from marketplace.extensions import db, limiter
 from marketplace.notifications.models import OutboxMail
 from tests.factories import PASSWORD, make_user
 
-REDIS = "redis://127.0.0.1:6379/2"
+# One Redis database per pytest-xdist worker (gw0 → 2, gw1 → 3, …): `limiter.reset()` empties the
+# database, which must not wipe the counters of a test running in another worker at the same time.
+# TEST_REDIS_URL overrides it (a checkout whose tests run beside another's on the same Redis).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS = os.environ.get("TEST_REDIS_URL") or f"redis://127.0.0.1:6379/{2 + _WORKER}"
 
 
 def _redis_up() -> bool:

@@ -88,11 +88,12 @@ def test_raised_prizes_are_paid_in_full_to_the_winner(app, client):
     _s, body = enter(client, task)
     assert client.post(f"/api/v1/tasks/{task.id}/amend", json={"prizes": [6_000]},
                        headers=api_headers(poster)).status_code == 200
-    from tests.factories_bounties import pass_deadline
+    from tests.factories_bounties import pass_deadline, release_prizes
     pass_deadline(task)
     r = client.post(f"/api/v1/tasks/{task.id}/winners", json={"awards": [{"submission_id": body["id"], "rank": 1}]},
                     headers=api_headers(poster))
     assert r.status_code == 200
+    release_prizes()
     assert wallet(db.session.get(type(poster), body["solver_id"])) == 5_400
     assert escrow(f"task:{task.id}") == 0
     verify_ledger(app)

@@ -1,11 +1,11 @@
 """The bounty demo loads on top of the earlier domains' demos (one bounty of each structure with
-entries in several states), twice without change, with a clean ledger."""
+entries in several states, and awarded ones whose prizes are held), twice without change, with a clean ledger."""
 from __future__ import annotations
 
 import importlib
 
 from marketplace import DOMAINS
-from marketplace.bounties.models import Submission
+from marketplace.bounties.models import BountyPrize, Submission
 from marketplace.core.db import commit
 from marketplace.extensions import db
 from marketplace.tasks.models import Task
@@ -39,6 +39,10 @@ def test_demo_bounties_of_each_structure_with_entries_in_several_states(app):
     assert by_structure[("ranked", "open")] == {"withdrawn", "submitted", "eligible", "ineligible"}
     assert by_structure[("single", "awarded")] == {"winner", "submitted"}
     assert by_structure[("piece", "open")] == {"accepted", "rejected"}
+    assert by_structure[("ranked", "awarded")] == {"winner"}
+    # The awarded bounties' prizes are held for the dispute window, still in escrow.
+    prizes = db.session.scalars(db.select(BountyPrize).order_by(BountyPrize.id)).all()
+    assert [(p.rank, p.status) for p in prizes] == [(1, "held"), (1, "held"), (2, "held")]
     _load()
     assert _snapshot() == first
     verify_ledger(app)

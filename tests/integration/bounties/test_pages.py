@@ -8,7 +8,7 @@ import io
 from marketplace.bounties.models import BountyReview, Submission
 from marketplace.extensions import db
 from tests.factories import login, make_operator, make_user
-from tests.factories_bounties import enter, pass_deadline, pass_selection, post_bounty, reload
+from tests.factories_bounties import enter, pass_deadline, pass_selection, post_bounty, release_prizes, reload
 from tests.integration.contracts.helpers import wallet
 
 
@@ -65,6 +65,10 @@ def test_enter_judge_award_and_results_through_the_pages(app, client):
     pass_deadline(task)
     r = judge.post(f"/tasks/{task.id}/winners", data={f"rank-{sub.public_id}": "1", f"rank-{other['id']}": "2"})
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/tasks/{task.id}/results")
+    assert wallet(solver) == 0 and wallet(poster) == 2_000  # prizes held for the dispute window
+    held = client.get(f"/tasks/{task.id}/results").get_data(as_text=True)
+    assert 'data-testid="prize-held"' in held
+    release_prizes()
     assert wallet(solver) == 2_700 and wallet(co) == 1_800 and wallet(other_solver) == 2_700
     assert wallet(poster) == 2_000
     results = client.get(f"/tasks/{task.id}/results").get_data(as_text=True)

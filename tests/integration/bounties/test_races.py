@@ -1,11 +1,11 @@
 """Concurrent requests on PostgreSQL: 32 award calls pay once; 32 piece accepts never pass the cap."""
 from __future__ import annotations
 
-from marketplace.bounties.models import Submission
+from marketplace.bounties.models import BountyPrize, Submission
 from marketplace.extensions import db
 from marketplace.ledger.models import LedgerTransaction
 from tests.factories import api_headers, make_user
-from tests.factories_bounties import enter, pass_deadline, post_bounty, verify_ledger
+from tests.factories_bounties import enter, pass_deadline, post_bounty, release_prizes, verify_ledger
 from tests.integration.contracts.helpers import escrow, wallet
 from tests.races import race_clients
 
@@ -29,6 +29,8 @@ def test_32_concurrent_awards_pay_once(app, client, postgres_only):
     codes = sorted(race_clients(app, send, N), key=repr)
     assert codes == [200] + [409] * (N - 1), codes
     db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(BountyPrize.id))) == 2  # held once each
+    release_prizes()
     assert wallet(entries[0][0]) == 4_500 and wallet(entries[1][0]) == 2_700
     assert escrow(f"task:{task.id}") == 0
     releases = db.session.scalar(db.select(db.func.count(LedgerTransaction.id)).where(

@@ -1,13 +1,23 @@
 """Worked examples with exact balances (fee 10%): single, ranked with fewer entries than prizes,
 piece bounties (cap reached; remainder refunded), selection expiry to operator review, no entries,
-co-author shares of an odd amount. `flask ledger verify` is clean after each."""
+co-author shares of an odd amount. Prizes of single and ranked bounties stay held for the
+dispute window (BOUNTY_DISPUTE_DAYS) and are paid by the release timer after it. `flask ledger
+verify` is clean after each."""
 from __future__ import annotations
 
 from marketplace.bounties.models import BountyReview, Submission
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
 from tests.factories import api_headers, make_operator, make_user
-from tests.factories_bounties import enter, pass_deadline, pass_selection, post_bounty, reload, verify_ledger
+from tests.factories_bounties import (
+    enter,
+    pass_deadline,
+    pass_selection,
+    post_bounty,
+    release_prizes,
+    reload,
+    verify_ledger,
+)
 from tests.integration.contracts.helpers import escrow, revenue, wallet
 
 
@@ -28,9 +38,15 @@ def test_single_bounty_awarded(app, client):
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["task"]["status"] == "awarded"
     assert [w["prize"]["amount"] for w in r.get_json()["winners"]] == [10_000]
+    # The prize is held for the dispute window, still in the bounty's escrow.
+    assert wallet(bob) == 0 and revenue() == 0 and escrow(f"task:{task.id}") == 10_000
+    assert "bounty.won_held" in _kinds(bob) and "bounty.not_won_held" in _kinds(alice)
+    verify_ledger(app)
+    assert release_prizes(days=6) == 0 and wallet(bob) == 0  # the window (7 days) still runs
+    assert release_prizes() == 1
     assert wallet(bob) == 9_000 and wallet(alice) == 0 and wallet(poster) == 0
     assert revenue() == 1_000 and escrow(f"task:{task.id}") == 0
-    assert "bounty.won" in _kinds(bob) and "bounty.not_won" in _kinds(alice)
+    assert "bounty.prize_paid" in _kinds(bob)
     # A second award is 409 and pays nothing more.
     again = client.post(f"/api/v1/tasks/{task.id}/winners",
                         json={"awards": [{"submission_id": a["id"], "rank": 1}]}, headers=api_headers(poster))
@@ -53,8 +69,10 @@ def test_ranked_with_two_eligible_entries_returns_the_third_prize(app, client):
                     json={"awards": [{"submission_id": one["id"], "rank": 1},
                                      {"submission_id": two["id"], "rank": 2}]}, headers=api_headers(poster))
     assert r.status_code == 200, r.get_json()
+    assert wallet(poster) == 2_000  # the empty third prize, back to the poster's wallet at once
+    assert wallet(first) == 0 and escrow(f"task:{task.id}") == 8_000  # the prizes are held
+    release_prizes()
     assert wallet(first) == 4_500 and wallet(second) == 2_700
-    assert wallet(poster) == 2_000  # the empty third prize, back to the poster's wallet
     assert revenue() == 800 and escrow(f"task:{task.id}") == 0
     winners = {s.solver_id: (s.status, s.rank, s.paid_amount) for s in db.session.scalars(db.select(Submission))}
     assert winners == {first.id: ("winner", 1, 5_000), second.id: ("winner", 2, 3_000)}
@@ -117,7 +135,9 @@ def test_selection_expiry_goes_to_review_and_refunds_nothing(app, client):
                     json={"awards": [{"submission_id": body["id"], "rank": 1}], "reason": "符合评审标准"},
                     headers=api_headers(operator))
     assert r.status_code == 200, r.get_json()
-    assert wallet(solver) == 9_000 and reload(task).status == "awarded"
+    assert wallet(solver) == 0 and reload(task).status == "awarded"
+    release_prizes()
+    assert wallet(solver) == 9_000
     assert client.get("/api/v1/operator/queue", headers=api_headers(operator)).get_json()["bounty_reviews"] == []
     verify_ledger(app)
 
@@ -178,6 +198,7 @@ def test_coauthor_shares_of_an_odd_amount_sum_exactly(app, client):
     r = client.post(f"/api/v1/tasks/{task.id}/winners", json={"awards": [{"submission_id": body["id"], "rank": 1}]},
                     headers=api_headers(poster))
     assert r.status_code == 200, r.get_json()
+    release_prizes()
     fee = 1_000  # 10% of 10 001, rounded down
     parts = [wallet(lead), wallet(co1), wallet(co2)]
     assert sum(parts) == 10_001 - fee == 9_001

@@ -70,7 +70,9 @@ def test_an_organisation_wallet_line_links_to_the_organisation(client):
     fund_wallet(("org", org.id), 50_000)
     fund_wallet(owner, 1_000)
     login(client, owner)
-    page = _lang(client, "en").get(f"/orgs/{org.id}").text
-    assert f'<a href="/orgs/{org.id}">Wallet top-up</a>' in page and '<a href="/wallet">Wallet top-up' not in page
+    for path in (f"/orgs/{org.id}", f"/orgs/{org.id}/wallet"):
+        page = _lang(client, "en").get(path).text
+        assert f'<a href="/orgs/{org.id}/wallet">Wallet top-up</a>' in page, path
+        assert '<a href="/wallet">Wallet top-up' not in page, path
     own = _lang(client, "en").get("/wallet").text
     assert '<a href="/wallet">Wallet top-up</a>' in own

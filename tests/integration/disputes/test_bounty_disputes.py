@@ -86,6 +86,7 @@ def test_bounty_disputes_are_refused_where_they_do_not_apply(client):
     s2, b2 = enter(client, ranked)
     client.post(f"/api/v1/submissions/{b2['id']}/reject", headers=api_headers(db.session.get(
         type(poster), ranked.poster_id)), json={"reason": "x"})
+    # A ranked bounty's outcome is disputed after the award, while its prizes are held.
     r = _open(client, s2, ranked, amount=1_000)
-    assert r.status_code == 409 and "piece" in r.json["title"]
+    assert r.status_code == 409 and "held" in r.json["title"]
     assert db.session.scalar(db.select(db.func.count(Dispute.id))) == 0

@@ -228,7 +228,8 @@ def test_signals_carry_the_agreed_arguments():
         events.dispute_opened.disconnect(receiver)
         events.dispute_decided.disconnect(receiver)
     assert [set(k) for k in seen] == [{"dispute", "poster_id", "solver_id", "solver_share_bps", "subject",
-                                      "subject_id", "amount"}] * 2
+                                      "subject_id", "amount", "respondent_id"}] * 2
+    assert seen[1]["respondent_id"] is None  # only a held bounty prize between entrants has one
     assert seen[0]["solver_share_bps"] is None and seen[1]["solver_share_bps"] == 6000
     assert seen[1]["poster_id"] == poster.id and seen[1]["solver_id"] == solver.id
     assert seen[1]["subject"] == "milestone" and seen[1]["subject_id"] == milestone.id

@@ -148,3 +148,78 @@ def test_deleting_a_task_removes_it_from_the_term_index(corpus):
     assert search.term_counts(query_terms(RARE))[0] == {"钙钛": 1, "钛矿": 1}
     refresh()
     assert search.term_counts(query_terms(RARE)) == ({"钙钛": 0, "钛矿": 0}, 40)
+
+
+# --- SQLite: the plan is named, not left to statistics ----------------------------------------
+
+# Statistics like those of 100k tasks, under which SQLite's planner prefers an index on status
+# (every open task, then a sort) to walking a partial index in sort order.
+_MISLEADING_STATS = [
+    ("ix_tasks_status_mode", "100000 14286 7693"), ("ix_tasks_status_listed_deadline", "100000 14286 2"),
+    ("ix_tasks_status_listed_amount", "100000 14286 5"), ("ix_tasks_open_newest", "47710 1 1"),
+    ("ix_tasks_open_deadline", "47710 823 1"), ("ix_tasks_open_amount", "47710 9 1"),
+    ("ix_tasks_open_place_newest", "47710 2651 1 1"), ("ix_tasks_open_place_deadline", "47710 2651 46 1"),
+    ("ix_tasks_open_place_amount", "47710 2651 2 1"),
+]
+
+
+@pytest.fixture(params=["no statistics", "misleading statistics"])
+def sqlite_stats(request, corpus):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's INDEXED BY plans (PostgreSQL plans by its own statistics and settings)")
+    if request.param == "misleading statistics":
+        conn = db.session.connection()
+        conn.exec_driver_sql("ANALYZE")
+        conn.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'tasks'")
+        for index, stat in _MISLEADING_STATS:
+            conn.exec_driver_sql("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('tasks', ?, ?)", (index, stat))
+        conn.exec_driver_sql("ANALYZE sqlite_schema")  # reload the statistics
+        db.session.commit()
+    yield request.param
+    db.session.rollback()
+    conn = db.session.connection()
+    if conn.exec_driver_sql("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").first():
+        conn.exec_driver_sql("DELETE FROM sqlite_stat1")
+        conn.exec_driver_sql("ANALYZE sqlite_schema")
+    db.session.commit()
+
+
+def _plans(**kwargs):
+    """The SQLite query plan (EXPLAIN QUERY PLAN details) of each statement a search runs."""
+    from sqlalchemy import event
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT") and "FROM tasks" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        rows, cursor = _search(limit=3, **kwargs)
+        _search(limit=3, cursor=cursor, **kwargs)  # and the second page, through the cursor
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    connection = db.session.connection()
+    return [[row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + s, p).all()]
+            for s, p in statements]
+
+
+@pytest.mark.parametrize("sort", ["newest", "deadline", "amount"])
+@pytest.mark.parametrize("city", [None, "yichang"])
+def test_sqlite_lists_walk_the_partial_index_of_their_sort(sqlite_stats, sort, city):
+    index = f"ix_tasks_open_{'place_' if city else ''}{sort}"
+    for plan in _plans(sort=sort, city=city) + _plans(sort=sort, city=city, mode="tender",
+                                                      category="rd_challenge", min_amount=1):
+        assert any(index in step for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan  # no sort: the index is in order
+
+
+@pytest.mark.parametrize("sort", ["newest", "deadline", "amount"])
+def test_sqlite_walk_and_term_plans_read_the_indexes_they_name(sqlite_stats, app, monkeypatch, sort):
+    monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", 0)  # walk
+    walk = [step for plan in _plans(q=COMMON, sort=sort) for step in plan]
+    assert any(f"ix_tasks_open_{sort}" in step for step in walk), walk
+    monkeypatch.setitem(app.config, "SEARCH_TERM_PLAN_MAX_TASKS", 10**9)  # the term index first
+    for plan in _plans(q=COMMON, sort=sort):
+        assert plan[0].startswith("SCAN task_fts VIRTUAL TABLE"), plan
+        assert "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan

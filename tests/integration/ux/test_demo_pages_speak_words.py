@@ -62,6 +62,30 @@ def _crawl(client, starts) -> dict[str, str]:
     return seen
 
 
+def _pages_of_money_and_entries() -> list[str]:
+    """Pages the crawl may not reach through links within its page limit: organisation wallets
+    (payouts), the operator's payout pages, funding pages with their fees, and bounty entries with
+    their file previews, judging and comparison. Whoever may not see one gets a 404 (skipped)."""
+    from marketplace.bounties.models import Submission
+    from marketplace.contracts.models import Milestone
+    from marketplace.organisations.models import Organisation
+    from marketplace.payments.models import Payout
+    from marketplace.tasks.models import Task
+    pages = [f"/orgs/{pk}/wallet" for pk in db.session.scalars(db.select(Organisation.id))]
+    pages += [f"/operator/payouts/{pk}" for pk in db.session.scalars(db.select(Payout.id))]
+    pages += [f"/fund/milestone/{pk}" for pk in db.session.scalars(
+        db.select(Milestone.id).where(Milestone.status == "pending_funding"))]
+    entries = list(db.session.execute(db.select(Submission.public_id, Submission.task_id)))
+    pages += [f"/submissions/{public_id}" for public_id, _task in entries]
+    for task_id in sorted({task for _sub, task in entries}):
+        pages += [f"/tasks/{task_id}/judging",
+                  f"/tasks/{task_id}/judging/compare?" + "&".join(f"s={p}" for p, t in entries if t == task_id)]
+    pages += [f"/fund/task/{pk}" for pk in db.session.scalars(
+        db.select(Task.id).where(Task.status == "draft", Task.mode.in_(("claim", "bounty"))))]
+    assert any("/wallet" in p for p in pages[:1]) and any(p.startswith("/submissions/") for p in pages)
+    return pages
+
+
 @pytest.fixture
 def demo(app):
     compile_catalogues()
@@ -74,7 +98,7 @@ def test_no_demo_page_shows_an_internal_reference_or_a_raw_status(client, demo):
     from tests.factories import login
     problems = []
     starts = ["/", "/tasks/", "/tasks/mine", "/dashboard/", "/wallet", "/notifications/", "/operator/",
-              "/orgs/", "/verification/", "/profile", "/tasks/new/household"]
+              "/orgs/", "/verification/", "/profile", "/tasks/new/household"] + _pages_of_money_and_entries()
     visited = 0
     for email in ("household@huizhong.example", "poster@huizhong.example", "solver.wang@huizhong.example",
                   "solver.li@huizhong.example", "operator@huizhong.example"):
