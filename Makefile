@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-pg test-e2e screenshots ci lint translations compile-translations install demo jobs clean chaos
+.PHONY: run test test-pg test-e2e screenshots ci lint translations compile-translations install demo jobs clean chaos bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,17 @@ chaos: compile-translations
 
 ci:
 	.ci/run
+
+# Pages under load beside a minimal Flask + SQLAlchemy app over the same rows (bench/http.py, on
+# PostgreSQL; wrk when installed). Seeds BENCH_TASKS tasks into BENCH_DATABASE_URL (created when
+# missing) and prints requests per second, p99, the ratio to the minimal app and worker RSS.
+# The target figure is at 100k tasks: make bench BENCH_TASKS=100000 BENCH_SECONDS=20
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_http
+BENCH_TASKS ?= 5000
+BENCH_SECONDS ?= 5
+BENCH_PORT ?= 5210
+bench: compile-translations
+	$(BIN)/python bench/http.py --url $(BENCH_DATABASE_URL) --tasks $(BENCH_TASKS) --seconds $(BENCH_SECONDS) --port $(BENCH_PORT)
 
 # Style (ruff), the dependency order between domains (import-linter, contracts in .importlinter) and
 # security (bandit: any high-severity finding fails).

@@ -37,6 +37,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'huizhong.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
+    # A pooled PostgreSQL connection idle longer than this is tested before use (0: test every one).
+    DATABASE_PING_AFTER_SECONDS = _env_int("DATABASE_PING_AFTER_SECONDS", 10)
 
     # i18n
     BABEL_DEFAULT_LOCALE = "zh_CN"

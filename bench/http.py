@@ -37,9 +37,13 @@ BIN = os.path.join(ROOT, ".venv", "bin")
 def _start(app: str, port: int, url: str, workers: int, threads: int) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=url, RATELIMIT_ENABLED="false", LOG_JSON="false",
                HUIZHONG_ENV="development", FLASK_DEBUG="0")
+    # The access log of every request goes to a file, not over the figures.
+    os.makedirs(os.path.join(ROOT, "instance"), exist_ok=True)
+    log = open(os.path.join(ROOT, "instance", f"bench-{app.split(':')[0].replace('.', '-')}.log"), "w")
     process = subprocess.Popen(
         [os.path.join(BIN, "gunicorn"), "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", app], cwd=ROOT, env=env, start_new_session=True)
+         "--log-level", "warning", app], cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
+    log.close()
     for _ in range(120):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -8,11 +8,13 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 from werkzeug.exceptions import HTTPException
 
@@ -76,6 +78,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     configure_logging(app)
 
     db.init_app(app)
+    _ping_idle_connections(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"), render_as_batch=True)
     register_converters(app)
     login_manager.init_app(app)
@@ -110,8 +113,41 @@ def _configure_engine(app: Flask) -> None:
             options.setdefault("poolclass", StaticPool)
             options["connect_args"]["check_same_thread"] = False
     else:
-        options.setdefault("pool_pre_ping", True)
+        # Connections idle longer than DATABASE_PING_AFTER_SECONDS are tested before use (see
+        # _ping_idle_connections); SQLAlchemy's pre-ping would test every one, a round trip per request.
+        options.setdefault("pool_pre_ping", int(app.config.get("DATABASE_PING_AFTER_SECONDS", 10)) <= 0)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _ping_idle_connections(app: Flask) -> None:
+    """Test (SELECT 1) a pooled connection before use when it has been idle longer than
+    DATABASE_PING_AFTER_SECONDS: after a database restart or failover, or a firewall dropping quiet
+    connections, the dead ones are replaced instead of failing a request. A connection in steady
+    use is not tested, so a request costs no extra round trip; should the database restart within
+    those seconds, a request on a dead connection gets the 503 (Retry-After) and SQLAlchemy
+    replaces the whole pool."""
+    after = int(app.config.get("DATABASE_PING_AFTER_SECONDS", 10))
+    if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping") or after <= 0:
+        return
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _mark_idle(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool discards this connection and takes (or opens) another
+            raise DisconnectionError("the connection did not answer a ping") from exc
 
 
 def _register_commit_boundary(app: Flask) -> None:

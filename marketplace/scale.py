@@ -18,6 +18,7 @@ import random
 
 import click
 
+from .accounts.models import skill_keys
 from .accounts.passwords import _normal
 from .core.catalogue import CATEGORIES, CITIES
 from .core.db import utcnow
@@ -141,9 +142,11 @@ class Ids:
 class Writer:
     """Collects rows per table and writes them in batches (COPY on PostgreSQL)."""
 
-    ORDER = ("users", "organisations", "memberships", "verification_requests", "ledger_accounts", "tasks",
-             "bids", "contracts", "milestones", "ledger_transactions", "ledger_entries", "ledger_holds",
-             "ledger_hold_resolutions")
+    ORDER = ("users", "user_skills", "organisations", "memberships", "verification_requests", "ledger_accounts",
+             "tasks", "task_skills", "bids", "contracts", "milestones", "ledger_transactions", "ledger_entries",
+             "ledger_holds", "ledger_hold_resolutions")
+    # Tables keyed by (owner, skill), without an id of their own.
+    WITHOUT_ID = ("user_skills", "task_skills")
 
     def __init__(self):
         self.connection = db.session.connection()
@@ -290,7 +293,7 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
     """Add `tasks` tasks (and their users, organisations, bids, contracts and ledger history)."""
     rng = random.Random(seed)
     now = utcnow().replace(microsecond=0)
-    ids = Ids(Writer.ORDER)
+    ids = Ids([table for table in Writer.ORDER if table not in Writer.WITHOUT_ID])
     writer = Writer()
     ledger = Ledger(writer, ids, now)
     rebuild = _prepare_postgres(writer) if writer.postgres else []
@@ -316,6 +319,8 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
                        account_type="organization" if is_org else "individual", org_name=None, role="member",
                        bio="", city=city, skills=json.dumps(skills, ensure_ascii=False), avatar_path=None,
                        locale="zh_CN", suspended_at=None, created_at=created, last_login_at=None)
+            for key in sorted(skill_keys(skills)):
+                writer.add("user_skills", user_id=uid, skill=key)
             users.append((uid, city, category))
             if is_org:
                 words, (suffix, kind) = rng.choice(ORG_WORDS), rng.choice(ORG_KINDS)
@@ -420,6 +425,8 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
                 counts["transactions"] += 2 if outcome else 1
                 row.update(escrow_funded=True, escrow_amount=0 if outcome else amount)
             writer.add("tasks", **row)
+            for key in sorted(skill_keys(skills)):
+                writer.add("task_skills", task_id=tid, skill=key)
 
             contract_bid = None
             if mode == "tender":
@@ -492,7 +499,7 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
         for statement in rebuild:
             db.session.execute(db.text(statement))
         db.session.execute(db.text("ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_balanced"))
-        for table in Writer.ORDER:
+        for table in (t for t in Writer.ORDER if t not in Writer.WITHOUT_ID):
             db.session.execute(db.text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
     echo("counting search terms ...")

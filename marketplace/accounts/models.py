@@ -1,9 +1,11 @@
-"""Users and API tokens."""
+"""Users, their skills in matching form and API tokens."""
 from __future__ import annotations
 
 import hashlib
 
 from flask_login import UserMixin
+from sqlalchemy import event
+from sqlalchemy.orm import attributes
 
 from ..core.db import utcnow
 from ..extensions import db
@@ -81,6 +83,48 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+# Skills are matched trimmed and case-folded ("FPGA" finds "fpga"), at most this long.
+SKILL_KEY_LENGTH = 64
+
+
+def skill_keys(skills) -> set[str]:
+    """The matching form of a list of skill tags: trimmed, case-folded, distinct."""
+    keys = (str(s).strip().casefold()[:SKILL_KEY_LENGTH] for s in (skills or []))
+    return {k for k in keys if k}
+
+
+def sync_skill_rows(connection, table, owner_column: str, owner, *, replace: bool) -> None:
+    """Write the rows of `table` (owner, skill) for `owner.skills` (mapper events of User and Task:
+    the rows follow every insert and every change of the skills, whichever code makes it)."""
+    if replace:
+        if not attributes.get_history(owner, "skills").has_changes():
+            return
+        connection.execute(table.delete().where(table.c[owner_column] == owner.id))
+    rows = [{owner_column: owner.id, "skill": key} for key in sorted(skill_keys(owner.skills))]
+    if rows:
+        connection.execute(table.insert(), rows)
+
+
+class UserSkill(db.Model):
+    """One skill of a user in matching form (`skill_keys`), kept in step with `User.skills`:
+    the solvers suggested for a task are found through the index on skill, newest first."""
+    __tablename__ = "user_skills"
+    __table_args__ = (db.Index("ix_user_skills_skill_user", "skill", "user_id"),)
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    skill = db.Column(db.String(SKILL_KEY_LENGTH), primary_key=True)
+
+
+@event.listens_for(User, "after_insert")
+def _user_skills_inserted(mapper, connection, user: User) -> None:
+    sync_skill_rows(connection, UserSkill.__table__, "user_id", user, replace=False)
+
+
+@event.listens_for(User, "after_update")
+def _user_skills_updated(mapper, connection, user: User) -> None:
+    sync_skill_rows(connection, UserSkill.__table__, "user_id", user, replace=True)
 
 
 class ApiToken(db.Model):

@@ -5,6 +5,7 @@ import hashlib
 
 from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
 
 from ..core import links
 from ..core.catalogue import CITIES
@@ -117,6 +118,19 @@ def user_summaries(user_ids) -> dict[int, dict]:
             if uid in merged:
                 merged[uid].update(data)
     return merged
+
+
+def user_summary_columns(user_id) -> dict:
+    """{key: SQL expression} of the figures of `user_summaries` (completed, score) for the user
+    whose id is the expression `user_id` in a query, from the receivers of
+    `accounts.user_summary_columns`, merged as `user_summaries` merges: where a later receiver's
+    figure is not NULL it wins (coalesce, latest first). Keys nobody answers are missing."""
+    merged: dict[str, list] = {}
+    for value in collect(events.user_summary_columns, user_id=user_id):
+        for key, expression in value.items():
+            merged.setdefault(key, []).append(expression)
+    return {key: expressions[0] if len(expressions) == 1 else func.coalesce(*reversed(expressions))
+            for key, expressions in merged.items()}
 
 
 # --- JSON shapes ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Account rules: registration, login, password reset and change, profile, API tokens, roles.
 
 Other domains plug into this one through the signals of `accounts.events` (after_register,
-me_payload, profile_sections, user_summaries), connected in their init_app.
+me_payload, profile_sections, user_summaries, user_summary_columns), connected in their init_app.
 
 Each use case lives in its own module (`registration` for sign-up, login and passwords,
 `profile`, `tokens`, `roles` for roles and the blocklist); this module gathers them.
@@ -14,6 +14,7 @@ from .profile import (
     public_payload,
     update_profile,
     user_summaries,
+    user_summary_columns,
 )
 from .registration import (
     BLOCKLIST_REASON_MAX,
@@ -77,4 +78,5 @@ __all__ = [
     "user_for_reset_token",
     "user_for_token",
     "user_summaries",
+    "user_summary_columns",
 ]

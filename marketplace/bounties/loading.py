@@ -155,6 +155,15 @@ def prizes_by_entry(task: Task) -> dict:
         db.select(BountyPrize).where(BountyPrize.task_id == task.id))}
 
 
+def prizes_of_entries(submission_ids) -> dict:
+    """The prizes of these entries by entry id (for a solver's list of entries)."""
+    ids = list(submission_ids)
+    if not ids:
+        return {}
+    return {p.submission_id: p for p in db.session.scalars(
+        db.select(BountyPrize).where(BountyPrize.submission_id.in_(ids)))}
+
+
 def may_dispute_award(user, task: Task, now) -> bool:
     """Whether the viewer may open a dispute about a held prize now (an entrant or the poster side,
     while a prize is held and its window lasts); the dispute service checks again."""

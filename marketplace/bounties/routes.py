@@ -96,7 +96,9 @@ def withdraw(public_id):
 @bp.get("/me/submissions")
 @login_required
 def mine():
-    return render_template("bounties/mine.html", entries=service.my_submissions(current_user))
+    entries = service.my_submissions(current_user)
+    return render_template("bounties/mine.html", entries=entries,
+                           prizes=service.prizes_of_entries(sub.id for sub, _task in entries))
 
 
 @bp.get("/submissions/<public_id>")

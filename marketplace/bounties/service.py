@@ -37,6 +37,7 @@ from .loading import (
     may_dispute_award,
     my_submissions,
     prizes_by_entry,
+    prizes_of_entries,
     results,
     selection_ends_at,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "parse_coauthors",
     "participant_ids",
     "prizes_by_entry",
+    "prizes_of_entries",
     "refuse_cancel_with_entries",
     "release_prize",
     "reject",

@@ -7,7 +7,7 @@ from ..payments import fundables
 from ..tasks import events as task_events
 from . import api, models, references, service  # noqa: F401  (api and models register routes and tables on import)
 from .labels import status_label
-from .loading import completed_summaries
+from .loading import completed_summaries, completed_summary_columns
 from .routes import bp
 from .sections import task_section
 
@@ -20,6 +20,7 @@ def init_app(app):
     register_handler(service.CLAIM_EXPIRE_TIMER, service.expire_claim)
     fundables.register("milestone", service.load_fundable)
     connect(account_events.user_summaries, completed_summaries)
+    connect(account_events.user_summary_columns, completed_summary_columns)
     connect(task_events.task_published, service.on_task_published)
     connect(task_events.task_page_sections, task_section)
     references.init()

@@ -26,9 +26,6 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote
 
-import boto3
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError
 from flask import Response, current_app, redirect, send_file
 from flask_babel import lazy_gettext as _l
 
@@ -122,6 +119,9 @@ def _s3():
     """(client, bucket, prefix); one boto3 client per app (clients are thread-safe)."""
     ext = current_app.extensions.setdefault("file_store", {})
     if "client" not in ext:
+        # boto3 holds about 10 MB per worker: imported only where S3 storage is configured.
+        import boto3
+        from botocore.config import Config as BotoConfig
         config = current_app.config
         ext["client"] = boto3.client(
             "s3", endpoint_url=config.get("S3_ENDPOINT_URL") or None,
@@ -171,6 +171,7 @@ def delete_stored(rel: str) -> None:
     _check_key(rel)
     if _s3_configured():
         client, bucket, prefix = _s3()
+        from botocore.exceptions import BotoCoreError, ClientError  # imported with boto3 by _s3()
         try:
             client.delete_object(Bucket=bucket, Key=prefix + rel)
         except (BotoCoreError, ClientError) as exc:

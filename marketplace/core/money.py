@@ -7,7 +7,9 @@ are the two rounding rules of the platform.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import format_currency
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -84,7 +86,49 @@ def format_money(amount: int | None, currency: str = "CNY", locale=None) -> str:
     if amount is None:
         return ""
     locale = locale or str(get_locale() or "zh_CN")
+    fast = _money_formatter(str(locale), currency)
+    if fast is not None and amount >= 0:
+        return fast(amount)
     return format_currency(to_decimal(amount, currency), currency, locale=locale)
+
+
+# Amounts that the fast formatter of a locale and currency must print exactly as Babel does
+# before it is used (grouping, separators, the symbol and where it goes).
+_CHECK_AMOUNTS = (0, 1, 5, 10, 99, 100, 101, 999, 1000, 12345, 99999, 100000, 123456, 999999, 1000000,
+                  123456789, 100000000000, MAX_AMOUNT)
+
+
+@lru_cache(maxsize=64)
+def _money_formatter(locale: str, currency: str):
+    """A formatter for amounts ≥ 0 that prints what Babel's format_currency prints, without
+    Babel's per-call work (locale lookup, pattern parsing, Decimal arithmetic): Babel formats
+    a sample once, its prefix and suffix around the number are kept, and the number is written
+    with the locale's group and decimal symbols. None when this locale and currency do not fit
+    that shape (Babel is used then)."""
+    digits = MINOR_UNITS.get(currency)
+    if digits != 2:
+        return None
+    try:
+        babel_locale = Locale.parse(locale)
+        sample = format_currency(Decimal("1234567.89"), currency, locale=babel_locale)
+        group = babel_locale.number_symbols["latn"]["group"]
+        decimal = babel_locale.number_symbols["latn"]["decimal"]
+    except Exception:  # an unknown locale: Babel's own path reports it
+        return None
+    number = f"1{group}234{group}567{decimal}89"
+    if sample.count(number) != 1:
+        return None
+    prefix, suffix = sample.split(number)
+
+    def fast(amount: int) -> str:
+        units, cents = divmod(amount, 100)
+        grouped = f"{units:,}" if group == "," else f"{units:,}".replace(",", group)
+        return f"{prefix}{grouped}{decimal}{cents:02d}{suffix}"
+
+    if any(fast(a) != format_currency(to_decimal(a, currency), currency, locale=babel_locale)
+           for a in _CHECK_AMOUNTS):
+        return None
+    return fast
 
 
 class MoneyParam(tuple):

@@ -23,9 +23,44 @@ def nav_url(endpoint: str, **values) -> str | None:
 
 
 def icon(name: str, label: str | None = None, cls: str = "") -> Markup:
-    """The inline SVG icon `name` from templates/_icons.html (a global, so no import is needed)."""
-    module = current_app.jinja_env.get_template("_icons.html").module
-    return Markup(module.icon(name, label=label, cls=cls))
+    """The inline SVG icon `name` from templates/_icons.html (a global, so no import is needed).
+    Each (name, label, class) is rendered once and kept, unless templates reload when changed."""
+    env = current_app.jinja_env
+    key = (name, None if label is None else str(label), cls)
+    cache = _template_cache("icon_cache")
+    if cache is not None and key in cache:
+        return cache[key]
+    svg = Markup(env.get_template("_icons.html").module.icon(name, label=key[1], cls=cls))
+    if cache is not None and len(cache) < 1000:
+        cache[key] = svg
+    return svg
+
+
+def _template_cache(name: str) -> dict | None:
+    """A dict kept on the Jinja environment for rendered fragments; None while templates reload
+    when changed (development), so an edit shows at once."""
+    env = current_app.jinja_env
+    return None if env.auto_reload else env.__dict__.setdefault(name, {})
+
+
+def static_select(f) -> Markup:
+    """`field(f)` of macros.html for a select whose label and options depend on the language
+    only (a filter form's categories, cities, sorts): rendered once per language, field and
+    chosen value, then kept. A field with errors, or a value outside its choices, is rendered
+    each time."""
+    env = current_app.jinja_env
+    values = tuple(str(choice[0]) for choice in f.choices)
+    data = "" if f.data is None else str(f.data)
+    cache = _template_cache("select_cache")
+    if cache is None or f.errors or (data and data not in values):
+        return Markup(env.get_template("macros.html").module.field(f))
+    key = (str(get_locale()), f.name, f.id, data, values)
+    html = cache.get(key)
+    if html is None:
+        html = Markup(env.get_template("macros.html").module.field(f))
+        if len(cache) < 4000:
+            cache[key] = html
+    return html
 
 
 def init_templating(app):
@@ -39,6 +74,7 @@ def init_templating(app):
     app.jinja_env.filters["category"] = category_name
     app.jinja_env.globals["nav_url"] = nav_url
     app.jinja_env.globals["icon"] = icon
+    app.jinja_env.globals["static_select"] = static_select
     app.jinja_env.globals["status_name"] = status_name
     app.jinja_env.globals["describe"] = describe
     app.jinja_env.globals["action_label"] = action_label

@@ -7,8 +7,10 @@ Model
   ``wallet:user:<id>`` / ``wallet:org:<id>`` (one wallet per user or organisation and currency),
   ``payout:user:<id>`` / ``payout:org:<id>`` (money requested out of a wallet, not yet paid) and
   ``escrow:<ref>`` (one escrow per funded object, e.g. ``escrow:milestone:12``; one currency).
-  A balance is the sum of the account's entries; wallets, escrows, payout accounts and revenue are
-  never negative, cash accounts are the counterpart of outside money and are never positive.
+  A balance is the sum of the account's entries, maintained in `LedgerAccount.balance` by a
+  database trigger on the entries (`ddl.py`); wallets, escrows, payout accounts and revenue are
+  never negative (a CHECK constraint on that balance), cash accounts are the counterpart of outside
+  money.
 - **Transactions** (`LedgerTransaction`): kind, unique idempotency key, the business object's ref,
   actor, created_at, and a hash of the call's parameters. **Entries** (`LedgerEntry`): account,
   signed non-zero amount, currency; every transaction sums to zero per currency. Entries and

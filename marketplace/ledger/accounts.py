@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -14,7 +14,7 @@ from ..core.errors import ValidationFailed
 from ..core.money import SUPPORTED_CURRENCIES
 from ..extensions import db
 from .fees import fee_bps_for
-from .models import OWNER_TYPES, LedgerAccount, LedgerEntry
+from .models import OWNER_TYPES, LedgerAccount
 
 CASH_ACCOUNTS = {"card": "cash:stripe", "bank": "cash:bank"}
 REVENUE_FEES = "revenue:fees"
@@ -154,15 +154,40 @@ def _account_ids(*specs: _Spec) -> list[int]:
 
 
 def _lock_account(account_id: int) -> LedgerAccount:
+    """Lock an account row and reload it. FOR NO KEY UPDATE: the lock the balance trigger's UPDATE
+    takes too, and one that does not block the foreign-key checks of rows that merely point at the
+    account (entries, holds), which would otherwise queue a posting behind a lock held by a request
+    that is itself waiting for that posting."""
     return db.session.execute(
         select(LedgerAccount).where(LedgerAccount.id == account_id)
-        .with_for_update().execution_options(populate_existing=True)
+        .with_for_update(key_share=True).execution_options(populate_existing=True)
     ).scalar_one()
 
 
-def _sum(account_id: int) -> int:
+def _existing_account_ids(*specs: _Spec) -> list[int]:
+    """Ids of those accounts named by specs that exist (creating none)."""
+    wanted = {(s.code, s.currency) for s in specs}
+    rows = db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.currency)
+        .where(LedgerAccount.code.in_(sorted({s.code for s in specs})))).all()
+    return [aid for aid, code, cur in rows if (code, cur) in wanted]
+
+
+def _lock_accounts(account_ids) -> None:
+    """Lock several accounts (SELECT ... FOR UPDATE) in id order. Writers lock the wallets a
+    posting will touch this way before its escrow or payout account, the order the balance trigger
+    takes them in (ddl.py), so that postings sharing accounts wait for each other instead of
+    deadlocking."""
+    ids = sorted(set(account_ids))
+    if ids:
+        db.session.execute(select(LedgerAccount.id).where(LedgerAccount.id.in_(ids))
+                           .order_by(LedgerAccount.id).with_for_update(key_share=True)).all()
+
+
+def _balance(account_id: int) -> int:
+    """The account's maintained balance: one primary-key read, however long its history."""
     return int(db.session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.account_id == account_id)
+        select(LedgerAccount.balance).where(LedgerAccount.id == account_id)
     ).scalar_one())
 
 

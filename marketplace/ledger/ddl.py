@@ -1,8 +1,23 @@
-"""PostgreSQL triggers guarding the ledger, as SQL constants.
+"""Triggers guarding the ledger, as SQL constants.
 
 `models.py` attaches them with `after_create` DDL events (so `create_all()` installs them) and the
-migration executes the same constants. The statements avoid the percent sign so they can be
+migrations execute the same constants. The statements avoid the percent sign so they can be
 passed through SQLAlchemy's DDL() and Alembic's op.execute() unchanged.
+
+Maintained balances (both dialects): `ledger_accounts.balance` is the sum of the account's entries,
+added by the database in the statement that inserts the entries, so no writer (nor a hand-written
+INSERT) can forget it and a debit never sums the account's history.
+
+- APPLY_FUNCTION / APPLY_TRIGGER (PostgreSQL): after each INSERT statement on ledger_entries, add
+  the inserted amounts to their accounts, one UPDATE per account. The accounts are locked in one
+  order everywhere (wallets, then escrow and payout accounts, then revenue, then cash; by id within
+  a kind), the order the writers lock them in too, so postings touching the same accounts queue
+  instead of deadlocking. The CHECK constraint ``balance_not_negative`` on ledger_accounts refuses
+  an UPDATE that would take a wallet, escrow, payout or revenue account below zero, so two racing
+  debits can never overdraw an account even past the writers' own checks.
+- GUARD_FUNCTION / GUARD_TRIGGER (PostgreSQL): refuse a balance written by hand (an UPDATE of
+  balance, or an INSERT of an account with a balance other than 0) outside the apply trigger.
+- SQLITE_APPLY_TRIGGER: the same bookkeeping on SQLite, one UPDATE per inserted entry.
 
 - BALANCE_FUNCTION / BALANCE_TRIGGER: a deferred constraint trigger that checks, at commit, that
   every transaction touched by an inserted entry sums to zero per currency.
@@ -66,6 +81,83 @@ CREATE TRIGGER ledger_transactions_immutable
 # In the order a migration executes them (after the tables exist).
 ALL = (BALANCE_FUNCTION, BALANCE_TRIGGER, IMMUTABLE_FUNCTION, ENTRIES_IMMUTABLE_TRIGGER,
        TRANSACTIONS_IMMUTABLE_TRIGGER)
+
+APPLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION ledger_apply_entries() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    d record;
+BEGIN
+    FOR d IN
+        SELECT n.account_id, SUM(n.amount) AS delta
+          FROM inserted_entries n JOIN ledger_accounts a ON a.id = n.account_id
+         GROUP BY n.account_id, a.kind
+        HAVING SUM(n.amount) <> 0
+         ORDER BY CASE a.kind WHEN 'wallet' THEN 0 WHEN 'revenue' THEN 2 WHEN 'cash' THEN 3 ELSE 1 END,
+                  n.account_id
+    LOOP
+        UPDATE ledger_accounts SET balance = balance + d.delta WHERE id = d.account_id;
+    END LOOP;
+    RETURN NULL;
+END;
+$$
+"""
+
+APPLY_TRIGGER = """
+CREATE TRIGGER ledger_entries_apply
+    AFTER INSERT ON ledger_entries
+    REFERENCING NEW TABLE AS inserted_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_apply_entries()
+"""
+
+GUARD_FUNCTION = """
+CREATE OR REPLACE FUNCTION ledger_guard_balance() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_trigger_depth() > 1 THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.balance <> 0 THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'restrict_violation',
+                MESSAGE = 'a new ledger account starts with balance 0; post entries instead';
+        END IF;
+    ELSIF NEW.balance IS DISTINCT FROM OLD.balance THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'restrict_violation',
+            MESSAGE = 'ledger_accounts.balance is kept by the ledger_entries_apply trigger; post entries instead';
+    END IF;
+    RETURN NEW;
+END;
+$$
+"""
+
+GUARD_TRIGGER = """
+CREATE TRIGGER ledger_accounts_balance_guard
+    BEFORE INSERT OR UPDATE OF balance ON ledger_accounts
+    FOR EACH ROW EXECUTE FUNCTION ledger_guard_balance()
+"""
+
+SQLITE_APPLY_TRIGGER = """
+CREATE TRIGGER ledger_entries_apply
+    AFTER INSERT ON ledger_entries
+    FOR EACH ROW BEGIN
+        UPDATE ledger_accounts SET balance = balance + NEW.amount WHERE id = NEW.account_id;
+    END
+"""
+
+# Maintained balances, in the order a migration executes them (after the balance column exists
+# and has been filled from the entries).
+BALANCES_POSTGRESQL = (APPLY_FUNCTION, APPLY_TRIGGER, GUARD_FUNCTION, GUARD_TRIGGER)
+BALANCES_SQLITE = (SQLITE_APPLY_TRIGGER,)
+DROP_BALANCES_POSTGRESQL = (
+    "DROP TRIGGER IF EXISTS ledger_accounts_balance_guard ON ledger_accounts",
+    "DROP TRIGGER IF EXISTS ledger_entries_apply ON ledger_entries",
+    "DROP FUNCTION IF EXISTS ledger_guard_balance()",
+    "DROP FUNCTION IF EXISTS ledger_apply_entries()",
+)
+DROP_BALANCES_SQLITE = ("DROP TRIGGER IF EXISTS ledger_entries_apply",)
 
 DROP_ALL = (
     "DROP TRIGGER IF EXISTS ledger_transactions_immutable ON ledger_transactions",

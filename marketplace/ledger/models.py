@@ -2,7 +2,8 @@
 
 Only `marketplace.ledger.service` writes these rows. See the package docstring for the model.
 
-Sign convention: every account's balance is the sum of its entries. Wallets, escrows, payout
+Sign convention: every account's balance is the sum of its entries (kept in
+`LedgerAccount.balance` by the database, see `ddl.py`). Wallets, escrows, payout
 accounts and revenue hold what the platform owes or has earned, so they are >= 0; cash accounts are
 the counterpart of money that came from outside (card, bank) and are therefore <= 0.
 """
@@ -47,6 +48,8 @@ class LedgerAccount(db.Model):
         db.CheckConstraint("(kind = 'escrow') = (ref is not null)", name="ref_iff_escrow"),
         db.CheckConstraint("(status = 'closed') = (closed_at is not null)", name="closed_at_iff_closed"),
         db.CheckConstraint("status = 'open' or kind = 'escrow'", name="only_escrow_closes"),
+        # The overdraft rule, held by the database under any race: only cash goes below zero.
+        db.CheckConstraint("kind = 'cash' or balance >= 0", name="balance_not_negative"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -59,6 +62,10 @@ class LedgerAccount(db.Model):
     status = db.Column(db.String(10), nullable=False, default="open")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     closed_at = db.Column(db.DateTime, nullable=True)
+    # The sum of the account's entries in minor units, added by a trigger on ledger_entries in the
+    # statement that inserts them (ddl.py); never written by the application. Read it with a
+    # column query (readers.balance), not from a loaded object, which may predate a posting.
+    balance = db.Column(db.BigInteger, nullable=False, default=0, server_default=db.text("0"))
 
     def __repr__(self) -> str:
         return f"<LedgerAccount {self.id} {self.code} {self.currency}>"
@@ -185,16 +192,18 @@ class Reversal(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 
-def _attach_postgresql_ddl() -> None:
-
-
-    for table, statements in (
-        (LedgerTransaction.__table__, (ddl.IMMUTABLE_FUNCTION, ddl.TRANSACTIONS_IMMUTABLE_TRIGGER)),
+def _attach_ddl() -> None:
+    for table, statements, dialect in (
+        (LedgerTransaction.__table__, (ddl.IMMUTABLE_FUNCTION, ddl.TRANSACTIONS_IMMUTABLE_TRIGGER),
+         "postgresql"),
         (LedgerEntry.__table__, (ddl.BALANCE_FUNCTION, ddl.BALANCE_TRIGGER, ddl.IMMUTABLE_FUNCTION,
-                                 ddl.ENTRIES_IMMUTABLE_TRIGGER)),
+                                 ddl.ENTRIES_IMMUTABLE_TRIGGER, ddl.APPLY_FUNCTION, ddl.APPLY_TRIGGER),
+         "postgresql"),
+        (LedgerAccount.__table__, (ddl.GUARD_FUNCTION, ddl.GUARD_TRIGGER), "postgresql"),
+        (LedgerEntry.__table__, ddl.BALANCES_SQLITE, "sqlite"),
     ):
         for statement in statements:
-            event.listen(table, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
 
 
-_attach_postgresql_ddl()
+_attach_ddl()

@@ -1,7 +1,9 @@
 """The posting engine: idempotent transactions, entries, holds and their resolution, wallet
 debit checks. Concurrency: resolutions lock the escrow account and the hold (SELECT ... FOR UPDATE)
 and flip the hold with a conditional UPDATE; the unique `HoldResolution.hold_id` is the last line.
-Wallet debits lock the wallet account row before summing it. The idempotency key is unique; a
+Wallet debits lock the wallet account row and read its maintained balance (ddl.py: a trigger adds
+every entry to its account's balance; a CHECK constraint keeps non-cash balances >= 0). Lock order,
+everywhere: wallets, then the escrow or payout account, then the hold. The idempotency key is unique; a
 concurrent insert of the same key is caught inside a SAVEPOINT and answered with the winner's
 transaction."""
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from ..core.db import utcnow
@@ -25,7 +27,7 @@ from .accounts import (
     _cash_spec,
     _insert_ignoring_conflicts,
     _lock_account,
-    _sum,
+    _lock_accounts,
     _wallet_spec,
 )
 from .models import Hold, HoldResolution, LedgerAccount, LedgerEntry, LedgerTransaction
@@ -161,6 +163,10 @@ def _post(kind: str, ref: str, key: str, request_hash: str, actor, legs, *, afte
         if existing is not None:
             return existing
         raise Conflict(_l("Another request changed this money at the same time. Please retry.")) from None
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "40P01":  # deadlock_detected: the other one went on
+            raise
+        raise Conflict(_l("Another request changed this money at the same time. Please retry.")) from None
     return txn
 
 
@@ -249,14 +255,15 @@ def _locked_open_holds(escrow: LedgerAccount, hold_refs: list[str] | None) -> li
 
 
 def _open_hold(key: str, request_hash: str, hold_ref: str, *, kind: str = "escrow",
-               resolved=_l("This money has already been released or refunded.")):
+               resolved=_l("This money has already been released or refunded."), wallets=None):
     """(first transaction, None, None) when this key was already used for this request; otherwise
     (None, hold, account) with both locked and the hold still open. The key is checked again after
-    the locks, since a concurrent request may have just used it."""
+    the locks, since a concurrent request may have just used it. `wallets(payer_account_id,
+    currency)` names the wallets the resolution pays into: they are locked first."""
     existing = _replay(key, request_hash)
     if existing is not None:
         return existing, None, None
-    hold, account = _hold_for_resolution(hold_ref, kind)
+    hold, account = _hold_for_resolution(hold_ref, kind, wallets)
     existing = _replay(key, request_hash)
     if existing is not None:
         return existing, None, None
@@ -265,14 +272,17 @@ def _open_hold(key: str, request_hash: str, hold_ref: str, *, kind: str = "escro
     return None, hold, account
 
 
-def _hold_for_resolution(hold_ref: str, kind: str = "escrow") -> tuple[Hold, LedgerAccount]:
-    """Find the hold, lock its account then the hold itself (the same order everywhere)."""
-    account_id = db.session.execute(
-        select(Hold.account_id).where(Hold.ref == hold_ref, Hold.kind == kind)
-    ).scalar_one_or_none()
-    if account_id is None:
+def _hold_for_resolution(hold_ref: str, kind: str = "escrow", wallets=None) -> tuple[Hold, LedgerAccount]:
+    """Find the hold, lock the wallets it pays into (`wallets(payer_account_id, currency)` -> ids),
+    then its account, then the hold itself (the same order everywhere)."""
+    row = db.session.execute(
+        select(Hold.account_id, Hold.payer_account_id, Hold.currency).where(Hold.ref == hold_ref, Hold.kind == kind)
+    ).one_or_none()
+    if row is None:
         raise NotFound(_l("No money is held for this."))
-    account = _lock_account(account_id)
+    if wallets is not None:
+        _lock_accounts(wallets(row.payer_account_id, row.currency))
+    account = _lock_account(row.account_id)
     hold = db.session.execute(
         select(Hold).where(Hold.ref == hold_ref).with_for_update(of=Hold)
         .execution_options(populate_existing=True)
@@ -289,12 +299,13 @@ def _debit_wallet_check(owner, amount: int, currency: str, key: str, request_has
     wallet_id = db.session.execute(
         select(LedgerAccount.id).where(LedgerAccount.code == spec.code, LedgerAccount.currency == currency)
     ).scalar_one_or_none()
+    wallet = None
     if wallet_id is not None:
-        _lock_account(wallet_id)
+        wallet = _lock_account(wallet_id)  # reloads the row: its balance is current and ours now
         existing = _replay(key, request_hash)
         if existing is not None:
             return existing
-    if wallet_id is None or _sum(wallet_id) < amount:
+    if wallet is None or wallet.balance < amount:
         raise _bad("amount", message)
     return None
 

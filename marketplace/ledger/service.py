@@ -30,7 +30,8 @@ Readers: `balance`, `paid_out_to_cash`, `lock_wallet` (a lock helper), `wallet_a
 
 Concurrency: resolutions lock the escrow account and the hold (SELECT ... FOR UPDATE) and flip the
 hold with a conditional UPDATE; the unique `HoldResolution.hold_id` is the last line. Wallet debits
-lock the wallet account row before summing it. The idempotency key is unique; a concurrent insert
+lock the wallet account row and read its maintained balance (a CHECK constraint on it is the last
+line). The idempotency key is unique; a concurrent insert
 of the same key is caught inside a SAVEPOINT and answered with the winner's transaction.
 """
 from .accounts import (

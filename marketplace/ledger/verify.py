@@ -1,6 +1,8 @@
 """`flask ledger verify`: recompute every ledger invariant from the rows and report drift.
 
-Built-in checks: the trial balance is zero per currency, every transaction is balanced (and has
+Built-in checks: every account's maintained balance equals the sum of its entries (the one
+check that reads `ledger_accounts.balance`; the others recompute balances from the entries), the
+trial balance is zero per currency, every transaction is balanced (and has
 entries), no wallet, escrow, payout or revenue account is negative, every closed escrow is exactly
 zero, every escrow and payout account holds exactly the sum of its open holds (the holds are the
 cached view of those balances), every hold's status agrees with its one resolution, and every
@@ -58,6 +60,19 @@ def _balances():
     return (select(LedgerEntry.account_id.label("account_id"),
                    func.sum(LedgerEntry.amount).label("total"))
             .group_by(LedgerEntry.account_id).subquery())
+
+
+def check_maintained_balances():
+    b = _balances()
+    total = func.coalesce(b.c.total, 0)
+    rows = db.session.execute(
+        select(LedgerAccount.code, LedgerAccount.currency, LedgerAccount.balance, total)
+        .outerjoin(b, b.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.balance != total)
+        .order_by(LedgerAccount.id)
+    ).all()
+    for code, currency, kept, summed in rows:
+        yield f"{code} ({currency}) has balance {kept} but its entries add up to {summed}"
 
 
 def check_trial_balance():
@@ -163,6 +178,7 @@ def check_reversals_mirror_originals():
 
 
 BUILTIN_CHECKS: tuple[tuple[str, CheckFn], ...] = (
+    ("balances equal the sum of their entries", check_maintained_balances),
     ("trial balance is zero", check_trial_balance),
     ("every transaction balanced", check_transactions_balanced),
     ("no negative wallet, escrow, payout or revenue", check_no_negative_balances),

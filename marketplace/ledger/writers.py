@@ -23,11 +23,12 @@ from .accounts import (
     _check_key,
     _check_ref,
     _escrow_spec,
+    _existing_account_ids,
     _find_account,
     _lock_account,
+    _lock_accounts,
     _payout_spec,
     _revenue_spec,
-    _sum,
     _wallet_spec,
     owner_key,
 )
@@ -151,7 +152,8 @@ def release(hold_ref: str, solver, *, idempotency_key: str, actor=None, category
     # The fee as asked for (not as configured now), so a retry after a fee change still matches.
     request_hash = _fingerprint("release", dict(hold=hold_ref, solver=[solver_kind, solver_id],
                                                 fee_bps=fee_bps, category=category))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    existing, hold, escrow = _open_hold(
+        key, request_hash, hold_ref, wallets=lambda _payer, cur: _existing_account_ids(_wallet_spec(solver, cur)))
     if existing is not None:
         return existing
     currency = hold.currency
@@ -190,7 +192,8 @@ def release_shared(hold_ref: str, recipients: list[tuple[object, int]], *, idemp
     request_hash = _fingerprint("release_shared", dict(
         hold=hold_ref, recipients=[[k, i, s] for (k, i), s in zip(owners, shares, strict=True)],
         fee_bps=fee_bps, category=category))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref, wallets=lambda _payer, cur: _existing_account_ids(
+        *(_wallet_spec(owner, cur) for owner, _share in recipients)))
     if existing is not None:
         return existing
     currency = hold.currency
@@ -216,7 +219,8 @@ def refund(hold_ref: str, *, idempotency_key: str, actor=None, to: str = "wallet
     _check_ref(hold_ref, "hold", max_length=120)
     to = _check_choice(to, REFUND_TARGETS, "to")
     request_hash = _fingerprint("refund", dict(hold=hold_ref, to=to))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref,
+                                        wallets=lambda payer, _cur: [payer] if to == "wallet" else [])
     if existing is not None:
         return existing
     target = _refund_target(hold, to, hold.currency)
@@ -244,6 +248,9 @@ def refund_escrow(escrow_ref: str, *, idempotency_key: str, actor=None,
     found = _find_account(f"escrow:{escrow_ref}")
     if found is None or found.kind != "escrow":
         raise NotFound(_l("No money is held for this."))
+    if to == "wallet":  # the payers' wallets before the escrow, as everywhere
+        _lock_accounts(db.session.execute(
+            select(Hold.payer_account_id).where(Hold.account_id == found.id, Hold.status == "open")).scalars())
     escrow = _lock_account(found.id)
     existing = _replay(key, request_hash)
     if existing is not None:
@@ -285,7 +292,8 @@ def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempoten
     request_hash = _fingerprint("split", dict(
         hold=hold_ref, solver=[solver_kind, solver_id], percent=solver_percent, amount=solver_amount,
         fee_bps=fee_bps, category=category, to=to))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref)
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref, wallets=lambda payer, cur: [
+        *_existing_account_ids(_wallet_spec(solver, cur)), *([payer] if to == "wallet" else [])])
     if existing is not None:
         return existing
     if solver_amount is not None:
@@ -425,7 +433,8 @@ def fail_payout(payout_ref: str, *, idempotency_key: str, actor=None) -> LedgerT
 def _resolve_payout(payout_ref, key, request_hash, actor, outcome, channel) -> LedgerTransaction:
     existing, hold, account = _open_hold(
         key, request_hash, payout_ref, kind="payout",
-        resolved=_l("This payout has already been completed or failed."))
+        resolved=_l("This payout has already been completed or failed."),
+        wallets=lambda payer, _cur: [payer] if outcome == "failed" else [])
     if existing is not None:
         return existing
     target = (hold.payer_account_id if outcome == "failed"
@@ -467,7 +476,7 @@ def reverse(transaction: LedgerTransaction | int, *, idempotency_key: str, actor
             existing = _replay(key, request_hash)
             if existing is not None:
                 return existing
-            if _sum(account_id) < needed:
+            if account.balance < needed:
                 raise _bad("amount", _l("The wallet no longer holds this money."))
     if db.session.execute(select(Reversal.id).where(Reversal.original_id == txn_id)).first():
         raise WrongState(_l("This transaction has already been reversed."))  # while we waited

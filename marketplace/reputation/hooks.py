@@ -128,6 +128,15 @@ def user_summaries(sender, *, user_ids, **_) -> dict[int, dict]:
             for uid, rating, count, completed, score, level in rows}
 
 
+def user_summary_columns(sender, *, user_id, **_) -> dict:
+    """accounts.user_summary_columns receiver: the user's completed engagements and credit score
+    inside a query (one row of credit_standings, found through its unique key); NULL without one."""
+    standing = db.select(CreditStanding).where(CreditStanding.subject_type == "user",
+                                               CreditStanding.subject_id == user_id)
+    return {"completed": standing.with_only_columns(CreditStanding.completed).scalar_subquery(),
+            "score": standing.with_only_columns(CreditStanding.score).scalar_subquery()}
+
+
 def connect() -> None:
     pairs = [
         (contract_events.contract_completed, on_contract_completed),
@@ -138,6 +147,7 @@ def connect() -> None:
         (account_events.user_blocklisted, on_blocklisted),
         (account_events.user_blocklist_lifted, on_blocklist_lifted),
         (account_events.user_summaries, user_summaries),
+        (account_events.user_summary_columns, user_summary_columns),
         (bounty_events.bounty_awarded, on_bounty_awarded),
         (bounty_events.piece_accepted, on_piece_accepted),
         (dispute_events.dispute_decided, on_dispute_decided),

@@ -14,7 +14,8 @@ from ..payments.api import serialize_funding as payments_serializer
 from ..payments.service import start_funding
 from . import policies, service
 from .forms import DeferredTaskForm, SearchForm
-from .search import TaskFilters, listing_page, search_tasks
+from .listing import listing_page
+from .search import TaskFilters, search_tasks
 from .serializers import (
     Viewer,
     serialize_attachment,
@@ -65,7 +66,7 @@ def list_tasks():
     limit, cursor = page_params()
     form = _search_form()
     tasks, next_cursor = search_tasks(user, filters_from(form, mine=request.args.get("mine") in ("1", "true")),
-                                      limit=limit, cursor=cursor)
+                                      limit=limit, cursor=cursor, posters=False)
     page = listing_page(tasks)
     viewer = Viewer.of(user)
     return listing([serialize_task(t, viewer, page) for t in tasks],

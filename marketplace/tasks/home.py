@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .listing import listing_page
 from .recommend import recommended_for
-from .search import TaskFilters, listing_page, search_tasks
+from .search import TaskFilters, search_tasks
 
 HOME_COUNT = 6
 

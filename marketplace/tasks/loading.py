@@ -1,6 +1,8 @@
 """Loading a task (optionally locked), a task the user may see, and the link to a task."""
 from __future__ import annotations
 
+from sqlalchemy.orm import joinedload
+
 from ..core import links
 from ..core.errors import NotFound
 from ..extensions import db
@@ -22,7 +24,8 @@ def get_task(task_id, *, lock: bool = False) -> Task:
         task = db.session.execute(db.select(Task).where(Task.id == pk).with_for_update()
                                   .execution_options(populate_existing=True)).scalar_one_or_none()
     else:
-        task = db.session.get(Task, pk)
+        # The poster comes in the same query: the task page, notices and cards all name them.
+        task = db.session.get(Task, pk, options=[joinedload(Task.poster)])
     if task is None:
         raise NotFound()
     return task

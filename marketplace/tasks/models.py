@@ -9,6 +9,7 @@ from sqlalchemy import DDL, event, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.types import Text, TypeDecorator
 
+from ..accounts.models import SKILL_KEY_LENGTH, sync_skill_rows
 from ..core.db import utcnow
 from ..extensions import db
 
@@ -280,6 +281,26 @@ class TaskQuestion(db.Model):
 
     task = db.relationship("Task", back_populates="questions", lazy="raise")
     asker = db.relationship("User", lazy="raise")
+
+
+class TaskSkill(db.Model):
+    """One skill of a task in matching form (accounts.models.skill_keys), kept in step with
+    `Task.skills`: the tasks recommended to a solver are found through the index on skill."""
+    __tablename__ = "task_skills"
+    __table_args__ = (db.Index("ix_task_skills_skill_task", "skill", "task_id"),)
+
+    task_id = db.Column(db.Integer, db.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    skill = db.Column(db.String(SKILL_KEY_LENGTH), primary_key=True)
+
+
+@event.listens_for(Task, "after_insert")
+def _task_skills_inserted(mapper, connection, task: Task) -> None:
+    sync_skill_rows(connection, TaskSkill.__table__, "task_id", task, replace=False)
+
+
+@event.listens_for(Task, "after_update")
+def _task_skills_updated(mapper, connection, task: Task) -> None:
+    sync_skill_rows(connection, TaskSkill.__table__, "task_id", task, replace=True)
 
 
 class SearchTermCount(db.Model):

@@ -30,8 +30,9 @@ from .forms import (
 from .funding import TaskFundable
 from .household import HouseholdForm, show_errors
 from .lifecycle import check_publishable
+from .listing import listing_page
 from .markdown import render_markdown
-from .search import TaskFilters, listing_page, search_tasks
+from .search import TaskFilters, search_tasks
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -188,18 +189,26 @@ def show(task_id):
     task = service.get_visible_task(user, task_id)
     manages = policies.can_manage(user, task)
     page = listing_page([task])
+    can_ask = user is not None and not manages and task.status == "open"
+    is_operator = user is not None and user.is_operator
     context = {
         "task": task, "page": page, "manages": manages, "description_html": render_markdown(task.description),
         "show_address": policies.can_see_address(user, task),
         "attachments": service.attachments_of(task), "questions": service.questions_of(task),
-        "question_form": QuestionForm(), "answer_form": AnswerForm(), "report_form": ReportForm(),
-        "hide_form": HideForm(), "funding_form": _funding_form(), "invite_form": InviteForm(),
+        # Only the forms this viewer is shown: each makes a CSRF token, and a visitor would be sent
+        # a session cookie for forms never shown.
+        "question_form": QuestionForm() if can_ask else None,
+        "answer_form": AnswerForm() if manages else None,
+        "report_form": ReportForm() if user is not None and not manages else None,
+        "hide_form": HideForm() if is_operator else None,
+        "funding_form": _funding_form() if manages else None,
+        "invite_form": InviteForm() if manages else None,
         "suggestions": service.suggested_solvers(task, 6) if manages and task.status in ("draft", "open") else [],
         "invites": service.invites_of(task) if manages else [],
         "sections": page_sections.render_all(task, user),
         "poster": page_sections.poster_of(task),
-        "can_ask": user is not None and not manages and task.status == "open",
-        "is_operator": user is not None and user.is_operator,
+        "can_ask": can_ask,
+        "is_operator": is_operator,
         "report_url": nav_url("moderation.report_task", task_id=task.id),
         "hide_url": nav_url("moderation.hide_task_page", task_id=task.id),
     }

@@ -1,8 +1,8 @@
 """Finding tasks: the filtered, sorted, keyset-paginated list behind /tasks and GET /api/v1/tasks,
 recommendations for solvers and suggested solvers for posters.
 
-A list page runs a constant number of queries whatever its size: one for the tasks, one each for
-their posters, organisations and verification badges (see `ListingPage`).
+A list page runs a constant number of queries whatever its size: one for the tasks, one for their
+posters, one for their organisations' names and verification badges (see listing.py).
 
 Keyword search plans per query (`plan_for`), from the term counts the project keeps
 (`SearchTermCount`, refreshed by `flask tasks search-stats`):
@@ -18,20 +18,18 @@ Both plans give the same rows; only their cost differs.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, cast, column, func, literal, literal_column, or_, table, text, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defaultload, selectinload
 
 from ..core.catalogue import CATEGORIES, CITIES
 from ..core.errors import ValidationFailed
 from ..extensions import db
-from ..organisations.models import Organisation
 from ..organisations.service import orgs_managed_by
-from ..verification.service import verified_org_ids, verified_user_ids
 from .models import FAR_FUTURE, MODES, STATUSES, SearchTermCount, Task, TaskInvite
 from .terms import query_groups, query_terms
 
@@ -196,8 +194,10 @@ def plan_for(terms, filters: TaskFilters, limit: int = 20) -> str:
     return "walk"
 
 
-def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None):
-    """One page of tasks the viewer may see: (tasks, next_cursor). Posters are eager-loaded."""
+def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None,
+                 posters: bool = True):
+    """One page of tasks the viewer may see: (tasks, next_cursor). Posters are eager-loaded unless
+    the caller shows none (posters=False: the API list, one query fewer)."""
     filters.check()
     query = db.select(Task)
     if filters.mine:
@@ -244,7 +244,7 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     terms = query_terms(filters.q)
     plan = plan_for(terms, filters, limit)
     rows = None
-    eager = selectinload(Task.poster)
+    eager = selectinload(Task.poster) if posters else defaultload(Task.poster)
     sort_index = _sqlite_sort_index(filters)
     in_sort_order = query.with_hint(Task, f"INDEXED BY {sort_index}", "sqlite") if sort_index else query
     if plan == "walk":
@@ -306,24 +306,3 @@ def _term_plan(query, terms):
 
 def _fts_query(terms) -> str:
     return " ".join('"' + t.replace('"', '""') + '"' for t in sorted(terms))
-
-
-@dataclass
-class ListingPage:
-    """What a list of tasks shows besides the tasks: organisation names and verification badges,
-    each loaded with one query for the whole page."""
-    tasks: list
-    org_names: dict = field(default_factory=dict)
-    verified_users: set = field(default_factory=set)
-    verified_orgs: set = field(default_factory=set)
-
-
-def listing_page(tasks: list) -> ListingPage:
-    poster_ids = {t.poster_id for t in tasks}
-    org_ids = {t.org_id for t in tasks if t.org_id is not None}
-    org_names = {}
-    if org_ids:
-        org_names = dict(db.session.execute(
-            db.select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all())
-    return ListingPage(tasks=tasks, org_names=org_names, verified_users=verified_user_ids(poster_ids),
-                       verified_orgs=verified_org_ids(org_ids))

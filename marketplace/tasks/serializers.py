@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from ..core import links
 from ..core.db import iso
 from ..organisations.service import orgs_managed_by
-from .search import ListingPage
+from .listing import ListingPage
 
 
 @dataclass

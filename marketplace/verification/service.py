@@ -3,6 +3,7 @@
     is_verified(user) -> bool            identity approved
     is_org_verified(org) -> bool         organisation approved
     verified_user_ids(ids) -> set[int]   one query for a list page
+    verified_user_selects(ids), verified_org_select(ids)   the same rules, for a caller's own query
     user_verification(user) -> {"status": none|pending|approved|rejected, "masked_number": str|None}
 
 Only the masked number and a keyed digest (numbers.digest) are stored, never the number itself,
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -93,24 +95,60 @@ def is_verified(user) -> bool:
     return bool(verified_user_ids([user.id]))
 
 
+def verified_user_selects(user_ids) -> list:
+    """The rule of a verified user, as SELECTs of one column (the user's id) among `user_ids` (an
+    expanding bind parameter or a list): an approved identity, or for organisation accounts, an
+    organisation they own with approved verification. A user may appear in both (or twice)."""
+    requests, members, users = VerificationRequest.__table__.c, Membership.__table__.c, User.__table__.c
+    approved_orgs = db.select(requests.org_id).where(requests.subject == "organisation",
+                                                     requests.status == "approved")
+    return [
+        db.select(requests.user_id).where(requests.user_id.in_(user_ids), requests.subject == "individual",
+                                          requests.status == "approved"),
+        db.select(members.user_id).join_from(Membership.__table__, User.__table__, users.id == members.user_id)
+        .where(members.user_id.in_(user_ids), members.role == "owner", users.account_type == "organization",
+               members.org_id.in_(approved_orgs)),
+    ]
+
+
+def verified_org_select(org_ids):
+    """The rule of a verified organisation, as a SELECT of the ids among `org_ids`."""
+    requests = VerificationRequest.__table__.c
+    return db.select(requests.org_id).where(requests.org_id.in_(org_ids), requests.subject == "organisation",
+                                            requests.status == "approved")
+
+
+@cache
+def _verified_users_statement():
+    """Built once: each call only binds its ids (SQLAlchemy's compiled form is reused)."""
+    return db.union_all(*verified_user_selects(db.bindparam("ids", expanding=True)))
+
+
+@cache
+def _verified_orgs_statement():
+    return verified_org_select(db.bindparam("ids", expanding=True))
+
+
 def verified_user_ids(user_ids) -> set[int]:
-    """Which of these users are verified (two queries, whatever the number of users): an approved
-    identity, or for organisation accounts, an organisation they own with approved verification."""
+    """Which of these users are verified (one query, whatever the number of users)."""
     ids = {int(i) for i in user_ids if i is not None}
     if not ids:
         return set()
-    verified = set(db.session.scalars(
-        db.select(VerificationRequest.user_id).distinct()
-        .where(VerificationRequest.user_id.in_(ids), VerificationRequest.subject == "individual",
-               VerificationRequest.status == "approved")))
+    return set(db.session.execute(_verified_users_statement(), {"ids": sorted(ids)}).scalars())
+
+
+def verified_user_condition(user_id, account_type):
+    """`verified_user_ids` as a condition inside a query about the user whose id and account
+    type are the SQL expressions given: an approved identity, or an organisation account owning an
+    organisation with approved verification (each an indexed lookup by the user's id)."""
+    identity = db.select(VerificationRequest.id).where(
+        VerificationRequest.user_id == user_id, VerificationRequest.subject == "individual",
+        VerificationRequest.status == "approved").exists()
     approved_orgs = db.select(VerificationRequest.org_id).where(
         VerificationRequest.subject == "organisation", VerificationRequest.status == "approved")
-    verified |= set(db.session.scalars(
-        db.select(Membership.user_id).distinct()
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.user_id.in_(ids - verified), Membership.role == "owner",
-               User.account_type == "organization", Membership.org_id.in_(approved_orgs))))
-    return verified
+    organisation = db.select(Membership.id).where(
+        Membership.user_id == user_id, Membership.role == "owner", Membership.org_id.in_(approved_orgs)).exists()
+    return db.or_(identity, db.and_(account_type == "organization", organisation))
 
 
 def is_org_verified(org) -> bool:
@@ -123,10 +161,7 @@ def verified_org_ids(org_ids) -> set[int]:
     ids = {int(i) for i in org_ids if i is not None}
     if not ids:
         return set()
-    return set(db.session.scalars(
-        db.select(VerificationRequest.org_id).distinct()
-        .where(VerificationRequest.org_id.in_(ids), VerificationRequest.subject == "organisation",
-               VerificationRequest.status == "approved")))
+    return set(db.session.execute(_verified_orgs_statement(), {"ids": sorted(ids)}).scalars())
 
 
 def get_request(request_id) -> VerificationRequest:

@@ -2,7 +2,7 @@
 and its values (shown translated)
 
 Revision ID: 5a1c2e7d9f30
-Revises: f619517af879
+Revises: e2b4c6d8f0a1
 Create Date: 2026-11-30 03:50:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5a1c2e7d9f30'
-down_revision = 'f619517af879'
+down_revision = 'e2b4c6d8f0a1'
 branch_labels = None
 depends_on = None
 

@@ -148,3 +148,66 @@ def test_sqlite_keeps_the_search_index_triggers_after_every_migration(tmp_path):
             db.session.remove()
             db.engine.dispose()
     assert {"tasks_fts_insert", "tasks_fts_delete", "tasks_fts_update"} <= triggers
+
+
+def _ledger_balances_migration(url: str, tmp_path, engine_options: dict | None = None):
+    """Upgrade to the revision before maintained balances, post money the old way (entries only),
+    upgrade to head: every account's balance is filled from its entries and follows new entries."""
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=str(tmp_path),
+                     SQLALCHEMY_ENGINE_OPTIONS=engine_options or {})
+    with app.app_context():
+        try:
+            flask_migrate.upgrade(revision="3b7e51c0a9d4")
+            with db.engine.begin() as conn:
+                for aid, code, kind, owner in ((1, "cash:bank", "cash", "NULL"), (2, "wallet:user:5", "wallet", 5),
+                                               (3, "revenue:fees", "revenue", "NULL")):
+                    owner_type = "'user'" if kind == "wallet" else "NULL"
+                    conn.execute(text(
+                        "INSERT INTO ledger_accounts (id, code, currency, kind, owner_type, owner_id, status, "
+                        f"created_at) VALUES ({aid}, '{code}', 'CNY', '{kind}', {owner_type}, {owner}, 'open', "
+                        "'2026-01-01 00:00:00')"))
+                for tid, legs in ((1, ((1, -9000), (2, 9000))), (2, ((2, -1000), (3, 1000)))):
+                    conn.execute(text(
+                        "INSERT INTO ledger_transactions (id, kind, idempotency_key, request_hash, ref, created_at) "
+                        f"VALUES ({tid}, 'fund_wallet', 'old:{tid}', 'x', 'wallet:user:5', '2026-01-01 00:00:00')"))
+                    for aid, amount in legs:
+                        conn.execute(text("INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+                                          f"VALUES ({tid}, {aid}, {amount}, 'CNY')"))
+            flask_migrate.upgrade()
+            with db.engine.begin() as conn:
+                filled = dict(conn.execute(text("SELECT code, balance FROM ledger_accounts")).all())
+                conn.execute(text(
+                    "INSERT INTO ledger_transactions (id, kind, idempotency_key, request_hash, ref, created_at) "
+                    "VALUES (3, 'fund_wallet', 'new:3', 'x', 'wallet:user:5', '2026-01-02 00:00:00')"))
+                conn.execute(text("INSERT INTO ledger_entries (transaction_id, account_id, amount, currency) "
+                                  "VALUES (3, 1, -500, 'CNY'), (3, 2, 500, 'CNY')"))
+            with db.engine.connect() as conn:
+                after = dict(conn.execute(text("SELECT code, balance FROM ledger_accounts")).all())
+            flask_migrate.downgrade(revision="base")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    return filled, after
+
+
+def _check_ledger_balances_migration(filled, after):
+    assert filled == {"cash:bank": -9000, "wallet:user:5": 8000, "revenue:fees": 1000}
+    assert after == {"cash:bank": -9500, "wallet:user:5": 8500, "revenue:fees": 1000}
+
+
+def test_migration_fills_ledger_balances_on_sqlite(tmp_path):
+    _check_ledger_balances_migration(*_ledger_balances_migration(
+        "sqlite:///" + str(tmp_path / "balances.sqlite3"), tmp_path))
+
+
+def test_migration_fills_ledger_balances_on_postgres(app, postgres_only, tmp_path):
+    schema = f"migration_balances_{uuid.uuid4().hex[:8]}"
+    with db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        result = _ledger_balances_migration(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+                                            {"connect_args": {"options": f"-csearch_path={schema}"}})
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    _check_ledger_balances_migration(*result)

@@ -31,7 +31,7 @@ def _redis_up() -> bool:
         return False
 
 
-@pytest.fixture(params=["memory://", REDIS])
+@pytest.fixture(params=["memory://", REDIS], ids=["memory", "redis"])
 def limited(request, app):
     """An app with the shipped rate limits on, counting in memory or in Redis."""
     if request.param.startswith("redis") and not _redis_up():

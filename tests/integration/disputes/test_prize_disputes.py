@@ -218,6 +218,9 @@ def test_a_rejected_entrant_disputes_through_the_pages(app, client):
     pass_deadline(task)
     assert client.post(f"/api/v1/tasks/{task.id}/winners", json={"awards": [{"submission_id": w["id"], "rank": 1}]},
                        headers=api_headers(poster)).status_code == 200
+    winner_browser = app.test_client()
+    login(winner_browser, winner)
+    assert 'data-testid="my-prize-held"' in winner_browser.get("/me/submissions").get_data(as_text=True)
     browser = app.test_client()
     login(browser, loser)
     results = browser.get(f"/tasks/{task.id}/results").get_data(as_text=True)
@@ -233,8 +236,13 @@ def test_a_rejected_entrant_disputes_through_the_pages(app, client):
     assert (dispute.solver_id, dispute.respondent_id, dispute.amount) == (loser.id, winner.id, 50_000)
     case = browser.get(f"/disputes/{dispute.id}").get_data(as_text=True)
     assert 'data-testid="prize-parties"' in case and 'data-testid="settlement-form"' in case
+    op = app.test_client()
+    login(op, make_operator())
+    decision_page = op.get(f"/disputes/{dispute.id}").get_data(as_text=True)
+    assert 'data-testid="prize-share-hint"' in decision_page and 'data-testid="decision-form"' in decision_page
     held = app.test_client().get(f"/tasks/{task.id}/results").get_data(as_text=True)
     assert 'data-testid="prize-disputed"' in held
+    assert 'data-testid="my-prize-disputed"' in winner_browser.get("/me/submissions").get_data(as_text=True)
     outsider = app.test_client()
     login(outsider, make_user())
     assert outsider.get(f"/disputes/new?task_id={task.id}").status_code == 404

@@ -204,7 +204,12 @@ class LedgerMachine(RuleBasedStateMachine):
             db.select(LedgerAccount.code, db.func.sum(LedgerEntry.amount))
             .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
             .group_by(LedgerAccount.code)).all())
+        # The maintained balance of every account is the sum of its entries (0 without any).
+        maintained = dict(db.session.execute(db.select(LedgerAccount.code, LedgerAccount.balance)).all())
+        assert maintained == {code: balances.get(code, 0) for code in maintained}
+        assert set(balances) <= set(maintained)
         for (kind, oid), amount in self.wallets.items():
+            assert service.wallet_balance((kind, oid)) == amount
             assert amount >= 0 and balances.get(f"wallet:{kind}:{oid}", 0) == amount
         for (kind, oid), amount in self.pending.items():
             assert amount >= 0 and balances.get(f"payout:{kind}:{oid}", 0) == amount

@@ -1,10 +1,12 @@
 """`flask ledger verify`: exit 0 on a clean ledger, 1 with a report after the data is corrupted."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import text
 
 from marketplace.extensions import db
-from marketplace.ledger import service
+from marketplace.ledger import ddl, service
 from marketplace.ledger.models import LedgerTransaction
 from marketplace.ledger.verify import register_check, unregister_check
 from tests.factories_ledger import fund_escrow, fund_wallet, key, row_counts
@@ -30,20 +32,33 @@ def _account_id(code):
     return db.session.execute(text("select id from ledger_accounts where code = :c"), {"c": code}).scalar_one()
 
 
+@contextmanager
+def past_the_triggers():
+    """Write ledger rows the way a careless hand would: with the database's guards off (on
+    PostgreSQL every user trigger of the ledger tables; on SQLite the balance trigger)."""
+    if db.engine.dialect.name == "postgresql":
+        for table in ("ledger_entries", "ledger_accounts"):
+            db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        yield
+        for table in ("ledger_entries", "ledger_accounts"):
+            db.session.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+    else:
+        db.session.execute(text(ddl.DROP_BALANCES_SQLITE[0]))
+        yield
+        db.session.execute(text(ddl.SQLITE_APPLY_TRIGGER))
+
+
 def _insert_entries(legs, kind="refund"):
-    """Insert a transaction with the given (account code, amount) legs directly, past the service."""
-    is_pg = db.engine.dialect.name == "postgresql"
-    if is_pg:  # let an unbalanced row through the deferred trigger for this test
-        db.session.execute(text("ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_balanced"))
+    """Insert a transaction with the given (account code, amount) legs directly, past the service
+    and the database's guards: the maintained balances do not follow."""
     txn = LedgerTransaction(kind=kind, idempotency_key=key("sql"), request_hash="x", ref="corrupt:1")
     db.session.add(txn)
     db.session.flush()
-    for code, amount in legs:
-        db.session.execute(text(
-            "insert into ledger_entries (transaction_id, account_id, amount, currency) "
-            "values (:t, :a, :m, 'CNY')"), {"t": txn.id, "a": _account_id(code), "m": amount})
-    if is_pg:
-        db.session.execute(text("ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_balanced"))
+    with past_the_triggers():
+        for code, amount in legs:
+            db.session.execute(text(
+                "insert into ledger_entries (transaction_id, account_id, amount, currency) "
+                "values (:t, :a, :m, 'CNY')"), {"t": txn.id, "a": _account_id(code), "m": amount})
     db.session.commit()
 
 
@@ -77,7 +92,36 @@ def test_negative_wallet_is_reported(app):
     result = run_verify(app)
     assert result.exit_code == 1
     assert "wallet:user:2 (CNY) is negative: -4200" in result.output
+    assert "wallet:user:2 (CNY) has balance 800 but its entries add up to -4200" in result.output
     assert "FAIL  trial balance" not in result.output
+
+
+def test_tampered_balance_is_reported_by_name(app):
+    some_money()
+    with past_the_triggers():
+        db.session.execute(text("update ledger_accounts set balance = balance + 700 "
+                                "where code = 'escrow:milestone:1'"))
+    db.session.commit()
+    result = run_verify(app)
+    assert result.exit_code == 1
+    assert "FAIL  balances equal the sum of their entries" in result.output
+    assert "escrow:milestone:1 (CNY) has balance 10700 but its entries add up to 10000" in result.output
+    assert "wallet:user:1" not in result.output
+
+
+def test_entries_inserted_by_hand_move_the_balance_and_stay_clean(app):
+    some_money()
+    txn = LedgerTransaction(kind="refund", idempotency_key=key("sql"), request_hash="x", ref="hand:1")
+    db.session.add(txn)
+    db.session.flush()
+    for code, amount in (("wallet:user:1", 250), ("cash:bank", -250)):
+        db.session.execute(text(
+            "insert into ledger_entries (transaction_id, account_id, amount, currency) "
+            "values (:t, :a, :m, 'CNY')"), {"t": txn.id, "a": _account_id(code), "m": amount})
+    db.session.commit()
+    assert service.wallet_balance(POSTER) == 20000 + 250
+    result = run_verify(app)
+    assert result.exit_code == 0, result.output
 
 
 def test_escrow_drifting_from_its_holds_is_reported(app):

@@ -1,0 +1,57 @@
+"""What a list of tasks shows besides the tasks: organisation names and verification badges,
+read for the whole page in one query (one round trip whatever the page size).
+
+The statement is built once; a page binds only its posters' and organisations' ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from sqlalchemy import bindparam, literal_column, null, union_all
+
+from ..extensions import db
+from ..organisations.models import Organisation
+from ..verification.service import verified_org_select, verified_user_selects
+
+
+@dataclass
+class ListingPage:
+    """A page of tasks with what its cards show about their posters and organisations."""
+    tasks: list
+    org_names: dict = field(default_factory=dict)
+    verified_users: set = field(default_factory=set)
+    verified_orgs: set = field(default_factory=set)
+
+
+@cache
+def _page_statement():
+    """Rows (kind, id, name): "u" a verified poster, "o" a verified organisation, "n" an
+    organisation's name."""
+    users, orgs = bindparam("user_ids", expanding=True), bindparam("org_ids", expanding=True)
+    organisations = Organisation.__table__.c
+
+    def tagged(kind: str, select):
+        return select.with_only_columns(literal_column(f"'{kind}'"), *select.selected_columns, null())
+
+    parts = [tagged("u", s) for s in verified_user_selects(users)]
+    parts.append(tagged("o", verified_org_select(orgs)))
+    parts.append(db.select(literal_column("'n'"), organisations.id, organisations.name)
+                 .where(organisations.id.in_(orgs)))
+    return union_all(*parts)
+
+
+def listing_page(tasks: list) -> ListingPage:
+    page = ListingPage(tasks=tasks)
+    poster_ids = sorted({t.poster_id for t in tasks if t.poster_id is not None})
+    org_ids = sorted({t.org_id for t in tasks if t.org_id is not None})
+    if not poster_ids and not org_ids:
+        return page
+    for kind, id_, name in db.session.execute(_page_statement(), {"user_ids": poster_ids, "org_ids": org_ids}):
+        if kind == "u":
+            page.verified_users.add(id_)
+        elif kind == "o":
+            page.verified_orgs.add(id_)
+        else:
+            page.org_names[id_] = name
+    return page
