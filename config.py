@@ -142,6 +142,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_ENABLED = True
     PASSWORD_RESET_MAX_AGE = 3600
+    # How long the link of the confirmation mail sent at registration stays valid (seconds).
+    EMAIL_CONFIRM_MAX_AGE = _env_int("EMAIL_CONFIRM_MAX_AGE", 2 * 24 * 3600)
     LOG_JSON = _env_bool("LOG_JSON", False)
 
 

@@ -7,6 +7,7 @@ import secrets
 
 from marketplace.accounts.models import ApiToken, User
 from marketplace.accounts.passwords import hash_password
+from marketplace.core.db import utcnow
 from marketplace.extensions import db
 
 PASSWORD = "Correct-Horse-42"
@@ -15,8 +16,12 @@ _seq = itertools.count(1)
 
 def make_user(email: str | None = None, *, password: str = PASSWORD, role: str = "member",
               display_name: str | None = None, city: str | None = "wuhan-hongshan",
-              skills: list[str] | None = None, account_type: str = "individual", **fields) -> User:
+              skills: list[str] | None = None, account_type: str = "individual", confirmed: bool = True,
+              **fields) -> User:
+    """A user who can sign in; `confirmed=False` for one who registered and has not yet followed
+    the link of the confirmation mail."""
     n = next(_seq)
+    fields.setdefault("email_confirmed_at", utcnow() if confirmed else None)
     user = User(
         email=(email or f"user{n}@example.com").lower(),
         password_hash=hash_password(password),

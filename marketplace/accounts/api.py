@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body, json_form
@@ -10,8 +11,8 @@ from ..core.errors import NotFound, ValidationFailed
 from ..core.i18n import TIMEZONES, zone_of
 from ..extensions import limiter
 from . import service, throttle
-from .forms import ProfileForm, RegisterForm, RoleForm, TokenLoginForm
-from .service import AccountSuspended, LoginRefused
+from .forms import ProfileForm, RegisterForm, ResendConfirmationForm, RoleForm, TokenLoginForm
+from .service import AccountSuspended, EmailNotConfirmed, LoginRefused
 
 
 class RegisterBody(RegisterForm):
@@ -24,17 +25,40 @@ def _token_json(row) -> dict:
             "last_used_at": iso(row.last_used_at), "revoked_at": iso(row.revoked_at)}
 
 
-@api_route("/users", methods=["POST"], auth=False, status=201, tags=["accounts"],
-           summary="Register a new account",
+def _confirmation_sent():
+    """The one answer of registration and of a repeated confirmation mail, whatever the address."""
+    return jsonify({"status": "confirmation_sent",
+                    "detail": _("We have sent a mail to this address. Open the link in it to confirm the "
+                                "address; then log in (POST /api/v1/tokens).")}), 202
+
+
+@api_route("/users", methods=["POST"], auth=False, status=202, tags=["accounts"],
+           summary="Register a new account (confirmed by a mailed link before it can sign in)",
+           description="Answers 202 with the same body whether or not the email already has an account: "
+                       "a new account is created unconfirmed and mailed a confirmation link; the owner of "
+                       "an existing one is mailed that someone tried to register with the address. Bad "
+                       "fields answer 422 naming them.",
            body={"email": "string!", "password": "string!", "display_name": "string!",
                  "account_type": "string", "org_name": "string"})
 @limiter.limit(throttle.register_limit, methods=["POST"])
 def accounts_register_user():
     form = json_form(RegisterBody)
-    user = service.register(email=form.email.data, password=form.password.data,
-                            display_name=form.display_name.data, account_type=form.account_type.data,
-                            org_name=form.org_name.data)
-    return jsonify(service.me_payload(user)), 201
+    service.sign_up(email=form.email.data, password=form.password.data,
+                    display_name=form.display_name.data, account_type=form.account_type.data,
+                    org_name=form.org_name.data)
+    return _confirmation_sent()
+
+
+@api_route("/users/confirmation", methods=["POST"], auth=False, status=202, tags=["accounts"],
+           summary="Send the confirmation link of a registration again",
+           description="Answers 202 with the same body for any address; a mail goes only to an account "
+                       "waiting for confirmation.",
+           body={"email": "string!"})
+@limiter.limit(throttle.reset_mail_limit, methods=["POST"])  # each call may send an email
+def accounts_resend_confirmation():
+    form = json_form(ResendConfirmationForm)
+    service.resend_confirmation(form.email.data)
+    return _confirmation_sent()
 
 
 @api_route("/tokens", methods=["POST"], auth=False, status=201, tags=["accounts"],
@@ -45,7 +69,7 @@ def accounts_create_token():
     form = json_form(TokenLoginForm)
     try:
         user = service.authenticate(form.email.data, form.password.data, via="api")
-    except (LoginRefused, AccountSuspended, throttle.AccountLocked):
+    except (LoginRefused, AccountSuspended, throttle.AccountLocked, EmailNotConfirmed):
         commit()  # keep the audit row of the refused attempt; the error handler answers
         raise
     service.record_login(user, via="api")

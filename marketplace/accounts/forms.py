@@ -61,6 +61,10 @@ class ForgotPasswordForm(FlaskForm):
                         validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid email address."))])
 
 
+class ResendConfirmationForm(ForgotPasswordForm):
+    """The address to send the registration's confirmation link to again."""
+
+
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
                              description=_l("At least 10 characters; not only digits; not a common password."))

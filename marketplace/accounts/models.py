@@ -41,6 +41,9 @@ class User(UserMixin, db.Model):
     blocklist_reason = db.Column(db.Text, nullable=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime, nullable=True)
+    # Set when the owner followed the link mailed at registration; until then the account cannot
+    # sign in (accounts created on the command line or as demo data are confirmed at once).
+    email_confirmed_at = db.Column(db.DateTime, nullable=True)
     # Rotated by logout, password change or reset, suspension and role change: every login session
     # and remember-me cookie made before then stops working (see get_id).
     session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
@@ -71,6 +74,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: suspended users cannot log in
         return self.suspended_at is None
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     @property
     def is_blocklisted(self) -> bool:

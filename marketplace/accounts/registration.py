@@ -1,4 +1,5 @@
-"""Registration, login, password reset and change, and the notification kinds they send."""
+"""Registration (confirmed by a mailed link), login, password reset and change, and the
+notification kinds they send."""
 from __future__ import annotations
 
 import hashlib
@@ -26,6 +27,7 @@ MAX_SKILLS = 20
 MAX_SKILL_LENGTH = 30
 _SKILL_SEPARATORS = re.compile(r"[,，、;；\n\r]+")
 _RESET_SALT = "huizhong.password-reset"
+_CONFIRM_SALT = "huizhong.email-confirm"
 
 register_kind("account.password_changed",
               _l("The password of your account was changed. If it was not you, reset it now and contact us."))
@@ -50,6 +52,19 @@ class LoginRefused(NotAuthenticated):
 class AccountSuspended(Forbidden):
     type_slug = "account-suspended"
     default_message = _l("This account is suspended. Please contact the platform operators.")
+
+
+class EmailNotConfirmed(Forbidden):
+    type_slug = "email-not-confirmed"
+    default_message = _l("Confirm your email address first: follow the link in the mail we sent when you "
+                         "registered. No mail? Send the link again.")
+
+
+class ConfirmLinkInvalid(DomainError):
+    status = 400
+    type_slug = "confirm-link-invalid"
+    default_message = _l("This confirmation link is invalid, has expired or has already been used. If you "
+                         "confirmed already, log in; otherwise send the link again.")
 
 
 class ResetLinkInvalid(DomainError):
@@ -80,17 +95,15 @@ def get_user(user_id) -> User:
 
 # --- registration ---------------------------------------------------------------------------------
 
-def register(*, email: str, password: str, display_name: str, account_type: str = "individual",
-             org_name: str | None = None, role: str = "member") -> User:
-    """Create a user (not committed). Raises ValidationFailed naming each bad field."""
+def _checked_registration(*, email, password, display_name, account_type, org_name, role) -> dict:
+    """The cleaned registration fields, or ValidationFailed naming each bad field. Whether the
+    email already has an account is not checked here (see sign_up)."""
     email = normalise_email(email)
     display_name = (display_name or "").strip()
     org_name = (org_name or "").strip() or None
     errors: dict[str, list] = {}
     if not email or "@" not in email or len(email) > 254:
         errors.setdefault("email", []).append(_l("Enter a valid email address."))
-    elif find_by_email(email) is not None:
-        errors.setdefault("email", []).append(_l("An account with this email address already exists."))
     problems = password_problems(password, email)
     if problems:
         errors["password"] = problems
@@ -108,17 +121,143 @@ def register(*, email: str, password: str, display_name: str, account_type: str 
         errors.setdefault("role", []).append(_l("Unknown role."))
     if errors:
         raise ValidationFailed(errors=errors)
+    return {"email": email, "password": password, "display_name": display_name,
+            "account_type": account_type, "org_name": org_name if account_type == "organization" else None,
+            "role": role}
 
-    user = User(email=email, password_hash=hash_password(password), display_name=display_name,
-                account_type=account_type, org_name=org_name if account_type == "organization" else None,
-                role=role, bio="", skills=[])
+
+def _create_user(data: dict, *, confirmed: bool) -> User:
+    user = User(email=data["email"], password_hash=hash_password(data["password"]),
+                display_name=data["display_name"], account_type=data["account_type"],
+                org_name=data["org_name"], role=data["role"], bio="", skills=[],
+                email_confirmed_at=utcnow() if confirmed else None)
     db.session.add(user)
     db.session.flush()
-    form_data = {"email": email, "display_name": display_name, "account_type": account_type,
+    form_data = {"email": user.email, "display_name": user.display_name, "account_type": user.account_type,
                  "org_name": user.org_name}
     events.after_register.send(user=user, form_data=form_data)
-    audit.record("user.registered", actor=user, target=user, account_type=account_type)
+    audit.record("user.registered", actor=user, target=user, account_type=user.account_type,
+                 confirmed=confirmed)
     return user
+
+
+def register(*, email: str, password: str, display_name: str, account_type: str = "individual",
+             org_name: str | None = None, role: str = "member", confirmed: bool = True) -> User:
+    """Create a user at once (not committed): the command line and the demo data, where whoever
+    creates the account vouches for the address. Raises ValidationFailed naming each bad field,
+    including an email that already has an account. People registering themselves go through
+    `sign_up`, which never says that."""
+    data = _checked_registration(email=email, password=password, display_name=display_name,
+                                 account_type=account_type, org_name=org_name, role=role)
+    if find_by_email(data["email"]) is not None:
+        raise ValidationFailed(errors={"email": [_l("An account with this email address already exists.")]})
+    return _create_user(data, confirmed=confirmed)
+
+
+def sign_up(*, email: str, password: str, display_name: str, account_type: str = "individual",
+            org_name: str | None = None) -> None:
+    """Registration by the person themselves (page and API). Answers the same whether or not the
+    email already has an account, so registration cannot be used to find out who has one:
+
+    - a new email: an unconfirmed account is created and a confirmation link is mailed; it cannot
+      sign in until the link is followed (`confirm_email`);
+    - an email with an account: nothing changes; its owner is mailed that someone tried to register
+      with the address (an unconfirmed owner gets a fresh confirmation link instead).
+
+    Both ways hash the password once and queue one mail (sent after the commit), so they take the
+    same time. Bad fields raise ValidationFailed either way, checked before the email is looked up.
+    """
+    data = _checked_registration(email=email, password=password, display_name=display_name,
+                                 account_type=account_type, org_name=org_name, role="member")
+    existing = find_by_email(data["email"])
+    if existing is None:
+        user = _create_user(data, confirmed=False)
+        _send_confirmation(user)
+        return
+    hash_password(data["password"])  # the work of creating an account, so the timing tells nothing
+    audit.record("user.register_attempt_existing", actor=None, target=existing)
+    if existing.suspended_at is not None:
+        return
+    if existing.email_confirmed_at is None:
+        _send_confirmation(existing)
+    else:
+        _send_already_registered(existing)
+
+
+def _mail_locale(user: User) -> str:
+    return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def confirmation_token_for(user: User) -> str:
+    return _confirm_serializer().dumps({"uid": user.id, "em": _email_fingerprint(user)})
+
+
+def _confirm_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_CONFIRM_SALT)
+
+
+def _email_fingerprint(user: User) -> str:
+    return hashlib.sha256(user.email.encode()).hexdigest()[:32]
+
+
+def _send_confirmation(user: User) -> None:
+    link = url_for("accounts.confirm_email", token=confirmation_token_for(user), _external=True)
+    hours = current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 3600
+    with force_locale(_mail_locale(user)):
+        subject = gettext("Huizhong: confirm your email address")
+        body = gettext("Welcome to Huizhong, %(name)s. To confirm your email address and log in, open this "
+                       "link within %(hours)d hours:", name=user.display_name, hours=hours)
+        body += "\n\n" + link + "\n\n"
+        body += gettext("If you did not register, ignore this email: the account stays unconfirmed and "
+                        "cannot be used.")
+    send_mail(user.email, subject, body)
+    audit.record("user.confirmation_sent", actor=None, target=user)
+
+
+def _send_already_registered(user: User) -> None:
+    with force_locale(_mail_locale(user)):
+        subject = gettext("Huizhong: someone tried to register with your email address")
+        body = gettext("Someone tried to register a new Huizhong account with your email address. You "
+                       "already have an account, so nothing was changed.")
+        body += "\n\n" + gettext("If it was you, log in:") + "\n" + url_for("accounts.login", _external=True)
+        body += "\n\n" + gettext("If you forgot your password, reset it:") + "\n"
+        body += url_for("accounts.forgot_password", _external=True)
+        body += "\n\n" + gettext("If it was not you, ignore this email; your account stays as it is.")
+    send_mail(user.email, subject, body)
+
+
+def confirm_email(token: str) -> User:
+    """Confirm the address of the account the link was mailed to; the link works once, within
+    EMAIL_CONFIRM_MAX_AGE. Returns the user, who may now sign in."""
+    try:
+        data = _confirm_serializer().loads(token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"])
+    except (SignatureExpired, BadSignature):
+        raise ConfirmLinkInvalid() from None
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        raise ConfirmLinkInvalid()
+    user = db.session.get(User, data["uid"])
+    if user is None or user.suspended_at is not None or user.email_confirmed_at is not None:
+        raise ConfirmLinkInvalid()
+    if not hmac.compare_digest(str(data.get("em", "")), _email_fingerprint(user)):
+        raise ConfirmLinkInvalid()
+    # Single use even when the link is followed twice at once: only one update finds it unconfirmed.
+    done = db.session.execute(
+        db.update(User).where(User.id == user.id, User.email_confirmed_at.is_(None))
+        .values(email_confirmed_at=utcnow()).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise ConfirmLinkInvalid()
+    db.session.refresh(user, ["email_confirmed_at"])
+    audit.record("user.email_confirmed", actor=user, target=user)
+    return user
+
+
+def resend_confirmation(email: str) -> None:
+    """Mail a new confirmation link if an unconfirmed, active account has this address; say
+    nothing either way (the caller answers the same for any address)."""
+    user = find_by_email(email)
+    if user is None or user.suspended_at is not None or user.email_confirmed_at is not None:
+        return
+    _send_confirmation(user)
 
 
 # --- login ----------------------------------------------------------------------------------------
@@ -155,6 +294,10 @@ def authenticate(email: str, password: str, *, via: str = "page") -> User:
     if user.suspended_at is not None:
         audit.record("login.failed", actor=None, target=user, email=tried, reason="suspended", via=via)
         raise AccountSuspended(errors={"email": [AccountSuspended.default_message]})
+    # Said only after the right password, so it tells nothing to someone guessing addresses.
+    if user.email_confirmed_at is None:
+        audit.record("login.failed", actor=None, target=user, email=tried, reason="unconfirmed", via=via)
+        raise EmailNotConfirmed(errors={"email": [EmailNotConfirmed.default_message]})
     return user
 
 

@@ -19,12 +19,13 @@ from .forms import (
     LoginForm,
     ProfileForm,
     RegisterForm,
+    ResendConfirmationForm,
     ResetPasswordForm,
     RoleForm,
     TokenForm,
 )
 from .policies import admin_required
-from .service import AccountSuspended, LoginRefused, ResetLinkInvalid
+from .service import AccountSuspended, ConfirmLinkInvalid, EmailNotConfirmed, LoginRefused, ResetLinkInvalid
 
 bp = Blueprint("accounts", __name__)
 
@@ -44,15 +45,46 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = service.register(email=form.email.data, password=form.password.data,
-                                    display_name=form.display_name.data,
-                                    account_type=form.account_type.data, org_name=form.org_name.data)
+            # The same answer whether or not the email has an account (see service.sign_up).
+            service.sign_up(email=form.email.data, password=form.password.data,
+                            display_name=form.display_name.data,
+                            account_type=form.account_type.data, org_name=form.org_name.data)
         except ValidationFailed as exc:
             return _with_form_errors(form, exc, "accounts/register.html")
-        login_user(user)
-        flash(_("Welcome to Huizhong, %(name)s!", name=user.display_name), "info")
-        return redirect(url_for("accounts.profile"), code=303)
+        return redirect(url_for("accounts.check_email"), code=303)
     return render_template("accounts/register.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.get("/register/check-email")
+def check_email():
+    return render_template("accounts/check_email.html")
+
+
+@bp.get("/register/confirm/<token>")
+def confirm_email(token):
+    try:
+        user = service.confirm_email(token)
+    except ConfirmLinkInvalid as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("accounts.resend_confirmation"), code=303)
+    login_user(user)
+    service.record_login(user, via="confirmation")
+    flash(_("Your email address is confirmed. Welcome to Huizhong, %(name)s!", name=user.display_name), "success")
+    return redirect(url_for("accounts.profile"), code=303)
+
+
+@bp.route("/register/resend", methods=["GET", "POST"])
+@limiter.limit(throttle.reset_mail_limit, methods=["POST"])  # each POST may send an email
+def resend_confirmation():
+    form = ResendConfirmationForm()
+    if form.validate_on_submit():
+        service.resend_confirmation(form.email.data)
+        flash(_("If an account waiting for confirmation uses this address, we have sent it a new link."), "info")
+        return redirect(url_for("accounts.login"), code=303)
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
+    return (render_template("accounts/resend_confirmation.html", form=form),
+            422 if form.is_submitted() else 200)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,12 +97,16 @@ def login():
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.email.data, form.password.data)
-        except (LoginRefused, AccountSuspended, throttle.AccountLocked) as exc:
+        except (LoginRefused, AccountSuspended, throttle.AccountLocked, EmailNotConfirmed) as exc:
             # A refused login is a security event: keep its audit row (and the failure count)
             # although we answer 422 (429 while the account's sign-in is paused).
             commit()
-            page, status = _with_form_errors(form, exc, "accounts/login.html")
-            return page, (exc.status if isinstance(exc, throttle.AccountLocked) else status)
+            apply_errors(form, exc)
+            resend_form = None
+            if isinstance(exc, EmailNotConfirmed):
+                resend_form = ResendConfirmationForm(formdata=None, email=service.normalise_email(form.email.data))
+            page = render_template("accounts/login.html", form=form, resend_form=resend_form)
+            return page, (exc.status if isinstance(exc, throttle.AccountLocked) else 422)
         login_user(user, remember=bool(form.remember.data))
         service.record_login(user)
         return redirect(target or url_for("core.home"), code=303)

@@ -37,12 +37,13 @@ OPERATIONS: list[dict] = []
 
 def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, body=None,
               query=None, tags=(), description: str = "", multipart: bool = False,
-              operator: bool = False, idempotent: bool = False, status: int = 200):
+              operator: bool = False, idempotent: bool = False, status: int = 200, responses=None):
     """Register an API view and describe it for the OpenAPI document.
 
     body/query: {name: "string"|"integer"|"boolean"|"array"|"object"|"file"} (suffix "!" = required).
     auth: a bearer token is required (the view gets a 401 problem without one).
     operator: the caller must be an operator (403 otherwise).
+    responses: further answers for the OpenAPI document, {status: (description, {property: schema})}.
     """
     def decorator(view):
         @wraps(view)
@@ -61,6 +62,7 @@ def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, b
                 "body": body or {}, "query": query or {}, "tags": list(tags),
                 "description": description, "multipart": multipart, "operator": operator,
                 "idempotent": idempotent, "status": status, "endpoint": view.__name__,
+                "responses": dict(responses or {}),
             })
         bp.add_url_rule(rule, view.__name__, wrapped, methods=list(methods))
         return wrapped

@@ -44,6 +44,9 @@ def build_document() -> dict:
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
             },
         }
+        for code, (description, properties) in op["responses"].items():
+            operation["responses"][str(code)] = {"description": description, "content": {"application/json": {
+                "schema": {"type": "object", "properties": properties, "required": sorted(properties)}}}}
         if op["description"]:
             operation["description"] = op["description"]
         if op["auth"]:

@@ -34,6 +34,8 @@ class SecondApproval(db.Model):
     second_operator_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
     second_at = db.Column(db.DateTime, nullable=True)
 
+    first_operator = db.relationship("User", foreign_keys=[first_operator_id], lazy="joined")
+
 
 class SameOperator(Forbidden):
     type_slug = "four-eyes"
@@ -59,6 +61,21 @@ def pending(action: str, target) -> SecondApproval | None:
         db.select(SecondApproval).where(SecondApproval.action == action, SecondApproval.target_type == target_type,
                                         SecondApproval.target_id == target_id,
                                         SecondApproval.second_operator_id.is_(None))).scalar_one_or_none()
+
+
+def waiting(action: str, targets) -> dict[str, SecondApproval]:
+    """The first confirmations waiting for a second operator of several targets, by target id
+    (one query, for a list page)."""
+    targets = list(targets)
+    if not targets:
+        return {}
+    target_type = _key(targets[0])[0]
+    ids = [str(t.id) for t in targets]
+    rows = db.session.scalars(
+        db.select(SecondApproval).where(SecondApproval.action == action, SecondApproval.target_type == target_type,
+                                        SecondApproval.target_id.in_(ids),
+                                        SecondApproval.second_operator_id.is_(None)))
+    return {row.target_id: row for row in rows}
 
 
 def approve(operator, action: str, target, amount: int, *, field: str = "amount") -> bool:

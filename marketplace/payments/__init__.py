@@ -11,7 +11,7 @@ from ..accounts import events as accounts_events
 from ..accounts.models import User
 from ..api import idempotency  # noqa: F401  (its model)
 from ..core import events as core_events
-from ..core import links
+from ..core import four_eyes, links
 from ..core.events import QueueSection
 from ..extensions import csrf, db
 from ..jobs.service import register_handler
@@ -22,6 +22,8 @@ from ..organisations.models import Organisation
 from ..organisations.policies import can_act_for
 from . import api, fundables, models, references, service  # noqa: F401  (api and models register routes and tables on import)
 from .api import serialize_bank_transfer, serialize_flagged, serialize_payout
+from .bank_transfers import CONFIRM_ACTION
+from .payouts import APPROVE_ACTION
 from .routes import bp
 from .webhooks import bp as webhooks_bp
 
@@ -132,6 +134,10 @@ def init_app(app):
     fundables.register("wallet", load_wallet_topup)
     fundables.register("org_wallet", load_org_wallet_topup)
     app.jinja_env.globals["fee_breakdown"] = fee_breakdown  # noqa: F821
+    # Four eyes: the first confirmations waiting for a second operator, by item id (queue and pages).
+    app.jinja_env.globals["transfers_waiting"] = lambda items: four_eyes.waiting(CONFIRM_ACTION, items)
+    app.jinja_env.globals["payouts_waiting"] = lambda items: four_eyes.waiting(APPROVE_ACTION, items)
+    app.jinja_env.globals["four_eyes_limit"] = four_eyes.threshold
     references.init()
     _register_hooks()
 

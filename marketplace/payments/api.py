@@ -282,9 +282,20 @@ def find_bank_transfers():
     return jsonify({"items": items, "next_cursor": None})
 
 
+# Four eyes: the answer when this was the first of two confirmations (core.four_eyes).
+SECOND_CONFIRMATION = (
+    "Recorded as the first of two confirmations: the amount is above FOUR_EYES_AMOUNT, so a second, "
+    "different operator must confirm the same amount; nothing moved yet",
+    {"second_confirmation": {"type": "object", "required": ["required", "first_operator_id", "amount"],
+                             "properties": {"required": {"type": "boolean"},
+                                            "first_operator_id": {"type": "integer"},
+                                            "amount": {"type": "integer"}}}})
+
+
 @api_route("/operator/bank-transfers/<id:transfer_id>/confirm", methods=["POST"], operator=True,
            summary="Record the amount received for a bank transfer (exact amount funds; else mismatch)",
-           body={"amount": "integer!"}, tags=["operator", "payments"], idempotent=True)
+           body={"amount": "integer!"}, tags=["operator", "payments"], idempotent=True,
+           responses={202: SECOND_CONFIRMATION})
 @idempotent
 def confirm_bank_transfer(transfer_id):
     user = api_user()
@@ -295,7 +306,7 @@ def confirm_bank_transfer(transfer_id):
 
 @api_route("/operator/payouts/<id:payout_id>/approve", methods=["POST"], operator=True,
            summary="Approve and send a payout", body={"reference": "string"},
-           tags=["operator", "payments"], idempotent=True)
+           tags=["operator", "payments"], idempotent=True, responses={202: SECOND_CONFIRMATION})
 @idempotent
 def approve_payout(payout_id):
     user = api_user()

@@ -240,6 +240,7 @@ def _transfer_page(funding, form=None, *, correct_form=None, return_form=None, a
         correct_form=correct_form or CorrectTransferForm(formdata=None),
         return_form=return_form or ReturnTransferForm(formdata=None),
         ask_form=ask_form or AskPayerForm(formdata=None), check=check,
+        first=four_eyes.pending(CONFIRM_ACTION, funding),
         subject_link=service.subject_link(funding)), status
 
 
@@ -338,6 +339,7 @@ def _payout_page(payout_id, approve_form=None, reject_form=None, status=200):
     payout = service.get_payout(payout_id)
     return render_template(
         "payments/operator_payout.html", payout=payout,
+        first=four_eyes.pending(APPROVE_ACTION, payout) if payout.status == "requested" else None,
         approve_form=approve_form or ApprovePayoutForm(formdata=None),
         reject_form=reject_form or RejectPayoutForm(formdata=None),
         connected=service.connected_account_of(payout.payee),

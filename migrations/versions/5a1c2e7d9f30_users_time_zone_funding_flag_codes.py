@@ -2,7 +2,7 @@
 and its values (shown translated)
 
 Revision ID: 5a1c2e7d9f30
-Revises: e2b4c6d8f0a1
+Revises: a1c3e5f7b9d2
 Create Date: 2026-11-30 03:50:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5a1c2e7d9f30'
-down_revision = 'e2b4c6d8f0a1'
+down_revision = 'a1c3e5f7b9d2'
 branch_labels = None
 depends_on = None
 

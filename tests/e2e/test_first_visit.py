@@ -1,10 +1,13 @@
-"""A new user registers, logs in, switches language and sees the Chinese home page."""
+"""A new user registers, confirms the address with the mailed link, logs in, switches language
+and sees the Chinese home page."""
 from __future__ import annotations
 
 import itertools
 import re
 
 from playwright.sync_api import expect
+
+from tests.e2e.conftest import mailed_path
 
 PASSWORD = "Correct-Horse-42"
 _seq = itertools.count(1)
@@ -33,7 +36,7 @@ def _assert_png(path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, path
 
 
-def test_register_login_switch_language_and_see_the_chinese_home(page, live_server, screenshot_dir):
+def test_register_login_switch_language_and_see_the_chinese_home(page, live_server, live_app, screenshot_dir):
     email = _email()
 
     page.goto("/register")
@@ -43,7 +46,21 @@ def test_register_login_switch_language_and_see_the_chinese_home(page, live_serv
     _assert_png(screenshot_dir / "register.png")
 
     _register(page, email, "李雷")
-    expect(page).not_to_have_url(re.compile(r"/register$"))
+    expect(page).to_have_url(re.compile(r"/register/check-email$"))
+    expect(page.get_by_test_id("check-email")).to_contain_text("查收")
+
+    # Not confirmed yet: logging in is refused, with a button to send the link again.
+    page.goto("/login")
+    form = page.get_by_test_id("login-form")
+    form.locator("input[name=email]").fill(email)
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page.get_by_test_id("resend-confirmation")).to_be_visible()
+    expect(page.locator(".usernav")).not_to_contain_text("李雷")
+
+    # The link in the mail confirms the address and signs in.
+    page.goto(mailed_path(live_app, email, r"/register/confirm/\S+"))
+    expect(page).to_have_url(re.compile(r"/me$"))
     expect(page.locator(".usernav")).to_contain_text("李雷")
 
     # Log out, then log in again through the login form.

@@ -211,3 +211,44 @@ def test_migration_fills_ledger_balances_on_postgres(app, postgres_only, tmp_pat
         with db.engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     _check_ledger_balances_migration(*result)
+
+
+def _email_confirmation_migration(url: str, tmp_path, engine_options: dict | None = None):
+    """An account made before registration was confirmed by mail counts as confirmed after the
+    upgrade (its creation time), so it can still sign in."""
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=str(tmp_path),
+                     SQLALCHEMY_ENGINE_OPTIONS=engine_options or {})
+    with app.app_context():
+        try:
+            flask_migrate.upgrade(revision="e2b4c6d8f0a1")
+            with db.engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO users (id, email, password_hash, display_name, account_type, role, skills, bio, "
+                    "locale, created_at) VALUES (1, 'old@example.com', 'x', 'Old', 'individual', 'member', '[]', "
+                    "'', 'zh_CN', '2026-01-01 00:00:00')"))
+            flask_migrate.upgrade()
+            with db.engine.connect() as conn:
+                confirmed = conn.execute(text("SELECT email_confirmed_at FROM users WHERE id = 1")).scalar_one()
+            flask_migrate.downgrade(revision="base")
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    return confirmed
+
+
+def test_migration_counts_existing_accounts_as_confirmed_on_sqlite(tmp_path):
+    confirmed = _email_confirmation_migration("sqlite:///" + str(tmp_path / "confirm.sqlite3"), tmp_path)
+    assert str(confirmed).startswith("2026-01-01 00:00:00")
+
+
+def test_migration_counts_existing_accounts_as_confirmed_on_postgres(app, postgres_only, tmp_path):
+    schema = f"migration_confirm_{uuid.uuid4().hex[:8]}"
+    with db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        confirmed = _email_confirmation_migration(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path,
+                                                  {"connect_args": {"options": f"-csearch_path={schema}"}})
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    assert str(confirmed).startswith("2026-01-01 00:00:00")

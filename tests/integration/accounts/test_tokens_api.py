@@ -126,14 +126,13 @@ def test_anonymous_api_me_is_401(client):
 
 # --- API registration ------------------------------------------------------------------------------
 
-def test_api_register_returns_the_me_shape(client):
+def test_api_register_creates_an_unconfirmed_account_and_answers_202(client):
     resp = client.post("/api/v1/users", json={"email": "New@Example.com", "password": "river-lantern-88",
                                               "display_name": "新用户", "account_type": "individual"})
-    assert resp.status_code == 201
-    body = resp.get_json()
-    assert body["email"] == "new@example.com" and body["roles"] == ["member"]
-    assert body["verification"]["status"] in ("none", "pending", "approved", "rejected")
-    assert user_by_email("new@example.com") is not None
+    assert resp.status_code == 202
+    assert resp.get_json()["status"] == "confirmation_sent"
+    user = user_by_email("new@example.com")
+    assert user is not None and user.role == "member" and user.email_confirmed_at is None
 
 
 def test_api_register_errors_name_every_field_and_write_nothing(client):
@@ -142,9 +141,10 @@ def test_api_register_errors_name_every_field_and_write_nothing(client):
                                               "account_type": "robot"})
     assert resp.status_code == 422
     assert set(resp.get_json()["errors"]) == {"email", "password", "display_name", "account_type"}
-    resp = client.post("/api/v1/users", json={"email": "TAKEN@example.com", "password": "river-lantern-88",
+    # a taken email is no error (the answer must not say it is taken), but bad fields still are
+    resp = client.post("/api/v1/users", json={"email": "TAKEN@example.com", "password": "123",
                                               "display_name": "X"})
-    assert resp.status_code == 422 and set(resp.get_json()["errors"]) == {"email"}
+    assert resp.status_code == 422 and set(resp.get_json()["errors"]) == {"password"}
     resp = client.post("/api/v1/users", json={"email": "org@example.com", "password": "river-lantern-88",
                                               "display_name": "X", "account_type": "organization"})
     assert resp.status_code == 422 and set(resp.get_json()["errors"]) == {"org_name"}

@@ -150,3 +150,87 @@ def test_the_policy_names_organisations_of_the_actor(as_member):
     assert is_own_item(operator, org_ids=[org.id]) is as_member
     assert is_own_item(operator, user_ids=[operator.id])
     assert not is_own_item(operator, user_ids=[make_user().id])
+
+
+# --- the pages say a second operator is awaited ---------------------------------------------------
+
+def test_the_bank_transfer_pages_show_a_first_confirmation_waiting_for_a_second_operator(client, app):
+    limit = app.config["FOUR_EYES_AMOUNT"]
+    payer = make_user()
+    funding = _transfer(payer, limit + 100)
+    first = make_operator(display_name="Operator Wang")
+    second = make_operator(display_name="Operator Li")
+    login(client, first)
+    page = client.get(f"/operator/bank-transfers/{funding.id}").text
+    assert "Waiting for a second operator" not in page and 'data-testid="confirm-form"' in page
+    r = client.post(f"/operator/bank-transfers/{funding.id}", data={"amount": f"{(limit + 100) / 100:.2f}"},
+                    follow_redirects=True)
+    assert "need a second operator" in r.text
+    # the queue names who confirmed which amount, and tells the first operator to leave it
+    queue = client.get("/operator/").text
+    assert "Waiting for a second operator: Operator Wang confirmed CN¥50,001.00" in queue
+    assert "A different operator must confirm it." in queue
+    # the first operator's page: who, the amount, and no live confirm button
+    page = client.get(f"/operator/bank-transfers/{funding.id}").text
+    assert "Waiting for a second operator" in page
+    assert "Operator Wang confirmed CN¥50,001.00 on" in page
+    assert "You gave the first confirmation, so you cannot confirm it again" in page
+    assert 'data-testid="confirm-form"' not in page and 'data-testid="confirm-disabled"' in page
+    # the second operator's page: the same facts, and the form to give the second confirmation
+    login(client, second)
+    page = client.get(f"/operator/bank-transfers/{funding.id}").text
+    assert "Operator Wang confirmed CN¥50,001.00 on" in page
+    assert "you can give the second confirmation" in page and 'data-testid="confirm-form"' in page
+    assert "A different operator must confirm it." not in client.get("/operator/").text
+    client.post(f"/operator/bank-transfers/{funding.id}", data={"amount": f"{(limit + 100) / 100:.2f}"})
+    db.session.expire_all()
+    assert db.session.get(Funding, funding.id).status == "succeeded"
+    assert "Waiting for a second operator" not in client.get("/operator/").text
+
+
+def test_a_correction_waiting_for_a_second_operator_is_shown_on_the_transfer_page(client, app):
+    limit = app.config["FOUR_EYES_AMOUNT"]
+    funding = _transfer(make_user(), limit + 100)
+    first, second = make_operator(display_name="Operator Wang"), make_operator(display_name="Operator Li")
+    r = client.post(f"/api/v1/operator/bank-transfers/{funding.id}/confirm", json={"amount": 100},
+                    headers=api_headers(first))
+    assert r.status_code == 200 and r.json["status"] == "mismatch"
+    login(client, second)
+    client.post(f"/operator/bank-transfers/{funding.id}/correct",
+                data={"amount": f"{(limit + 100) / 100:.2f}", "reason": "Misread the statement"})
+    page = client.get(f"/operator/bank-transfers/{funding.id}").text
+    assert "Operator Li confirmed CN¥50,001.00 on" in page
+    assert 'data-testid="correct-form"' not in page and 'data-testid="correct-waiting"' in page
+    login(client, first)
+    page = client.get(f"/operator/bank-transfers/{funding.id}").text
+    assert "Operator Li confirmed CN¥50,001.00 on" in page and 'data-testid="correct-form"' in page
+
+
+def test_the_payout_pages_show_a_first_approval_waiting_for_a_second_operator(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "FOUR_EYES_AMOUNT", 100_000)
+    solver = make_user()
+    verify(solver)
+    top_up(solver, 100_010)
+    payout = payments.request_payout(solver, 100_010)
+    db.session.commit()
+    first, second = make_operator(display_name="Operator Wang"), make_operator(display_name="Operator Li")
+    login(client, first)
+    client.post(f"/operator/payouts/{payout.id}/approve", data={"reference": ""})
+    queue = client.get("/operator/").text
+    assert "Waiting for a second operator: Operator Wang confirmed CN¥1,000.10" in queue
+    page = client.get(f"/operator/payouts/{payout.id}").text
+    assert "Operator Wang confirmed CN¥1,000.10 on" in page
+    assert "you cannot confirm it again" in page
+    assert 'data-testid="approve-form"' not in page and 'data-testid="approve-disabled"' in page
+    login(client, second)
+    page = client.get(f"/operator/payouts/{payout.id}").text
+    assert "Operator Wang confirmed CN¥1,000.10 on" in page and 'data-testid="approve-form"' in page
+
+
+def test_the_openapi_document_describes_the_second_confirmation_answer(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for path in ("/api/v1/operator/bank-transfers/{transfer_id}/confirm", "/api/v1/operator/payouts/{payout_id}/approve"):
+        answer = paths[path]["post"]["responses"]["202"]
+        schema = answer["content"]["application/json"]["schema"]
+        assert "different operator must confirm" in answer["description"]
+        assert set(schema["properties"]["second_confirmation"]["properties"]) == {"required", "first_operator_id", "amount"}
