@@ -184,10 +184,6 @@ def sign_up(*, email: str, password: str, display_name: str, account_type: str =
         _send_already_registered(existing)
 
 
-def _mail_locale(user: User) -> str:
-    return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
 def confirmation_token_for(user: User) -> str:
     return _confirm_serializer().dumps({"uid": user.id, "em": _email_fingerprint(user)})
 
@@ -203,7 +199,7 @@ def _email_fingerprint(user: User) -> str:
 def _send_confirmation(user: User) -> None:
     link = url_for("accounts.confirm_email", token=confirmation_token_for(user), _external=True)
     hours = current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 3600
-    with force_locale(_mail_locale(user)):
+    with for_reader(user):
         subject = gettext("Huizhong: confirm your email address")
         body = gettext("Welcome to Huizhong, %(name)s. To confirm your email address and log in, open this "
                        "link within %(hours)d hours:", name=user.display_name, hours=hours)
@@ -215,7 +211,7 @@ def _send_confirmation(user: User) -> None:
 
 
 def _send_already_registered(user: User) -> None:
-    with force_locale(_mail_locale(user)):
+    with for_reader(user):
         subject = gettext("Huizhong: someone tried to register with your email address")
         body = gettext("Someone tried to register a new Huizhong account with your email address. You "
                        "already have an account, so nothing was changed.")
