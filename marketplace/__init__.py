@@ -155,7 +155,7 @@ def _register_commit_boundary(app: Flask) -> None:
     def begin_unit_of_work():
         # g belongs to the app context, which a test shares across its requests: start each
         # request without the previous one's refusal to commit or its cached (API) user.
-        for key in ("no_commit", "api_user", "_login_user"):
+        for key in ("no_commit", "api_user", "_login_user", "read_only"):
             g.pop(key, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, begin_unit_of_work)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.models import User
 from ..api import api_route, api_user, encode_cursor, json_body, json_form, listing, page_params
 from ..api.idempotency import idempotent
+from ..core.db import read_only
 from ..core.errors import ValidationFailed
 from ..core.inputs import parse_id, parse_int
 from ..extensions import db
@@ -61,6 +62,7 @@ def _search_form() -> SearchForm:
            tags=["tasks"], description="status defaults to open; status=all lists every task you may see; "
                                        "mine=1 lists the tasks you post (drafts included). "
                                        "Amounts are minor units.")
+@read_only
 def list_tasks():
     user = api_user(required=False)
     limit, cursor = page_params()
@@ -87,6 +89,7 @@ def create_task():
 
 
 @api_route("/tasks/<id:task_id>", summary="A task", auth=False, tags=["tasks"])
+@read_only
 def get_task(task_id):
     user = api_user(required=False)
     task = service.get_visible_task(user, task_id)

@@ -22,8 +22,8 @@ from ..extensions import db
 from ..verification.service import verified_user_condition
 from .models import Task, TaskInvite, TaskSkill
 
-# Candidates per shared skill (the newest tasks or users having it) and per place (the newest
-# open tasks, or users, of the prefecture): the ranking reads at most this many rows per part.
+# Candidates per shared skill (the newest open tasks, or users, having it) and per place (the
+# newest open tasks, or users, of the prefecture): the ranking scores at most this many per part.
 CANDIDATES_PER_PART = 200
 # Skills of one user or task taken into account (a profile allows 20).
 MAX_SKILLS = 20
@@ -35,6 +35,18 @@ def _newest(column, condition, label: str, shared: int = 1):
     together with UNION ALL (SQLite takes no ORDER BY/LIMIT on a compound's part)."""
     part = (db.select(column.label("id"), literal(shared).label("shared")).where(condition)
             .order_by(column.desc()).limit(CANDIDATES_PER_PART).subquery(label))
+    return db.select(part.c.id, part.c.shared)
+
+
+def _newest_open_with(skill: str, label: str):
+    """The newest open tasks having a skill (1 shared skill each): the skill index walked newest
+    first with each task's status (SQLite reads it by id; PostgreSQL, for a common skill, may
+    merge the walk with the primary key of tasks read backwards), until CANDIDATES_PER_PART."""
+    part = (db.select(TaskSkill.task_id.label("id"), literal(1).label("shared"))
+            .join(Task, Task.id == TaskSkill.task_id)
+            .where(TaskSkill.skill == skill, Task.status == "open")
+            .order_by(TaskSkill.task_id.desc()).limit(CANDIDATES_PER_PART)
+            .with_hint(Task, "NOT INDEXED", "sqlite").subquery(label))
     return db.select(part.c.id, part.c.shared)
 
 
@@ -62,12 +74,12 @@ def recommended_for(user, limit: int = 6) -> list[Task]:
 
     Score: 3 per shared skill, + 2 for the solver's own city or district, + 1 for its prefecture;
     a claim (a local service) only in the solver's prefecture; a score of 0 is no match. Candidates:
-    the newest tasks having each of the solver's skills and the newest open tasks of the prefecture."""
+    the newest open tasks having each of the solver's skills and the newest of the prefecture."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     mine = sorted(skill_keys(user.skills))[:MAX_SKILLS]
     here = city_of(user.city)
-    parts = [_newest(TaskSkill.task_id, TaskSkill.skill == skill, f"skill_{i}") for i, skill in enumerate(mine)]
+    parts = [_newest_open_with(skill, f"skill_{i}") for i, skill in enumerate(mine)]
     if here:
         # Same-place tasks share no skill by this part (0): the open place index, newest first.
         place = (db.select(Task.id.label("id"), literal(0).label("shared"))

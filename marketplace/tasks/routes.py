@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..accounts.models import User
 from ..api import decode_cursor, encode_cursor
-from ..core.db import rollback
+from ..core.db import read_only, rollback
 from ..core.errors import DomainError, ValidationFailed
 from ..core.files import send_stored
 from ..core.forms import apply_errors
@@ -76,6 +76,7 @@ def _list(template: str, *, mine: bool):
 
 
 @bp.get("/")
+@read_only
 def index():
     return _list("tasks/index.html", mine=False)
 
@@ -184,6 +185,7 @@ def edit(task_id):
 
 
 @bp.get("/<id:task_id>")
+@read_only
 def show(task_id):
     user = current_user if current_user.is_authenticated else None
     task = service.get_visible_task(user, task_id)

@@ -48,7 +48,7 @@ def test_double_blind_review_credit_profile_experts_and_blocklist(browser, live_
     # Zhao finished the science-museum visit; the household reviewed it, and Zhao cannot see that yet.
     zhao = _login(browser, live_server, "solver.zhao@huizhong.example")
     zhao.goto("/reviews")
-    zhao.get_by_test_id("reviews-due").get_by_role("link").first.click()
+    zhao.get_by_test_id("reviews-due").get_by_role("link", name="湖北省科技馆参观讲解（半天）").click()
     expect(zhao).to_have_url(re.compile(r"/engagements/\d+$"))
     engagement_url = zhao.url
     expect(zhao.get_by_test_id("engagement-reviews")).not_to_contain_text("迟到了十分钟")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import urllib.request
 import uuid
 
@@ -27,10 +28,12 @@ PDF = b"%PDF-1.4 object store test"
 
 @pytest.fixture(scope="session")
 def s3_server():
-    """A moto S3 server in a thread, on this suite's ports (5201 + the xdist worker number)."""
+    """A moto S3 server in a thread, on a port the system has just given out as free (a fixed port
+    would collide with another test run on the same machine)."""
     from moto.server import ThreadedMotoServer
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    port = 5201 + int(worker[2:] or 0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

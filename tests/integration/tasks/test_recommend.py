@@ -161,3 +161,16 @@ def test_completed_engagements_count_half_up_to_ten_and_a_standing_overrides_con
     db.session.commit()
     ranked = suggested_solvers(task, 10)
     assert [(s.user.display_name, s.completed, s.score) for s in ranked] == [("busy", 25, 8.0), ("some", 3, 4.5)]
+
+
+def test_the_candidates_per_skill_are_the_newest_open_tasks(monkeypatch):
+    from marketplace.tasks import recommend
+    monkeypatch.setattr(recommend, "CANDIDATES_PER_PART", 2)
+    solver = make_user(skills=["光学"], city=None)
+    older = [make_task(title=f"open {i}", skills=["光学"], city="shiyan") for i in range(2)]
+    for i in range(3):  # newer, but no longer open: they must not use up the candidates
+        make_task(title=f"closed {i}", skills=["光学"], city="shiyan", status="completed")
+    assert [t.title for t in recommend.recommended_for(solver, 5)] == [older[1].title, older[0].title]
+    newest = make_task(title="open newest", skills=["光学"], city="shiyan")
+    # Equal scores: the newest two open tasks are the candidates, the oldest is left out.
+    assert [t.title for t in recommend.recommended_for(solver, 5)] == [newest.title, older[1].title]
