@@ -327,10 +327,11 @@ def add_evidence(actor, dispute, text, files=(), *, now=None) -> Evidence:
                             at=format_when(dispute.evidence_until)))
     stored = store_files(files)
     try:
-        evidence = Evidence(dispute_id=dispute.id, author_id=actor.id, text=text, created_at=now)
-        for s in stored:
-            evidence.files.append(EvidenceFile(path=s.path, name=s.name, size=s.size, sha256=s.sha256,
-                                               mime=s.mime))
+        # The collection is set even when empty: `files` is lazy="raise", and the caller
+        # serialises the new evidence with its (possibly no) files.
+        evidence = Evidence(dispute_id=dispute.id, author_id=actor.id, text=text, created_at=now,
+                            files=[EvidenceFile(path=s.path, name=s.name, size=s.size, sha256=s.sha256,
+                                                mime=s.mime) for s in stored])
         db.session.add(evidence)
         db.session.flush()
     except Exception:
