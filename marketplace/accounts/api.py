@@ -9,6 +9,7 @@ from ..api import api_route, api_user, json_body, json_form
 from ..api.schema import FormBody
 from ..core.db import commit, iso
 from ..core.errors import NotFound, ValidationFailed
+from ..core.i18n import zone_of
 from ..extensions import limiter
 from . import service, throttle
 from .forms import ProfileForm, RegisterForm, ResendConfirmationForm, RoleForm, TokenLoginForm
@@ -98,7 +99,7 @@ def accounts_me():
     return jsonify(service.me_payload(api_user()))
 
 
-_PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale")
+_PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale", "timezone")
 
 
 @api_route("/me", methods=["PATCH"], tags=["accounts"], summary="Edit my profile (fields not sent stay as they are)",
@@ -110,7 +111,7 @@ def accounts_update_me():
     user = api_user()
     body = json_body()
     data = {"display_name": user.display_name, "bio": user.bio or "", "city": user.city or "",
-            "skills": list(user.skills or []), "locale": user.locale or ""}
+            "skills": list(user.skills or []), "locale": user.locale or "", "timezone": zone_of(user)}
     for key in _PROFILE_KEYS:
         if key in body:
             data[key] = "" if body[key] is None and key != "display_name" else body[key]
@@ -120,13 +121,14 @@ def accounts_update_me():
             raise ValidationFailed(errors={"skills": [_l("Skills must be a list of text tags.")]})
     elif not isinstance(skills, str):
         raise ValidationFailed(errors={"skills": [_l("Skills must be a list of text tags.")]})
-    for key in ("display_name", "bio", "city", "locale"):
+    for key in ("display_name", "bio", "city", "locale", "timezone"):
         if data[key] is not None and not isinstance(data[key], str):
             raise ValidationFailed(errors={key: [_l("This field must be text.")]})
     form_data = {**data, "skills": skills if isinstance(skills, str) else ", ".join(skills)}
     form = json_form(ProfileForm, data=form_data)
     service.update_profile(user, display_name=form.display_name.data, bio=form.bio.data,
-                           city=form.city.data or None, skills=skills, locale=form.locale.data)
+                           city=form.city.data or None, skills=skills, locale=form.locale.data,
+                           timezone=form.timezone.data)
     return jsonify(service.me_payload(user))
 
 

@@ -61,7 +61,7 @@ def serialize_bank_transfer(funding) -> dict:
 
 def serialize_flagged(funding) -> dict:
     """An item of the operator queue's `flagged_payments`."""
-    return {**serialize_funding(funding), "flag_reason": funding.flag_reason}
+    return {**serialize_funding(funding), "flag_reason": funding.flag_text, "flag_code": funding.flag_code}
 
 
 def serialize_payout(payout) -> dict:
@@ -371,5 +371,5 @@ def reject_payout(payout_id):
 def review_flagged_funding(funding_id):
     user = api_user()
     funding = service.review_flag(user, funding_id, _string(json_body(), "note") or "")
-    return jsonify({**serialize_funding(funding), "flag_reason": funding.flag_reason,
+    return jsonify({**serialize_funding(funding), "flag_reason": funding.flag_text, "flag_code": funding.flag_code,
                     "flag_note": funding.flag_note, "flag_reviewed_at": iso(funding.flag_reviewed_at)})
