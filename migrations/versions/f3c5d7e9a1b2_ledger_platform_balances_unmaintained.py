@@ -5,7 +5,7 @@ postings behind one row lock until commit. The balance trigger now skips them (t
 the sum of their entries) and their `balance` column is reset to 0.
 
 Revision ID: f3c5d7e9a1b2
-Revises: a1c3e5f7b9d2
+Revises: 5a1c2e7d9f30
 Create Date: 2026-11-30 05:15:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = 'f3c5d7e9a1b2'
-down_revision = 'a1c3e5f7b9d2'
+down_revision = '5a1c2e7d9f30'
 branch_labels = None
 depends_on = None
 
