@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-pg test-e2e screenshots ci lint translations compile-translations install demo jobs clean chaos bench
+.PHONY: run test test-pg test-e2e fuzz screenshots ci lint translations compile-translations install demo jobs clean chaos bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ test-pg: compile-translations
 
 test-e2e: compile-translations
 	$(BIN)/python -m pytest -q tests/e2e
+
+# Schemathesis against the live app (a scratch SQLite database with the demo data, gunicorn on
+# FUZZ_PORT or a free port): every operation of /api/v1/openapi.json, no 5xx, answers as documented.
+fuzz: compile-translations
+	$(BIN)/python tests/fuzz/run_schemathesis.py $(if $(FUZZ_PORT),--port $(FUZZ_PORT))
 
 # Browser tests that also refresh the screenshots in docs/screenshots/ (commit them).
 screenshots: compile-translations

@@ -6,11 +6,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body, json_form
+from ..api.schema import FormBody
 from ..core.db import commit, iso
 from ..core.errors import NotFound, ValidationFailed
+from ..core.i18n import zone_of
 from ..extensions import limiter
 from . import service, throttle
 from .forms import ProfileForm, RegisterForm, ResendConfirmationForm, RoleForm, TokenLoginForm
+from .registration import MAX_SKILL_LENGTH, MAX_SKILLS
 from .service import AccountSuspended, EmailNotConfirmed, LoginRefused
 
 
@@ -36,9 +39,11 @@ def _confirmation_sent():
            description="Answers 202 with the same body whether or not the email already has an account: "
                        "a new account is created unconfirmed and mailed a confirmation link; the owner of "
                        "an existing one is mailed that someone tried to register with the address. Bad "
-                       "fields answer 422 naming them.",
-           body={"email": "string!", "password": "string!", "display_name": "string!",
-                 "account_type": "string", "org_name": "string"})
+                       "fields answer 422 naming them; org_name is required when account_type is organization.",
+           body=FormBody(RegisterBody, refine={"password": {"minLength": 10, "pattern": r"\D"}}, variants={
+               "person": {"account_type": {"enum": ["individual"]}},
+               "organisation": {"account_type": {"enum": ["organization"], "required": True},
+                                "org_name": {"required": True, "minLength": 1, "pattern": r"\S"}}}))
 @limiter.limit(throttle.register_limit, methods=["POST"])
 def accounts_register_user():
     form = json_form(RegisterBody)
@@ -52,7 +57,7 @@ def accounts_register_user():
            summary="Send the confirmation link of a registration again",
            description="Answers 202 with the same body for any address; a mail goes only to an account "
                        "waiting for confirmation.",
-           body={"email": "string!"})
+           body=FormBody(ResendConfirmationForm))
 @limiter.limit(throttle.reset_mail_limit, methods=["POST"])  # each call may send an email
 def accounts_resend_confirmation():
     form = json_form(ResendConfirmationForm)
@@ -62,7 +67,7 @@ def accounts_resend_confirmation():
 
 @api_route("/tokens", methods=["POST"], auth=False, status=201, tags=["accounts"],
            summary="Exchange email and password for a bearer token (shown once)",
-           body={"email": "string!", "password": "string!", "name": "string"})
+           body=FormBody(TokenLoginForm, exclude={"remember"}))
 @limiter.limit(throttle.login_limit, methods=["POST"], deduct_when=throttle.failed)  # failures only
 def accounts_create_token():
     form = json_form(TokenLoginForm)
@@ -94,18 +99,19 @@ def accounts_me():
     return jsonify(service.me_payload(api_user()))
 
 
-_PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale")
+_PROFILE_KEYS = ("display_name", "bio", "city", "skills", "locale", "timezone")
 
 
 @api_route("/me", methods=["PATCH"], tags=["accounts"], summary="Edit my profile (fields not sent stay as they are)",
-           body={"display_name": "string", "bio": "string", "city": "string", "skills": {"type": ["array", "string"], "items": {"type": "string"},
-                            "description": "a list of tags, or one text with tags separated by commas"},
-                 "locale": "string"})
+           body=FormBody(ProfileForm, exclude={"avatar"}, optional={"*"}, extra={"skills": {
+               "type": ["array", "string"], "maxItems": MAX_SKILLS, "maxLength": 1000,
+               "items": {"type": "string", "maxLength": MAX_SKILL_LENGTH, "pattern": r"^[^,，、;；\n\r]*$"},
+               "description": "a list of tags, or one text with tags separated by commas"}}))
 def accounts_update_me():
     user = api_user()
     body = json_body()
     data = {"display_name": user.display_name, "bio": user.bio or "", "city": user.city or "",
-            "skills": list(user.skills or []), "locale": user.locale or ""}
+            "skills": list(user.skills or []), "locale": user.locale or "", "timezone": zone_of(user)}
     for key in _PROFILE_KEYS:
         if key in body:
             data[key] = "" if body[key] is None and key != "display_name" else body[key]
@@ -115,13 +121,14 @@ def accounts_update_me():
             raise ValidationFailed(errors={"skills": [_l("Skills must be a list of text tags.")]})
     elif not isinstance(skills, str):
         raise ValidationFailed(errors={"skills": [_l("Skills must be a list of text tags.")]})
-    for key in ("display_name", "bio", "city", "locale"):
+    for key in ("display_name", "bio", "city", "locale", "timezone"):
         if data[key] is not None and not isinstance(data[key], str):
             raise ValidationFailed(errors={key: [_l("This field must be text.")]})
     form_data = {**data, "skills": skills if isinstance(skills, str) else ", ".join(skills)}
     form = json_form(ProfileForm, data=form_data)
     service.update_profile(user, display_name=form.display_name.data, bio=form.bio.data,
-                           city=form.city.data or None, skills=skills, locale=form.locale.data)
+                           city=form.city.data or None, skills=skills, locale=form.locale.data,
+                           timezone=form.timezone.data)
     return jsonify(service.me_payload(user))
 
 
@@ -134,7 +141,7 @@ def accounts_public_user(user_id):
     return jsonify(service.public_payload(user))
 
 
-@api_route("/users/<id:user_id>/role", methods=["POST"], tags=["accounts"], body={"role": "string!"},
+@api_route("/users/<id:user_id>/role", methods=["POST"], tags=["accounts"], body=FormBody(RoleForm),
            summary="Change a user's role (admins only)")
 def accounts_set_role(user_id):
     actor = api_user()

@@ -27,7 +27,8 @@ DEMO_USERS = {
         skills=["光纤传感", "嵌入式", "STM32", "信号处理"])),
     "solver_wang": ("Solver (translation, tutoring)", dict(
         email="solver.wang@huizhong.example", display_name="王芳", city="wuhan-hongshan",
-        bio="英语专业八级，科技文献翻译与中学英语辅导。", skills=["翻译", "英语辅导", "科技写作"])),
+        bio="英语专业八级，科技文献翻译与中学英语辅导。目前在伦敦访学，时间按伦敦时间显示。",
+        skills=["翻译", "英语辅导", "科技写作"], timezone="Europe/London")),
     "solver_zhao": ("Solver (Yichang)", dict(
         email="solver.zhao@huizhong.example", display_name="赵强", city="yichang",
         bio="宜昌本地跑腿与搬运，有货车，熟悉三峡周边旅游线路。", skills=["跑腿", "搬运", "旅游向导"])),
@@ -47,7 +48,8 @@ def load(context: dict) -> None:
                                     account_type=fields.get("account_type", "individual"),
                                     org_name=fields.get("org_name"))
             service.update_profile(user, display_name=fields["display_name"], bio=fields["bio"],
-                                   city=fields["city"], skills=fields["skills"])
+                                   city=fields["city"], skills=fields["skills"],
+                                   timezone=fields.get("timezone"))
             if fields.get("role", "member") != "member":
                 service.set_role(None, user, fields["role"], system=True)
             db.session.flush()

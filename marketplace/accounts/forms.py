@@ -9,6 +9,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, TextA
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..core.catalogue import city_choices
+from ..core.i18n import timezone_choices
 from .passwords import MAX_LENGTH, password_problems
 
 ACCOUNT_TYPE_CHOICES = [("individual", _l("Individual")), ("organization", _l("Organisation"))]
@@ -89,6 +90,8 @@ class ProfileForm(FlaskForm):
                          description=_l("Separate skills with commas, e.g. 光纤传感, 嵌入式, translation."))
     city = SelectField(_l("City or district"), validators=[Optional()])
     locale = SelectField(_l("Language"), validators=[Optional()])
+    timezone = SelectField(_l("Time zone"), validators=[Optional()],
+                           description=_l("Times on pages, in emails and in notifications are shown in this zone."))
     avatar = FileField(_l("Avatar"))
 
     def __init__(self, *args, **kwargs):
@@ -97,6 +100,7 @@ class ProfileForm(FlaskForm):
         self.avatar.description = _l("PNG, JPEG, GIF or WebP, at most %(size)s MB.", size=megabytes)
         self.city.choices = city_choices()
         self.locale.choices = [("", _l("Automatic")), ("zh_CN", "中文"), ("en", "English")]
+        self.timezone.choices = timezone_choices()
 
 
 class TokenForm(FlaskForm):

@@ -34,6 +34,7 @@ class User(UserMixin, db.Model):
     skills = db.Column(db.JSON, nullable=False, default=list)  # list of tag strings
     avatar_path = db.Column(db.String(255), nullable=True)
     locale = db.Column(db.String(10), nullable=True)
+    timezone = db.Column(db.String(40), nullable=True)  # one of core.i18n.TIMEZONES; None: Asia/Shanghai
     suspended_at = db.Column(db.DateTime, nullable=True)
     # On the blocklist (失信名单): may not post, bid, claim or submit until an operator lifts it.
     blocklisted_at = db.Column(db.DateTime, nullable=True)

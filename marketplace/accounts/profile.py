@@ -13,6 +13,7 @@ from ..core.db import after_commit, iso
 from ..core.errors import ValidationFailed
 from ..core.events import collect
 from ..core.files import IMAGE_KINDS, delete_stored, store_upload
+from ..core.i18n import TIMEZONES, default_timezone, zone_of
 from . import events
 from .models import User
 from .registration import _SKILL_SEPARATORS, MAX_SKILL_LENGTH, MAX_SKILLS
@@ -48,7 +49,7 @@ _UNSET = object()
 
 
 def update_profile(user: User, *, display_name: str, bio: str | None, city: str | None, skills,
-                   locale=_UNSET, avatar=None) -> User:
+                   locale=_UNSET, timezone=_UNSET, avatar=None) -> User:
     """Edit one's own profile. `avatar` is an uploaded file (or None to keep the current one)."""
     display_name = (display_name or "").strip()
     errors: dict[str, list] = {}
@@ -60,6 +61,8 @@ def update_profile(user: User, *, display_name: str, bio: str | None, city: str 
         errors["city"] = [_l("Choose a city from the list.")]
     if locale is not _UNSET and locale and locale not in current_app.config["LANGUAGES"]:
         errors["locale"] = [_l("Choose a language from the list.")]
+    if timezone is not _UNSET and timezone and timezone not in TIMEZONES:
+        errors["timezone"] = [_l("Choose a time zone from the list.")]
     try:
         tags = normalise_skills(skills)
     except ValidationFailed as exc:
@@ -80,6 +83,8 @@ def update_profile(user: User, *, display_name: str, bio: str | None, city: str 
     user.skills = tags
     if locale is not _UNSET:
         user.locale = locale or None
+    if timezone is not _UNSET:
+        user.timezone = None if not timezone or timezone == default_timezone() else timezone
     return user
 
 
@@ -142,7 +147,8 @@ def me_payload(user: User) -> dict:
         "id": user.id, "email": user.email, "display_name": user.display_name,
         "account_type": user.account_type, "org_name": user.org_name, "roles": user.roles,
         "city": user.city, "skills": list(user.skills or []), "bio": user.bio or "",
-        "avatar_url": avatar_url(user), "locale": user.locale, "created_at": iso(user.created_at),
+        "avatar_url": avatar_url(user), "locale": user.locale,
+        "timezone": zone_of(user), "created_at": iso(user.created_at),
         "verification": {"status": "none", "masked_number": None},
         "orgs": [],
     }

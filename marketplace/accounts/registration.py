@@ -8,13 +8,14 @@ import re
 import secrets
 
 from flask import current_app, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..core import audit, links
 from ..core.db import utcnow
 from ..core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from ..core.i18n import for_reader
 from ..extensions import db
 from ..notifications.service import notify, register_kind, send_mail
 from . import events, throttle
@@ -183,10 +184,6 @@ def sign_up(*, email: str, password: str, display_name: str, account_type: str =
         _send_already_registered(existing)
 
 
-def _mail_locale(user: User) -> str:
-    return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
 def confirmation_token_for(user: User) -> str:
     return _confirm_serializer().dumps({"uid": user.id, "em": _email_fingerprint(user)})
 
@@ -202,7 +199,7 @@ def _email_fingerprint(user: User) -> str:
 def _send_confirmation(user: User) -> None:
     link = url_for("accounts.confirm_email", token=confirmation_token_for(user), _external=True)
     hours = current_app.config["EMAIL_CONFIRM_MAX_AGE"] // 3600
-    with force_locale(_mail_locale(user)):
+    with for_reader(user):
         subject = gettext("Huizhong: confirm your email address")
         body = gettext("Welcome to Huizhong, %(name)s. To confirm your email address and log in, open this "
                        "link within %(hours)d hours:", name=user.display_name, hours=hours)
@@ -214,7 +211,7 @@ def _send_confirmation(user: User) -> None:
 
 
 def _send_already_registered(user: User) -> None:
-    with force_locale(_mail_locale(user)):
+    with for_reader(user):
         subject = gettext("Huizhong: someone tried to register with your email address")
         body = gettext("Someone tried to register a new Huizhong account with your email address. You "
                        "already have an account, so nothing was changed.")
@@ -344,7 +341,7 @@ def request_password_reset(email: str) -> None:
         return
     link = url_for("accounts.reset_password", token=reset_token_for(user), _external=True)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with for_reader(user):
         subject = gettext("Huizhong: reset your password")
         body = gettext("Someone asked to reset the password of your Huizhong account. "
                        "If it was you, open this link within %(minutes)d minutes:", minutes=minutes)

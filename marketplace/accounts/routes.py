@@ -9,6 +9,7 @@ from ..core.db import commit
 from ..core.errors import ValidationFailed
 from ..core.files import send_stored
 from ..core.forms import apply_errors
+from ..core.i18n import zone_of
 from ..core.inputs import safe_next
 from ..extensions import limiter
 from . import service, throttle
@@ -180,12 +181,13 @@ def profile():
     user = current_user
     form = ProfileForm(data={"display_name": user.display_name, "bio": user.bio,
                              "skills": ", ".join(user.skills or []), "city": user.city or "",
-                             "locale": user.locale or ""})
+                             "locale": user.locale or "", "timezone": zone_of(user)})
     if form.validate_on_submit():
         try:
             service.update_profile(user, display_name=form.display_name.data, bio=form.bio.data,
                                    city=form.city.data, skills=form.skills.data,
-                                   locale=form.locale.data, avatar=form.avatar.data)
+                                   locale=form.locale.data, timezone=form.timezone.data,
+                                   avatar=form.avatar.data)
         except ValidationFailed as exc:
             return _with_form_errors(form, exc, "accounts/profile.html", user=user)
         flash(_("Your profile has been saved."), "info")

@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import DomainError
+from ..core.i18n import for_reader
 from ..extensions import db
 from ..notifications.service import send_mail
 from .models import User
@@ -96,7 +97,7 @@ def _mail_owner(user: User, seconds: int) -> None:
 
 
     link = url_for("accounts.forgot_password", _external=True) if has_request_context() else "/password/forgot"
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with for_reader(user):
         subject = gettext("Huizhong: sign-in to your account paused")
         body = gettext("Someone entered a wrong password for your Huizhong account several times, so "
                        "signing in is paused for %(minutes)d minutes.", minutes=max(1, seconds // 60))

@@ -28,7 +28,7 @@ from ..core.events import dispatch
 from ..core.inputs import check_cursor, parse_int
 from ..extensions import db
 from . import events
-from .schema import body_errors
+from .schema import body_errors, whole_numbers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -37,13 +37,16 @@ OPERATIONS: list[dict] = []
 
 def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, body=None,
               query=None, tags=(), description: str = "", multipart: bool = False,
-              operator: bool = False, idempotent: bool = False, status: int = 200, responses=None):
+              operator: bool = False, idempotent: bool = False, status: int = 200, responses=None,
+              returns: dict | None = None, also_returns: dict | None = None):
     """Register an API view and describe it for the OpenAPI document.
 
     body/query: {name: "string"|"integer"|"boolean"|"array"|"object"|"file"} (suffix "!" = required).
     auth: a bearer token is required (the view gets a 401 problem without one).
     operator: the caller must be an operator (403 otherwise).
     responses: further answers for the OpenAPI document, {status: (description, {property: schema})}.
+    status: the success status; returns: the JSON schema of its body (default: an object);
+    also_returns: other media types of the success answer ({"text/csv": {"type": "string"}}).
     """
     def decorator(view):
         @wraps(view)
@@ -62,6 +65,7 @@ def api_route(rule: str, *, methods=("GET",), summary: str, auth: bool = True, b
                 "body": body or {}, "query": query or {}, "tags": list(tags),
                 "description": description, "multipart": multipart, "operator": operator,
                 "idempotent": idempotent, "status": status, "endpoint": view.__name__,
+                "returns": returns or {"type": "object"}, "also_returns": also_returns or {},
                 "responses": dict(responses or {}),
             })
         bp.add_url_rule(rule, view.__name__, wrapped, methods=list(methods))
@@ -117,7 +121,10 @@ def _checked_json() -> tuple[dict, dict]:
     if not isinstance(data, dict):
         raise ValidationFailed(errors={"body": [_l("The body must be a JSON object.")]})
     spec = g.get("api_body_spec")
-    return data, (body_errors(spec, data) if spec else {})
+    if not spec:
+        return data, {}
+    data = whole_numbers(spec, data)
+    return data, body_errors(spec, data)
 
 
 def json_fields() -> tuple[dict, dict]:

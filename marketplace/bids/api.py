@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..api import api_route, api_user, json_body, json_fields, keyset_page, listing, page_params
+from ..api.schema import described
 from ..core.db import iso
 from ..core.errors import ValidationFailed
 from ..core.inputs import is_ascii_int
@@ -52,10 +53,12 @@ def bid_input(data: dict, errors: dict | None = None) -> tuple[int, int, str]:
         raise ValidationFailed(errors=errors)
     return amount, days, proposal
 
+BID_BODY = {"amount": described("amount!"), "days": described("integer!", minimum=1, maximum=service.MAX_DAYS),
+            "proposal": described("text!", maxLength=service.MAX_PROPOSAL)}
+
 
 @api_route("/tasks/<id:task_id>/bids", methods=["POST"], summary="Place a bid on a tender",
-           body={"amount": "integer!", "days": "integer!", "proposal": "string!", "files": "file",
-                 "org_id": "integer"},
+           body={**BID_BODY, "files": "file", "org_id": "id"},
            multipart=True, tags=["bids"], status=201)
 def place_bid(task_id):
     user = api_user()
@@ -68,7 +71,7 @@ def place_bid(task_id):
 
 
 @api_route("/tasks/<id:task_id>/bids", summary="Bids on a task, newest first (the poster sees all; a bidder only its own)",
-           query={"limit": "integer", "cursor": "string"}, tags=["bids"])
+           query={"limit": "limit", "cursor": "cursor"}, tags=["bids"])
 def list_bids(task_id):
     user = api_user()
     task = get_visible_task(user, task_id)
@@ -86,7 +89,7 @@ def get_bid(bid_id):
 
 
 @api_route("/bids/<id:bid_id>", methods=["PATCH"], summary="Change my bid (until the bid deadline)",
-           body={"amount": "integer!", "days": "integer!", "proposal": "string!"}, tags=["bids"])
+           body=BID_BODY, tags=["bids"])
 def update_bid(bid_id):
     user = api_user()
     bid = _own_or_visible(user, bid_id)
@@ -118,7 +121,7 @@ def shortlist_bid(bid_id):
 
 
 @api_route("/bids/<id:bid_id>/reject", methods=["POST"], summary="Reject a bid (poster side)",
-           body={"reason": "string"}, tags=["bids"])
+           body={"reason": described("string", maxLength=2000)}, tags=["bids"])
 def reject_bid(bid_id):
     user = api_user()
     bid = _own_or_visible(user, bid_id)

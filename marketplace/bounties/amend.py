@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed, WrongState
-from ..core.money import MAX_AMOUNT, format_money
+from ..core.money import MAX_AMOUNT, N_, TextParam, WhenParam, format_money
 from ..jobs import service as jobs
 from ..ledger import service as ledger
 from ..tasks import policies as task_policies
@@ -55,8 +55,8 @@ def amend(actor, task: Task, *, prizes=None, max_pieces=None, submission_deadlin
                 if amount > was:
                     suffix = f":top:{int(now.timestamp() * 1000)}" if was else ""
                     top_ups.append((f"{ref}:prize:{rank}{suffix}", amount - was))
-            changes.append(str(_l("the prizes are now %(prizes)s",
-                                  prizes=", ".join(format_money(p, task.currency) for p in prizes))))
+            changes.append(TextParam(N_("the prizes are now %(prizes)s"),
+                                     prizes=", ".join(format_money(p, task.currency) for p in prizes)))
     new_pieces = None
     if max_pieces not in (None, "") and task.prize_structure == "piece":
         if isinstance(max_pieces, bool) or not isinstance(max_pieces, int) or max_pieces <= 0:
@@ -69,7 +69,7 @@ def amend(actor, task: Task, *, prizes=None, max_pieces=None, submission_deadlin
             new_pieces = max_pieces
             ref = escrow_ref(task)
             top_ups += [(f"{ref}:piece:{n}", task.unit_price) for n in range((task.max_pieces or 0) + 1, max_pieces + 1)]
-            changes.append(str(_l("up to %(n)s pieces are paid", n=max_pieces)))
+            changes.append(TextParam(N_("up to %(n)s pieces are paid"), n=max_pieces))
     new_deadline = None
     if submission_deadline not in (None, ""):
         when = submission_deadline
@@ -84,7 +84,7 @@ def amend(actor, task: Task, *, prizes=None, max_pieces=None, submission_deadlin
                 errors["submission_deadline"] = [_l("The time must be in the future.")]
             elif when != task.submission_deadline:
                 new_deadline = when
-                changes.append(str(_l("entries are taken until %(when)s", when=when.strftime("%Y-%m-%d %H:%M UTC"))))
+                changes.append(TextParam(N_("entries are taken until %(when)s"), when=WhenParam(when)))
     if errors:
         raise ValidationFailed(errors=errors)
     if not changes:
@@ -111,5 +111,5 @@ def amend(actor, task: Task, *, prizes=None, max_pieces=None, submission_deadlin
         task.submission_deadline = new_deadline
         jobs.schedule(DEADLINE_TIMER, _ref(task), new_deadline)
     task.updated_at = now
-    _notify_participants(task, "bounty.changed", change="; ".join(changes))
+    _notify_participants(task, "bounty.changed", change=changes)  # read in each reader's language and zone
     return task

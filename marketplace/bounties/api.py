@@ -8,11 +8,14 @@ from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body
 from ..api.idempotency import idempotent
+from ..api.schema import FILE_DOWNLOAD, described, shorthand
 from ..core.errors import NotFound, ValidationFailed
 from ..core.files import send_upload
 from ..extensions import db
 from ..tasks.serializers import Viewer, serialize_task
+from ..tasks.validation import MAX_PIECES, RANKED_PRIZES_MAX
 from . import policies, receipts, service
+from .loading import NOTE_MAX, REASON_MAX, TEXT_MAX
 from .serializers import (
     serialize_result,
     serialize_review,
@@ -37,8 +40,9 @@ def _sub_json(sub, task, user, status=200):
 
 
 @api_route("/tasks/<int:task_id>/submissions", methods=["POST"], summary="Enter a bounty (multipart)",
-           body={"text": "string", "files": "file", "coauthors": "string"}, multipart=True, tags=["bounties"],
-           status=201, description="coauthors: JSON [{user_id, share_bps}]; the submitter keeps what the "
+           body={"text": described("string", maxLength=TEXT_MAX), "files": "file",
+                 "coauthors": described("string", description='JSON [{"user_id": 12, "share_bps": 2500}]')}, multipart=True,
+           tags=["bounties"], status=201, description="coauthors: JSON [{user_id, share_bps}]; the submitter keeps what the "
                                    "co-authors leave. Returns the entry with its receipt {id, sha256, received_at}.")
 def create_submission(task_id):
     user = api_user()
@@ -73,8 +77,9 @@ def get_submission(public_id):
 
 
 @api_route("/submissions/<public_id>/replace", methods=["POST"], summary="Replace my entry (until the deadline)",
-           body={"text": "string", "files": "file", "coauthors": "string"}, multipart=True, tags=["bounties"],
-           status=201)
+           body={"text": described("string", maxLength=TEXT_MAX), "files": "file",
+                 "coauthors": described("string", description='JSON [{"user_id": 12, "share_bps": 2500}]')}, multipart=True,
+           tags=["bounties"], status=201)
 def replace_submission(public_id):
     user = api_user()
     sub, task = service.get_visible_submission(user, public_id)
@@ -100,7 +105,8 @@ def eligible_submission(public_id):
 
 
 @api_route("/submissions/<public_id>/reject", methods=["POST"], summary="Mark an entry ineligible (piece: "
-           "rejected) with a reason the solver reads", body={"reason": "string!"}, tags=["bounties"])
+           "rejected) with a reason the solver reads", body={"reason": described("text!", maxLength=REASON_MAX)},
+           tags=["bounties"])
 def reject_submission(public_id):
     user = api_user()
     sub, task = service.get_visible_submission(user, public_id)
@@ -108,7 +114,7 @@ def reject_submission(public_id):
 
 
 @api_route("/submissions/<public_id>/note", methods=["POST"], summary="The poster side's private note",
-           body={"note": "string"}, tags=["bounties"])
+           body={"note": described("string", maxLength=NOTE_MAX)}, tags=["bounties"])
 def note_submission(public_id):
     user = api_user()
     sub, task = service.get_visible_submission(user, public_id)
@@ -136,7 +142,10 @@ def accept_submission(public_id):
 
 
 @api_route("/tasks/<int:task_id>/winners", methods=["POST"], summary="Choose the winners of a single or ranked "
-           "bounty", body={"awards": "array!"}, tags=["bounties"], idempotent=True,
+           "bounty", body={"awards": described("array!", minItems=1, items={
+               "type": "object", "required": ["submission_id", "rank"],
+               "properties": {"submission_id": {"type": "string"}, "rank": {"type": "integer", "minimum": 1}}})},
+           tags=["bounties"], idempotent=True,
            description="awards: [{submission_id, rank}]; prizes 1..n must all go to eligible entries while there "
                        "are enough. A second award is 409.")
 @idempotent
@@ -178,7 +187,9 @@ def _parse_when(value):
 
 @api_route("/tasks/<int:task_id>/amend", methods=["POST"], summary="Raise the reward (topped up from the "
            "wallet) or extend the deadline of an open bounty", tags=["bounties"], idempotent=True,
-           body={"prizes": "array", "max_pieces": "integer", "submission_deadline": "string"})
+           body={"prizes": described("array", minItems=1, maxItems=RANKED_PRIZES_MAX, items=shorthand("amount")),
+                 "max_pieces": described("integer", minimum=1, maximum=MAX_PIECES),
+                 "submission_deadline": described("datetime", description="later than the current one")})
 @idempotent
 def amend(task_id):
     user = api_user()
@@ -211,7 +222,7 @@ def verify_receipt(sha256):
 
 
 @api_route("/submission-files/<public_id>", summary="Download a file of an entry (permission-checked)",
-           tags=["bounties"])
+           tags=["bounties"], also_returns=FILE_DOWNLOAD)
 def download_file(public_id):
     user = api_user()
     file, path = service.get_visible_file(user, public_id)
@@ -227,7 +238,10 @@ def attachment_response(file, path, *, preview: bool = False):
 
 
 @api_route("/operator/bounty-reviews/<int:review_id>/award", methods=["POST"], operator=True,
-           summary="Award a bounty in review by its criteria", body={"awards": "array!", "reason": "string"},
+           summary="Award a bounty in review by its criteria", body={"awards": described("array!", minItems=1, items={
+               "type": "object", "required": ["submission_id", "rank"],
+               "properties": {"submission_id": {"type": "string"}, "rank": {"type": "integer", "minimum": 1}}}),
+                 "reason": described("string", maxLength=REASON_MAX)},
            tags=["operator", "bounties"])
 def review_award(review_id):
     user = api_user()
@@ -237,7 +251,7 @@ def review_award(review_id):
 
 
 @api_route("/operator/bounty-reviews/<int:review_id>/refund", methods=["POST"], operator=True,
-           summary="Refund a bounty in review, with a written reason", body={"reason": "string!"},
+           summary="Refund a bounty in review, with a written reason", body={"reason": described("text!", maxLength=REASON_MAX)},
            tags=["operator", "bounties"])
 def review_refund(review_id):
     user = api_user()

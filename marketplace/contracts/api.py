@@ -7,14 +7,17 @@ from sqlalchemy.orm import selectinload
 
 from ..api import api_route, api_user, json_body, keyset_page, listing, page_params
 from ..api.idempotency import idempotent
+from ..api.schema import described, shorthand
 from ..bids import policies as bid_policies
 from ..bids import service as bids
 from ..core.db import iso
 from ..core.errors import ValidationFailed
 from ..extensions import db
+from ..payments.api import method_field
 from ..payments.api import serialize_funding as payments_serializer
 from ..tasks.service import get_visible_task
 from . import service
+from .loading import MAX_MILESTONES, MAX_NOTE, MAX_TITLE
 from .models import STATUSES, Contract
 
 
@@ -92,7 +95,7 @@ def _reply(user, contract_id, status=200):
 
 
 @api_route("/contracts", summary="My contracts (as poster or solver), newest first",
-           query={"limit": "integer", "cursor": "string", "status": "string"}, tags=["contracts"])
+           query={"limit": "limit", "cursor": "cursor", "status": {"type": "string", "enum": list(STATUSES)}}, tags=["contracts"])
 def list_contracts():
 
     user = api_user()
@@ -137,7 +140,7 @@ def cancel_contract(contract_id):
 
 @api_route("/contracts/<id:contract_id>/abandon", methods=["POST"],
            summary="The claimant gives a claim up before the time window starts (recorded for credit)",
-           body={"reason": "string"}, tags=["contracts", "claims"])
+           body={"reason": described("string", maxLength=2000)}, tags=["contracts", "claims"])
 def abandon_claim(contract_id):
     user = api_user()
     contract = _contract(user, contract_id)
@@ -146,7 +149,8 @@ def abandon_claim(contract_id):
 
 
 @api_route("/milestones/<id:milestone_id>/fund", methods=["POST"],
-           summary="Fund a milestone through payments", body={"method": "string!"},
+           summary="Fund a milestone through payments",
+           body={"method": method_field},
            tags=["contracts", "payments"], idempotent=True)
 @idempotent
 def fund_milestone(milestone_id):
@@ -161,7 +165,7 @@ def fund_milestone(milestone_id):
 
 @api_route("/milestones/<id:milestone_id>/deliver", methods=["POST"],
            summary="Deliver a funded milestone (or mark a claim done): note + files",
-           body={"note": "string!", "files": "file"}, multipart=True, tags=["contracts"])
+           body={"note": described("text!", maxLength=MAX_NOTE), "files": "file"}, multipart=True, tags=["contracts"])
 def deliver_milestone(milestone_id):
     user = api_user()
     milestone = _milestone(user, milestone_id)
@@ -182,7 +186,7 @@ def accept_milestone(milestone_id):
 
 @api_route("/milestones/<id:milestone_id>/request-revision", methods=["POST"],
            summary="Send a delivery back with a reason (at most MAX_REVISIONS times)",
-           body={"reason": "string!"}, tags=["contracts"])
+           body={"reason": described("text!", maxLength=MAX_NOTE)}, tags=["contracts"])
 def request_revision(milestone_id):
     user = api_user()
     milestone = _milestone(user, milestone_id)
@@ -211,7 +215,7 @@ def get_messages(task_id, solver_id):
 
 
 @api_route("/tasks/<id:task_id>/messages/<id:solver_id>", methods=["POST"],
-           summary="Send a private message in a poster–solver thread", body={"body": "string!"},
+           summary="Send a private message in a poster–solver thread", body={"body": described("text!", maxLength=5000)},
            tags=["contracts"], status=201)
 def post_message(task_id, solver_id):
     user = api_user()
@@ -224,7 +228,10 @@ def post_message(task_id, solver_id):
            summary="Award a bid: a proposed contract with milestones summing to the bid",
            description="milestones: [{title, amount}] in minor units; default one milestone for the whole bid. "
                        "The contract stays `proposed` until the solver accepts it.",
-           body={"milestones": "array"}, tags=["bids", "contracts"], status=201, idempotent=True)
+           body={"milestones": described("array", minItems=1, maxItems=MAX_MILESTONES, items={
+               "type": "object", "required": ["title", "amount"],
+               "properties": {"title": described("text", maxLength=MAX_TITLE), "amount": shorthand("amount")}})},
+           tags=["bids", "contracts"], status=201, idempotent=True)
 @idempotent
 def award_bid(bid_id):
     user = api_user()

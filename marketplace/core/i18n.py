@@ -1,10 +1,48 @@
-"""Language and time-zone choice: cookie, then the user's setting, then Accept-Language."""
+"""Language and time zone, and the one way every page, mail and notification shows a time.
+
+Language: the cookie, then the user's setting, then Accept-Language. Time zone: the user's choice
+(one of TIMEZONES), else Asia/Shanghai (BABEL_DEFAULT_TIMEZONE). Stored times are naive UTC;
+`format_when` (date and time), `format_day` (date) and `format_clock` (time of day) show them in the
+reader's zone in one format for every language: 2026-12-31 18:00. A mail or a text made for
+someone else is formatted inside `with for_reader(user):` (their language and zone).
+"""
 from __future__ import annotations
 
-from flask import current_app, request
+import datetime as dt
+from contextlib import contextmanager
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, has_app_context, has_request_context, request
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 LANG_COOKIE = "lang"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+# The zones a user may choose (settings page and PATCH /api/v1/me "timezone"), with their names.
+TIMEZONES = {
+    "Asia/Shanghai": _l("China (Beijing time)"),
+    "Asia/Hong_Kong": _l("Hong Kong"),
+    "Asia/Taipei": _l("Taipei"),
+    "Asia/Tokyo": _l("Tokyo"),
+    "Asia/Seoul": _l("Seoul"),
+    "Asia/Singapore": _l("Singapore"),
+    "Asia/Kolkata": _l("India"),
+    "Asia/Dubai": _l("Dubai"),
+    "Europe/Moscow": _l("Moscow"),
+    "Europe/Berlin": _l("Central Europe (Berlin, Paris)"),
+    "Europe/London": _l("London"),
+    "UTC": _l("UTC"),
+    "America/New_York": _l("US Eastern (New York)"),
+    "America/Chicago": _l("US Central (Chicago)"),
+    "America/Los_Angeles": _l("US Pacific (Los Angeles)"),
+    "Australia/Sydney": _l("Sydney"),
+}
+
+DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+DATE_FORMAT = "%Y-%m-%d"
+CLOCK_FORMAT = "%H:%M"
 
 
 def normalise_locale(code: str | None) -> str | None:
@@ -36,5 +74,101 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def default_timezone() -> str:
+    if has_app_context():
+        return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_TIMEZONE
+    return DEFAULT_TIMEZONE
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, f"{label} ({name})") for name, label in TIMEZONES.items()]
+
+
+def zone_of(user) -> str:
+    """The user's chosen zone, or the default."""
+    chosen = getattr(user, "timezone", None)
+    return chosen if chosen in TIMEZONES else default_timezone()
+
+
+def _request_user():
+    if not has_request_context():
+        return None
+    api_user = g.get("api_user")  # a bearer-token request (set by the API layer)
+    if api_user is not None:
+        return api_user
+    try:
+        if current_user and current_user.is_authenticated:
+            return current_user
+    except Exception:  # no user loader during early errors
+        return None
+    return None
+
+
+def current_timezone() -> str:
+    """The zone times are shown in now: the reader's set by `for_reader`, else the signed-in
+    user's, else the default."""
+    if has_app_context():
+        forced = g.get("_reader_timezone")
+        if forced:
+            return forced
+    user = _request_user()
+    return zone_of(user) if user is not None else default_timezone()
+
+
 def select_timezone() -> str:
-    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return current_timezone()
+
+
+@contextmanager
+def for_reader(user):
+    """Format texts for `user` (a mail, a notification rendered for someone else): their
+    language and time zone."""
+    locale = getattr(user, "locale", None) or (current_app.config["BABEL_DEFAULT_LOCALE"]
+                                               if has_app_context() else "zh_CN")
+    previous = g.get("_reader_timezone") if has_app_context() else None
+    if has_app_context():
+        g._reader_timezone = zone_of(user)
+    try:
+        with force_locale(locale):
+            yield
+    finally:
+        if has_app_context():
+            g._reader_timezone = previous
+
+
+def local_time(value: dt.datetime, zone: str | None = None) -> dt.datetime:
+    """A stored naive-UTC time (or an aware one) in `zone` (default: the current reader's)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(ZoneInfo(zone or current_timezone()))
+
+
+def format_when(value, zone: str | None = None) -> str:
+    """Date and time of a stored moment, e.g. 2026-12-31 18:00, in the reader's zone."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        return value.strftime(DATE_FORMAT)
+    return local_time(value, zone).strftime(DATETIME_FORMAT)
+
+
+def format_day(value, zone: str | None = None) -> str:
+    """The date of a stored moment (or a date), e.g. 2026-12-31, in the reader's zone."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = local_time(value, zone)
+    return value.strftime(DATE_FORMAT)
+
+
+def format_clock(value, zone: str | None = None) -> str:
+    """The time of day of a stored moment, e.g. 18:00, in the reader's zone."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        value = local_time(value, zone)
+    return value.strftime(CLOCK_FORMAT)

@@ -159,6 +159,35 @@ class WhenParam(str):
         return {"__when__": str(self)}
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention that marks a message for extraction
+    """Mark `message` for the catalogue; it is translated when read (see TextParam)."""
+    return message
+
+
+class TextParam(dict):
+    """A translatable phrase inside a notification's parameters, translated when the message is
+    read, in the reader's language (its own WhenParam and MoneyParam values too):
+
+        notify(user, "bounty.changed", change=[TextParam(N_("entries are taken until %(when)s"),
+                                                         when=WhenParam(deadline))])
+
+    A list of phrases reads joined with "; "."""
+    def __init__(self, message: str, **params):
+        super().__init__(message=message, params=params)
+
+    def to_json(self) -> dict:
+        return {"__text__": [self["message"], {k: to_param_json(v) for k, v in self["params"].items()}]}
+
+
+def to_param_json(value):
+    """A notification parameter as stored (JSON)."""
+    if isinstance(value, (MoneyParam, WhenParam, TextParam)):
+        return value.to_json()
+    if isinstance(value, (list, tuple)):
+        return [to_param_json(v) for v in value]
+    return value
+
+
 def format_plain(amount: int) -> str:
     """1234.56 style, for pre-filling form inputs."""
     return str(to_decimal(amount))

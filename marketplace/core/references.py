@@ -32,14 +32,23 @@ class Described:
 _PARTS = {"prize": _l("prize %(n)s"), "piece": _l("piece %(n)s")}
 
 
-def register(kind: str, describer: Callable[[list[str]], dict]) -> None:
+# Kinds whose id has two parts ("wallet:org:5": the id is "org:5").
+_TWO_PART_IDS: set[str] = set()
+
+
+def register(kind: str, describer: Callable[[list[str]], dict], *, two_part_id: bool = False) -> None:
     """Connect how references of `kind` read (a handler of core.events.describe_refs; a later
-    describer for the same kind replaces the earlier one)."""
+    describer for the same kind replaces the earlier one). two_part_id: the id is the next two
+    parts ("wallet:org:5" is described as "org:5")."""
     connect_handler(describe_refs, kind, describer, replace=True)
+    if two_part_id:
+        _TWO_PART_IDS.add(kind)
 
 
 def _split(ref: str) -> tuple[str, str, list[str]]:
     parts = (ref or "").split(":")
+    if parts[0] in _TWO_PART_IDS:
+        return parts[0], ":".join(parts[1:3]), parts[3:]
     return parts[0], (parts[1] if len(parts) > 1 else ""), parts[2:]
 
 

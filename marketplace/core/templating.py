@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, request, url_for
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import get_locale
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from .audit import action_label
 from .catalogue import category_name, city_name
-from .formatting import format_datetime
+from .i18n import format_clock, format_day, format_when
 from .money import format_money
 from .references import describe, describe_many
 from .statuses import status_name
@@ -64,9 +65,11 @@ def static_select(f) -> Markup:
 
 def init_templating(app):
     app.jinja_env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency)
-    app.jinja_env.filters["datetime"] = format_datetime
-    app.jinja_env.filters["time"] = lambda value, fmt="short": format_time(value, fmt) if value else ""
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    # One format and the reader's time zone everywhere (core.i18n); a Babel style argument such
+    # as |datetime('short') is accepted and has no effect.
+    app.jinja_env.filters["datetime"] = lambda value, _style=None: format_when(value)
+    app.jinja_env.filters["time"] = lambda value, _style=None: format_clock(value)
+    app.jinja_env.filters["date"] = lambda value, _style=None: format_day(value)
     app.jinja_env.filters["city"] = city_name
     app.jinja_env.filters["category"] = category_name
     app.jinja_env.globals["nav_url"] = nav_url
@@ -74,6 +77,7 @@ def init_templating(app):
     app.jinja_env.globals["static_select"] = static_select
     app.jinja_env.globals["status_name"] = status_name
     app.jinja_env.globals["describe"] = describe
+    app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.globals["describe_many"] = describe_many
 
     @app.context_processor

@@ -6,6 +6,7 @@ from flask import jsonify, request
 
 from ..api import api_route, api_user, encode_cursor, json_body, listing, page_params
 from ..api.idempotency import idempotent
+from ..api.schema import FILE_DOWNLOAD, VariantBody, described
 from ..core.db import iso
 from ..core.errors import NotFound, ValidationFailed
 from ..core.files import send_stored
@@ -53,8 +54,10 @@ def _int_field(data, name):
 
 
 @api_route("/disputes", methods=["POST"], summary="Open a dispute about a milestone, a claim or a bounty outcome",
-           body={"milestone_id": "integer", "contract_id": "integer", "task_id": "integer",
-                 "rank": "integer", "reason": "string!", "amount": "integer!"},
+           body=VariantBody({subject: {subject: "id!", "reason": described("text!", maxLength=service.MAX_REASON),
+                                       "amount": described("amount!"),
+                                       **({"rank": described("integer", minimum=1)} if subject == "task_id" else {})}
+                             for subject in ("milestone_id", "contract_id", "task_id")}),
            description="Name exactly one subject. Freezes the subject's timers and money. For an awarded "
                        "single or ranked bounty (task_id) `rank` names the held prize in question (default 1).",
            tags=["disputes"], status=201, idempotent=True)
@@ -77,7 +80,7 @@ def open_dispute():
 
 
 @api_route("/disputes", summary="My disputes (as poster or solver), newest first",
-           query={"limit": "integer", "cursor": "string"}, tags=["disputes"])
+           query={"limit": "limit", "cursor": "cursor"}, tags=["disputes"])
 def list_disputes():
     user = api_user()
     limit, cursor = page_params()
@@ -93,7 +96,7 @@ def get_dispute(dispute_id):
 
 
 @api_route("/disputes/<int:dispute_id>/evidence", methods=["POST"], summary="Add evidence: text and files",
-           body={"text": "string!", "files": "file"}, multipart=True, tags=["disputes"], status=201)
+           body={"text": described("text!", maxLength=service.MAX_EVIDENCE), "files": "file"}, multipart=True, tags=["disputes"], status=201)
 def add_evidence(dispute_id):
     user = api_user()
     dispute = service.get_visible(user, dispute_id)
@@ -103,7 +106,7 @@ def add_evidence(dispute_id):
 
 
 @api_route("/disputes/evidence-files/<public_id>", summary="Download an evidence file (parties and operators only)",
-           tags=["disputes"])
+           tags=["disputes"], also_returns=FILE_DOWNLOAD)
 def evidence_file(public_id):
     row = service.evidence_file(api_user(), public_id)
     try:
@@ -114,7 +117,7 @@ def evidence_file(public_id):
 
 @api_route("/disputes/<int:dispute_id>/settlement", methods=["POST"],
            summary="Propose a settlement; equal proposals from both sides settle at once",
-           body={"solver_share_bps": "integer!"}, tags=["disputes"], idempotent=True)
+           body={"solver_share_bps": described("bps!")}, tags=["disputes"], idempotent=True)
 @idempotent
 def settle(dispute_id):
     user = api_user()
@@ -133,7 +136,7 @@ def withdraw(dispute_id):
 
 @api_route("/operator/disputes/<int:dispute_id>/decision", methods=["POST"],
            summary="Decide a dispute: the solver's share in basis points and a written reason",
-           body={"solver_share_bps": "integer!", "reason": "string!"}, operator=True,
+           body={"solver_share_bps": described("bps!"), "reason": described("text!", maxLength=service.MAX_REASON)}, operator=True,
            tags=["operator", "disputes"], idempotent=True)
 @idempotent
 def decide(dispute_id):

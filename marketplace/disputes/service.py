@@ -25,6 +25,7 @@ from ..contracts.models import Contract, Milestone
 from ..core import audit
 from ..core.db import lock_row, utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed, WrongState
+from ..core.i18n import format_when
 from ..core.money import format_money, split_largest_remainder
 from ..extensions import db
 from ..notifications.service import notify, register_kind
@@ -323,13 +324,14 @@ def add_evidence(actor, dispute, text, files=(), *, now=None) -> Evidence:
         raise WrongState(_l("This dispute is closed."))
     if now >= dispute.evidence_until:
         raise WrongState(_l("The time for evidence ended on %(at)s.",
-                            at=dispute.evidence_until.strftime("%Y-%m-%d %H:%M UTC")))
+                            at=format_when(dispute.evidence_until)))
     stored = store_files(files)
     try:
-        evidence = Evidence(dispute_id=dispute.id, author_id=actor.id, text=text, created_at=now)
-        for s in stored:
-            evidence.files.append(EvidenceFile(path=s.path, name=s.name, size=s.size, sha256=s.sha256,
-                                               mime=s.mime))
+        # The collection is set even when empty: `files` is lazy="raise", and the caller
+        # serialises the new evidence with its (possibly no) files.
+        evidence = Evidence(dispute_id=dispute.id, author_id=actor.id, text=text, created_at=now,
+                            files=[EvidenceFile(path=s.path, name=s.name, size=s.size, sha256=s.sha256,
+                                                mime=s.mime) for s in stored])
         db.session.add(evidence)
         db.session.flush()
     except Exception:

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
 from ..api import api_route, api_user, encode_cursor, json_body, listing, page_params
+from ..api.schema import VariantBody, described
 from ..core.db import iso
 from ..core.errors import NotFound
 from ..core.inputs import optional_id
@@ -21,7 +22,8 @@ def _id(body, name):
 
 
 @api_route("/reports", methods=["POST"], summary="Report a task or a user to the operators",
-           body={"task_id": "integer", "user_id": "integer", "reason": "string!"}, tags=["moderation"], status=201)
+           body=VariantBody({subject: {subject: "id!", "reason": described("text!", maxLength=service.REASON_MAX)}
+                             for subject in ("task_id", "user_id")}), tags=["moderation"], status=201)
 def create_report():
     user = api_user()
     body = json_body()
@@ -40,7 +42,7 @@ def create_report():
 
 
 @api_route("/operator/tasks/<id:task_id>/hide", methods=["POST"], summary="Hide a task (audited; the poster "
-           "is told the reason)", body={"reason": "string!"}, operator=True, tags=["operator", "moderation"])
+           "is told the reason)", body={"reason": described("text!", maxLength=1000)}, operator=True, tags=["operator", "moderation"])
 def operator_hide_task(task_id):
     operator = api_user()
     task = service.hide_task(operator, tasks.get_task(task_id), reason=json_body().get("reason"))
@@ -56,7 +58,7 @@ def operator_unhide_task(task_id):
 
 
 @api_route("/operator/reports/<id:report_id>/resolve", methods=["POST"], summary="Resolve a report",
-           body={"resolution": "string!"}, operator=True, tags=["operator", "moderation"])
+           body={"resolution": described("text!", maxLength=service.REASON_MAX)}, operator=True, tags=["operator", "moderation"])
 def operator_resolve_report(report_id):
     operator = api_user()
     report = service.resolve_report(operator, service.get_report(report_id),
@@ -75,7 +77,10 @@ def operator_negative_list():
 
 
 @api_route("/operator/negative-list", methods=["POST"], summary="Add a negative-list rule or replace its words",
-           body={"name": "string!", "label": "string", "words": "array!", "reason": "string!"}, operator=True,
+           body={"name": described("string!", pattern=negative_rules.NAME_RE.pattern), "label": described("string", maxLength=100),
+                 "words": described("array!", minItems=1, maxItems=negative_rules.MAX_WORDS, items=described(
+                     "text", maxLength=negative_rules.MAX_WORD)),
+                 "reason": described("text!", maxLength=1000)}, operator=True,
            tags=["operator", "moderation"], status=201)
 def operator_set_negative_rule():
     body = json_body()
@@ -87,15 +92,17 @@ def operator_set_negative_rule():
 
 @api_route("/operator/negative-list/<name>/remove", methods=["POST"], summary="Switch a negative-list rule off",
            description="404 for a rule that is not in force; then the reason is required (422).",
-           body={"reason": "string"}, operator=True, tags=["operator", "moderation"])
+           body={"reason": described("text!", maxLength=1000)}, operator=True, tags=["operator", "moderation"])
 def operator_remove_negative_rule(name):
+    if name not in negative_rules.rules():
+        raise NotFound()  # before the body is read: an unknown rule is a 404 whatever is sent
     row = negative_rules.remove_rule(api_user(), name, json_body().get("reason"))
     item = next(r for r in negative_rules.overview() if r["name"] == row.name)
     return jsonify(_serialize_rule(item))
 
 
 @api_route("/operator/negative-list/<name>/hits", summary="What a negative-list rule blocked, newest first",
-           query={"limit": "integer", "cursor": "string"}, operator=True, tags=["operator", "moderation"])
+           query={"limit": "limit", "cursor": "cursor"}, operator=True, tags=["operator", "moderation"])
 def operator_negative_rule_hits(name):
     limit, cursor = page_params(default=50)
     rows = negative_rules.hits(name, limit=limit + 1, before_id=(cursor or {}).get("before"))

@@ -17,7 +17,7 @@ def serialize(note) -> dict:
 
 
 @api_route("/notifications", summary="My notifications, newest first", tags=["notifications"],
-           query={"limit": "integer", "cursor": "string"})
+           query={"limit": "limit", "cursor": "cursor"})
 def list_notifications():
     user = api_user()
     limit, cursor = page_params()

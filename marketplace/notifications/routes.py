@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, url_for
-from flask_babel import format_date
 from flask_login import current_user, login_required
 
+from ..core.i18n import format_day
 from ..core.inputs import arg_id
 from . import service
 
@@ -20,7 +20,7 @@ def index():
     items = service.list_for(current_user.id, limit=50, before_id=before)
     days = []
     for note in items:
-        day = format_date(note.created_at, "full")
+        day = format_day(note.created_at)
         if not days or days[-1][0] != day:
             days.append((day, []))
         days[-1][1].append(note)

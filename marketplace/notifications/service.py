@@ -16,10 +16,11 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import gettext
 
 from ..core.db import after_commit, utcnow
-from ..core.money import MoneyParam, WhenParam, format_money
+from ..core.i18n import for_reader, format_when
+from ..core.money import format_money, to_param_json
 from ..extensions import db
 from .models import Notification, OutboxMail
 
@@ -41,11 +42,15 @@ class _Params(dict):
 def _read(value):
     """A stored parameter as words: amounts (MoneyParam) in the current language."""
     if isinstance(value, dict) and "__when__" in value:
-        moment = dt.datetime.fromisoformat(value["__when__"])
+        return format_when(dt.datetime.fromisoformat(value["__when__"]))  # the reader's zone
+    if isinstance(value, dict) and "__text__" in value:
+        message, inner = value["__text__"]
         try:
-            return format_datetime(moment, "short")
-        except Exception:  # no locale outside a request
-            return moment.strftime("%Y-%m-%d %H:%M UTC")
+            return gettext(message) % _Params({k: _read(v) for k, v in (inner or {}).items()})
+        except (KeyError, TypeError, ValueError):
+            return gettext(message)
+    if isinstance(value, list):
+        return "; ".join(str(_read(v)) for v in value)
     if isinstance(value, dict) and "__money__" in value:
         amount, currency = value["__money__"]
         try:
@@ -68,11 +73,11 @@ def render(kind: str, params: dict) -> str:
 def notify(user, kind: str, *, link: str | None = None, email: bool = True, **params) -> Notification:
     """Tell `user` (a User) that something happened. Amounts passed as MoneyParam are shown in
     the reader's language (the page's, or the user's own for the email)."""
-    params = {k: (v.to_json() if isinstance(v, (MoneyParam, WhenParam)) else v) for k, v in params.items()}
+    params = {k: to_param_json(v) for k, v in params.items()}
     note = Notification(user_id=user.id, kind=kind, params=params, link=link)
     db.session.add(note)
     if email and user.email:
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        with for_reader(user):  # the recipient's language and time zone
             text = render(kind, params)
             subject = gettext("Huizhong: %(text)s", text=text[:120])
             body = text

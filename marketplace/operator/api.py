@@ -6,6 +6,7 @@ import datetime as dt
 from flask import jsonify, request
 
 from ..api import api_route, api_user, encode_cursor, json_form, listing, page_params
+from ..api.schema import FormBody
 from ..core.errors import ValidationFailed
 from . import queue as work_queue
 from . import service, stats
@@ -14,7 +15,7 @@ from .stats_routes import csv_response
 
 
 @api_route("/operator/queue", summary="Everything waiting for an operator", operator=True,
-           query={"limit": "integer"}, tags=["operator"])
+           query={"limit": "limit"}, tags=["operator"])
 def operator_queue():
     limit, _cursor = page_params(default=50)
     return jsonify(work_queue.as_json(limit))
@@ -31,8 +32,8 @@ def _date_arg(name):
 
 
 @api_route("/operator/audit", summary="The audit log, newest first", operator=True,
-           query={"action": "string", "actor": "string", "date_from": "string", "date_to": "string",
-                  "limit": "integer", "cursor": "string"}, tags=["operator"])
+           query={"action": "string", "actor": "string", "date_from": {"type": "string", "format": "date"},
+                  "date_to": {"type": "string", "format": "date"}, "limit": "limit", "cursor": "cursor"}, tags=["operator"])
 def operator_audit():
     limit, cursor = page_params(default=50)
     entries, next_before = service.audit_entries(
@@ -44,7 +45,7 @@ def operator_audit():
 
 
 @api_route("/operator/users", summary="Search users by email or name", operator=True,
-           query={"q": "string", "limit": "integer", "cursor": "string"}, tags=["operator"])
+           query={"q": "string", "limit": "limit", "cursor": "cursor"}, tags=["operator"])
 def operator_users():
     limit, cursor = page_params(default=50)
     rows, next_before = service.search_users(request.args.get("q") or None,
@@ -54,7 +55,7 @@ def operator_users():
 
 
 @api_route("/operator/users/<id:user_id>/suspend", methods=["POST"], summary="Suspend an account",
-           body={"reason": "string!"}, operator=True, tags=["operator"])
+           body=FormBody(SuspendForm), operator=True, tags=["operator"])
 def operator_suspend(user_id):
     actor = api_user()
     user = service.get_user(user_id)
@@ -63,7 +64,7 @@ def operator_suspend(user_id):
 
 
 @api_route("/operator/users/<id:user_id>/unsuspend", methods=["POST"], summary="Reinstate an account",
-           body={"reason": "string!"}, operator=True, tags=["operator"])
+           body=FormBody(SuspendForm), operator=True, tags=["operator"])
 def operator_unsuspend(user_id):
     actor = api_user()
     user = service.get_user(user_id)
@@ -72,7 +73,10 @@ def operator_unsuspend(user_id):
 
 
 @api_route("/operator/stats", summary="Supervisor statistics by mode, category, city and month",
-           query={"format": "string", "table": "string", "by": "string"}, operator=True, tags=["operator"],
+           query={"format": {"type": "string", "enum": ["json", "csv"]},
+                  "table": {"type": "string", "enum": list(stats.TABLES)},
+                  "by": {"type": "string", "enum": list(stats.DIMENSIONS)}}, operator=True, tags=["operator"],
+           also_returns={"text/csv": {"type": "string"}},
            description="JSON: every table by every dimension. ?format=csv&table=tasks|money|disputes|users"
                        "&by=mode|category|city|month: one table as CSV.")
 def operator_stats():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from ..api import api_route, api_user, json_form
+from ..api.schema import FormBody
 from ..core.db import iso
 from ..core.errors import Forbidden
 from . import policies, service
@@ -33,7 +34,7 @@ def orgs_list():
 
 
 @api_route("/orgs", methods=["POST"], summary="Create an organisation (the caller becomes owner)",
-           body={"name": "string!", "kind": "string", "city": "string", "description": "string"},
+           body=FormBody(OrgForm),
            tags=["organisations"], status=201)
 def orgs_create():
     user = api_user()
@@ -60,7 +61,7 @@ def orgs_list_members(org_id):
 
 
 @api_route("/orgs/<id:org_id>/invites", methods=["POST"], summary="Invite someone by email",
-           body={"email": "string!", "role": "string"}, tags=["organisations"], status=201)
+           body=FormBody(InviteForm), tags=["organisations"], status=201)
 def orgs_create_invite(org_id):
     user = api_user()
     org = service.get_org(org_id)
@@ -81,7 +82,7 @@ def orgs_accept_invite(token):
 
 
 @api_route("/orgs/<id:org_id>/members/<id:membership_id>", methods=["PATCH"],
-           summary="Change a member's role", body={"role": "string!"}, tags=["organisations"])
+           summary="Change a member's role", body=FormBody(RoleForm), tags=["organisations"])
 def orgs_patch_member(org_id, membership_id):
     user = api_user()
     org = service.get_org(org_id)

@@ -7,14 +7,17 @@ from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, encode_cursor, json_body, page_params
 from ..api.idempotency import idempotent
+from ..api.schema import described
 from ..core import four_eyes
 from ..core.db import iso
 from ..core.errors import NotFound, ValidationFailed
+from ..core.inputs import MAX_ID
 from ..extensions import db
 from ..organisations import policies as org_policies
 from ..organisations.models import Organisation
-from . import payout_accounts, service
+from . import fundables, payout_accounts, service
 from .bank_transfers import CONFIRM_ACTION
+from .funding import default_currency
 from .models import FUNDING_METHODS
 from .payouts import APPROVE_ACTION
 
@@ -58,7 +61,7 @@ def serialize_bank_transfer(funding) -> dict:
 
 def serialize_flagged(funding) -> dict:
     """An item of the operator queue's `flagged_payments`."""
-    return {**serialize_funding(funding), "flag_reason": funding.flag_reason}
+    return {**serialize_funding(funding), "flag_reason": funding.flag_text, "flag_code": funding.flag_code}
 
 
 def serialize_payout(payout) -> dict:
@@ -72,6 +75,17 @@ def serialize_payout(payout) -> dict:
 def serialize_line(line) -> dict:
     return {"id": line.id, "at": iso(line.at), "kind": line.kind, "amount": line.amount,
             "balance_after": line.balance_after, "ref": line.ref}
+
+
+def method_field() -> dict:
+    """A funding method, as the platform offers them now (card only with Stripe configured)."""
+    return described("string!", enum=service.available_methods())
+
+
+def _payout_amount() -> dict:
+    return described("amount!", minimum=int(current_app.config.get("PAYOUT_MIN_AMOUNT", 1000)),
+                     description="minor units, at least PAYOUT_MIN_AMOUNT, at most the available balance "
+                                 "and what PAYOUT_DAILY_LIMIT leaves today")
 
 
 def _amount_from(body: dict, field: str = "amount") -> int:
@@ -92,11 +106,12 @@ def _string(body: dict, field: str, *, required: bool = True) -> str | None:
 
 
 @api_route("/fundings", methods=["POST"], summary="Start funding a fundable subject",
-           body={"kind": {"type": "string", "maxLength": 40, "required": True,
-                          "description": "task | milestone | wallet (a top-up), …"},
-                 "subject_id": {"type": ["integer", "string"], "required": True},
+           body={"kind": lambda: described("string!", enum=sorted(fundables.kinds()),
+                                           description="task | milestone | wallet (a top-up), …"),
+                 "subject_id": {"type": ["integer", "string"], "required": True, "minimum": 1, "maximum": MAX_ID,
+                                "minLength": 1, "x-checked-by": "service", "description": "the id of the subject"},
                  "method": {"type": "string", "enum": list(FUNDING_METHODS), "required": True},
-                 "amount": "integer"},
+                 "amount": described("amount")},
            tags=["payments"], idempotent=True, status=201,
            description="method: card | bank_transfer | wallet. card returns client_secret (confirm it "
                        "with Stripe.js); bank_transfer returns the reference and the account to pay; "
@@ -134,7 +149,7 @@ def get_funding(funding_id):
 
 
 @api_route("/wallet", summary="My wallet: balances and ledger lines with running balance",
-           query={"limit": "integer", "cursor": "string"}, tags=["payments"])
+           query={"limit": "limit", "cursor": "cursor"}, tags=["payments"])
 def get_wallet():
     user = api_user()
     limit, cursor = page_params(default=50)
@@ -146,7 +161,9 @@ def get_wallet():
 
 
 @api_route("/payouts", methods=["POST"], summary="Request a payout of available balance",
-           body={"amount": "integer!", "currency": "string"}, tags=["payments"], idempotent=True,
+           body={"amount": _payout_amount,
+                 "currency": lambda: described("string", enum=[default_currency()])},
+           tags=["payments"], idempotent=True,
            status=201)
 @idempotent
 def create_payout():
@@ -183,7 +200,7 @@ def serialize_payout_account(account) -> dict | None:
 
 
 @api_route("/orgs/<id:org_id>/wallet", summary="An organisation's wallet (owners and managers)",
-           query={"limit": "integer", "cursor": "string"}, tags=["payments", "organisations"])
+           query={"limit": "limit", "cursor": "cursor"}, tags=["payments", "organisations"])
 def get_org_wallet(org_id):
     user = api_user()
     org = _managed_org(user, org_id)
@@ -199,7 +216,8 @@ def get_org_wallet(org_id):
 
 @api_route("/orgs/<id:org_id>/payouts", methods=["POST"],
            summary="Request a payout of the organisation's available balance (owners and managers)",
-           body={"amount": "integer!", "currency": "string"}, tags=["payments", "organisations"],
+           body={"amount": _payout_amount, "currency": lambda: described("string", enum=[default_currency()])},
+           tags=["payments", "organisations"],
            idempotent=True, status=201,
            description="The organisation must be verified; the same minimum and daily limit as a user's "
                        "payout. An operator approves it; it is paid to the organisation's payout account.")
@@ -223,9 +241,18 @@ def list_org_payouts(org_id):
                     "next_cursor": None})
 
 
+PAYOUT_ACCOUNT_BODY = {
+    "bank_name": described("text!", maxLength=100),
+    "account_number": described("string!", pattern=r"^[0-9]{%d,%d}$" % (payout_accounts.ACCOUNT_MIN,
+                                                                           payout_accounts.ACCOUNT_MAX),
+                                description="digits (spaces and dashes are dropped)"),
+    "holder_name": described("text!", maxLength=100),
+}
+
+
 @api_route("/orgs/<id:org_id>/payout-account", methods=["PUT"],
            summary="Where the organisation's payouts go by bank transfer (shown masked)",
-           body={"bank_name": "string!", "account_number": "string!", "holder_name": "string!"},
+           body=PAYOUT_ACCOUNT_BODY,
            tags=["payments", "organisations"])
 def put_org_payout_account(org_id):
     user = api_user()
@@ -239,7 +266,7 @@ def put_org_payout_account(org_id):
 
 @api_route("/wallet/payout-account", methods=["PUT"],
            summary="Where my payouts go by bank transfer (shown masked)",
-           body={"bank_name": "string!", "account_number": "string!", "holder_name": "string!"},
+           body=PAYOUT_ACCOUNT_BODY,
            tags=["payments"])
 def put_payout_account():
     user = api_user()
@@ -251,7 +278,8 @@ def put_payout_account():
 
 
 @api_route("/orgs/<id:org_id>/connected-account", methods=["PUT"],
-           summary="Send the organisation's payouts to a Stripe account", body={"account_id": "string!"},
+           summary="Send the organisation's payouts to a Stripe account",
+           body={"account_id": described("string!", pattern=r"^\s*acct_", maxLength=255)},
            tags=["payments", "organisations"])
 def put_org_connected_account(org_id):
     user = api_user()
@@ -261,7 +289,7 @@ def put_org_connected_account(org_id):
 
 
 @api_route("/wallet/connected-account", methods=["PUT"], summary="Send my payouts to a Stripe account",
-           body={"account_id": "string!"}, tags=["payments"])
+           body={"account_id": described("string!", pattern=r"^\s*acct_", maxLength=255)}, tags=["payments"])
 def put_connected_account():
     user = api_user()
     body = json_body()
@@ -269,7 +297,7 @@ def put_connected_account():
     return jsonify({"account_id": account.stripe_account_id})
 
 
-@api_route("/operator/bank-transfers", operator=True, query={"reference": "string!"},
+@api_route("/operator/bank-transfers", operator=True, query={"reference": "text!"},
            summary="Find a bank transfer by the reference on the bank statement",
            tags=["operator", "payments"])
 def find_bank_transfers():
@@ -294,7 +322,7 @@ SECOND_CONFIRMATION = (
 
 @api_route("/operator/bank-transfers/<id:transfer_id>/confirm", methods=["POST"], operator=True,
            summary="Record the amount received for a bank transfer (exact amount funds; else mismatch)",
-           body={"amount": "integer!"}, tags=["operator", "payments"], idempotent=True,
+           body={"amount": described("amount!")}, tags=["operator", "payments"], idempotent=True,
            responses={202: SECOND_CONFIRMATION})
 @idempotent
 def confirm_bank_transfer(transfer_id):
@@ -305,7 +333,7 @@ def confirm_bank_transfer(transfer_id):
 
 
 @api_route("/operator/payouts/<id:payout_id>/approve", methods=["POST"], operator=True,
-           summary="Approve and send a payout", body={"reference": "string"},
+           summary="Approve and send a payout", body={"reference": described("string", maxLength=200)},
            tags=["operator", "payments"], idempotent=True, responses={202: SECOND_CONFIRMATION})
 @idempotent
 def approve_payout(payout_id):
@@ -326,7 +354,7 @@ def _with_second_confirmation(data: dict, action: str, target):
 
 
 @api_route("/operator/payouts/<id:payout_id>/reject", methods=["POST"], operator=True,
-           summary="Reject a payout (the money returns to the wallet)", body={"reason": "string!"},
+           summary="Reject a payout (the money returns to the wallet)", body={"reason": described("text!", maxLength=500)},
            tags=["operator", "payments"], idempotent=True)
 @idempotent
 def reject_payout(payout_id):
@@ -338,10 +366,10 @@ def reject_payout(payout_id):
 
 
 @api_route("/operator/fundings/<id:funding_id>/review", methods=["POST"], operator=True,
-           summary="Record what was done about a flagged payment", body={"note": "string!"},
+           summary="Record what was done about a flagged payment", body={"note": described("text!", maxLength=500)},
            tags=["operator", "payments"])
 def review_flagged_funding(funding_id):
     user = api_user()
     funding = service.review_flag(user, funding_id, _string(json_body(), "note") or "")
-    return jsonify({**serialize_funding(funding), "flag_reason": funding.flag_reason,
+    return jsonify({**serialize_funding(funding), "flag_reason": funding.flag_text, "flag_code": funding.flag_code,
                     "flag_note": funding.flag_note, "flag_reviewed_at": iso(funding.flag_reviewed_at)})

@@ -8,14 +8,14 @@ import secrets
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from ..core import audit, links
+from ..core import links
 from ..core.db import lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.money import SUPPORTED_CURRENCIES, check_minor_amount, format_money
 from ..extensions import db
 from ..ledger import service as ledger
 from ..notifications.service import notify
-from . import fundables, gateway
+from . import flags, fundables, gateway
 from .models import FUNDING_METHODS, Funding
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,7 @@ def _funding_link(funding: Funding) -> str | None:
 
 
 def _record_funded(funding: Funding, subject, *, actor=None, flag: str | None = None) -> None:
+    # flag: a code of flags.REASONS
     """Post the money to the ledger and mark the funding succeeded, in the caller's unit of work.
 
     Money that came from outside (card, bank) for a subject that was meanwhile funded by another
@@ -228,8 +229,7 @@ def _record_funded(funding: Funding, subject, *, actor=None, flag: str | None = 
         if channel == "wallet":
             raise WrongState(_l("This is already funded."))
         diverted = True
-        flag = flag or ("subject no longer exists" if subject is None else "subject already funded") \
-            + ": credited to the payer's wallet"
+        flag = flag or ("subject_gone" if subject is None else "subject_already_funded")
     if target == "wallet" or diverted:
         txn = ledger.fund_wallet(payer, funding.amount, funding.currency, channel=channel,
                                  idempotency_key=key, actor=actor, ref=f"funding:{funding.id}")
@@ -241,9 +241,7 @@ def _record_funded(funding: Funding, subject, *, actor=None, flag: str | None = 
     funding.funded_at = utcnow()
     funding.ledger_transaction_id = txn.id
     if flag:
-        funding.flagged = True
-        funding.flag_reason = flag[:500]
-        audit.record("payments.funding_flagged", actor=actor, target=funding, reason=flag)
+        flags.flag(funding, flag, actor=actor)
     if not diverted:
         subject.on_funded(funding)
     notify(funding.payer, "payments.funding_to_wallet" if diverted else "payments.funding_succeeded",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..core.db import utcnow
 from ..extensions import db
+from .flags import flag_text
 
 FUNDING_METHODS = ("card", "bank_transfer", "wallet")
 FUNDING_STATUSES = ("pending", "succeeded", "failed", "canceled", "mismatch")
@@ -55,7 +56,9 @@ class Funding(db.Model):
     confirmed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
     failure_message = db.Column(db.String(500), nullable=True)
     flagged = db.Column(db.Boolean, nullable=False, default=False)
-    flag_reason = db.Column(db.String(500), nullable=True)
+    flag_reason = db.Column(db.String(500), nullable=True)  # in English; shown translated (flags.flag_text)
+    flag_code = db.Column(db.String(40), nullable=True)  # a key of flags.REASONS
+    flag_params = db.Column(db.JSON, nullable=True)
     # An operator looked at the flag (what was done about it is in flag_note and the audit log).
     flag_reviewed_at = db.Column(db.DateTime, nullable=True)
     flag_reviewed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
@@ -72,6 +75,11 @@ class Funding(db.Model):
 
     # Set on the instance returned by start_funding for card payments; never stored.
     client_secret = None
+
+    @property
+    def flag_text(self) -> str:
+        """Why it was flagged, in the reader's language."""
+        return flag_text(self)
 
     @property
     def subject_ref(self) -> str:

@@ -32,10 +32,20 @@ def describe_payouts(ids: list[str]) -> dict[str, Described]:
 
 
 def describe_wallets(ids: list[str]) -> dict[str, Described]:
-    return {i: Described(str(_l("Wallet top-up")), "/wallet") for i in ids}
+    """"wallet:user:<id>" links to one's own wallet page, "wallet:org:<id>" to the
+    organisation's wallet page."""
+    result = {}
+    for ident in ids:
+        owner, _sep, pk = ident.partition(":")
+        if owner == "org" and is_ascii_int(pk) and len(pk) < 10:
+            link = links.url("payments.org_wallet", org_id=int(pk))
+        else:
+            link = links.wallet()
+        result[ident] = Described(str(_l("Wallet top-up")), link)
+    return result
 
 
 def init() -> None:
     register("funding", describe_fundings)
     register("payout", describe_payouts)
-    register("wallet", describe_wallets)
+    register("wallet", describe_wallets, two_part_id=True)

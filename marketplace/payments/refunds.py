@@ -7,7 +7,6 @@ import logging
 
 from flask_babel import lazy_gettext as _l
 
-from ..core import audit
 from ..core import db as unit
 from ..core.db import after_commit, utcnow
 from ..core.errors import DomainError, NotFound, WrongState
@@ -15,7 +14,7 @@ from ..extensions import db
 from ..jobs import service as jobs
 from ..ledger import service as ledger
 from ..notifications.service import notify
-from . import gateway
+from . import flags, gateway
 from .funding import _funding_link, _money, _nonce, _row
 from .models import CardRefund, Funding
 
@@ -121,10 +120,8 @@ def send_card_refund(card_refund_id: int) -> CardRefund:
     else:
         card_refund.status = "failed"
         card_refund.last_error = f"stripe refund {result['status']}"
-        funding.flagged = True
         funding.flag_reviewed_at = None
-        funding.flag_reason = f"card refund {card_refund.id} {result['status']} on Stripe"
-        audit.record("payments.funding_flagged", target=funding, reason=funding.flag_reason)
+        flags.flag(funding, "card_refund_failed", refund=card_refund.id, status=result["status"])
     return card_refund
 
 

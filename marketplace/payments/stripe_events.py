@@ -10,6 +10,7 @@ from ..core.db import lock_row
 from ..core.errors import DomainError
 from ..extensions import db
 from ..notifications.service import notify
+from . import flags
 from .funding import _funding_link, _load_subject, _record_funded
 from .models import ExternalEvent, Funding
 
@@ -69,13 +70,11 @@ def _on_intent_succeeded(intent: dict) -> str:
         return "already applied"
     received = intent.get("amount_received") or intent.get("amount")
     if received != funding.amount or str(intent.get("currency", "")).upper() != funding.currency:
-        funding.flagged = True
-        funding.flag_reason = f"intent amount {received} {intent.get('currency')} does not match"
-        audit.record("payments.funding_flagged", target=funding, reason=funding.flag_reason)
+        flags.flag(funding, "intent_amount_mismatch", received=flags.amount_text(received, intent.get("currency")))
         return "amount mismatch"
     flag = None
     if funding.status == "canceled":
-        flag = "payment succeeded after the intent was canceled"
+        flag = "succeeded_after_cancel"
     _record_funded(funding, _load_subject(funding), flag=flag)
     return "applied"
 
@@ -116,9 +115,8 @@ def _on_charge_refunded(charge: dict) -> str:
     if refunded > funding.refunded_amount:
         # Money left through Stripe that the platform did not send back: the ledger still holds
         # it, so an operator must look.
-        funding.flagged = True
-        funding.flag_reason = f"refunded {refunded} on Stripe, {funding.refunded_amount} recorded here"
-        audit.record("payments.funding_flagged", target=funding, reason=funding.flag_reason)
+        flags.flag(funding, "stripe_refund_mismatch", refunded=flags.amount_text(refunded, funding.currency),
+                   recorded=flags.amount_text(funding.refunded_amount, funding.currency))
         return "flagged"
     return "consistent"
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..accounts import service as accounts
+from ..accounts.registration import BLOCKLIST_REASON_MAX, MAX_SKILL_LENGTH, MAX_SKILLS
 from ..api import api_route, api_user, encode_cursor, json_body, listing, page_params
+from ..api.schema import described
+from ..core.catalogue import CATEGORIES, CITIES, FAMILIES
 from ..core.db import iso
 from ..core.errors import NotFound, ValidationFailed
 from ..extensions import db
@@ -13,8 +16,9 @@ from ..tasks.service import get_task
 from . import credit, experts, reviews
 from .reliability import poster_reliability
 
-REVIEW_BODY = {"rating": "integer!", "quality": "integer!", "communication": "integer!",
-               "timeliness": "integer!", "text": "string"}
+REVIEW_BODY = {"rating": described("rating!"), "quality": described("rating!"),
+               "communication": described("rating!"), "timeliness": described("rating!"),
+               "text": described("string", maxLength=reviews.TEXT_MAX)}
 
 
 def engagement_payload(engagement, viewer) -> dict:
@@ -80,7 +84,7 @@ def my_engagements():
     return jsonify({"items": [engagement_payload(e, user) for e in reviews.pending_for(user)], "next_cursor": None})
 
 
-@api_route("/reviews/<id:review_id>/reply", methods=["POST"], tags=["reviews"], body={"text": "string!"},
+@api_route("/reviews/<id:review_id>/reply", methods=["POST"], tags=["reviews"], body={"text": described("text!", maxLength=reviews.REPLY_MAX)},
            summary="The reviewee's one public reply to a published review")
 def reply_review(review_id):
     review = reviews.load_review(review_id)
@@ -137,9 +141,12 @@ def org_credit(org_id):
 
 # --- experts --------------------------------------------------------------------------------------
 
-EXPERT_QUERY = {"q": "string", "field": "string", "skill": "string", "city": "string",
-                "verification": "string", "min_score": "integer", "available": "boolean", "sort": "string",
-                "limit": "integer", "cursor": "string"}
+EXPERT_QUERY = {"q": {"type": "string", "maxLength": 100}, "field": {"type": "string", "enum": list(CATEGORIES) + list(FAMILIES)},
+                "skill": {"type": "string", "maxLength": 30}, "city": {"type": "string", "enum": list(CITIES)},
+                "verification": {"type": "string", "enum": ["individual", "organisation"]},
+                "min_score": {"type": "integer", "minimum": 0, "maximum": 1000},
+                "available": {"type": "string", "enum": ["true", "false", "1", "0"]},
+                "sort": {"type": "string", "enum": list(experts.SORTS)}, "limit": "limit", "cursor": "cursor"}
 
 
 @api_route("/experts", auth=False, tags=["experts"], query=EXPERT_QUERY,
@@ -174,8 +181,11 @@ def get_expert(expert_id):
 
 
 @api_route("/me/expert", methods=["PUT"], tags=["experts"],
-           body={"org_id": "integer", "headline": "string", "fields": "array", "skills": "array",
-                 "city": "string", "available": "boolean"},
+           body={"org_id": "id", "headline": described("string", maxLength=experts.HEADLINE_MAX),
+                 "fields": described("array", maxItems=experts.MAX_FIELDS, items={"enum": list(CATEGORIES)}),
+                 "skills": described("array", maxItems=MAX_SKILLS, items={
+                     "type": "string", "maxLength": MAX_SKILL_LENGTH, "pattern": r"^[^,，、;；\n\r]*$"}),
+                 "city": described("string", enum=[""] + list(CITIES)), "available": "boolean"},
            summary="Create or update my expert listing (or my organisation's, with org_id); verified only")
 def put_my_expert():
     user = api_user()
@@ -189,7 +199,7 @@ def put_my_expert():
     return jsonify(experts.expert_payload(expert, credit.standing_of(*expert.subject)))
 
 
-@api_route("/experts/<id:expert_id>/invite", methods=["POST"], tags=["experts"], body={"task_id": "integer!"},
+@api_route("/experts/<id:expert_id>/invite", methods=["POST"], tags=["experts"], body={"task_id": "id!"}, status=201,
            summary="Invite an expert to one of my tenders or bounties")
 def invite_expert(expert_id):
     expert = experts.get_expert(expert_id)
@@ -210,12 +220,12 @@ def _blocklist(user_id, action):
 
 
 @api_route("/operator/users/<id:user_id>/blocklist", methods=["POST"], operator=True, tags=["operator"],
-           body={"reason": "string!"}, summary="Put a user on the blocklist (失信名单) with a reason")
+           body={"reason": described("text!", maxLength=BLOCKLIST_REASON_MAX)}, summary="Put a user on the blocklist (失信名单) with a reason")
 def blocklist_user(user_id):
     return _blocklist(user_id, accounts.set_blocklisted)
 
 
 @api_route("/operator/users/<id:user_id>/blocklist/lift", methods=["POST"], operator=True, tags=["operator"],
-           body={"reason": "string!"}, summary="Lift a user's blocklist with a reason")
+           body={"reason": described("text!", maxLength=BLOCKLIST_REASON_MAX)}, summary="Lift a user's blocklist with a reason")
 def lift_blocklist(user_id):
     return _blocklist(user_id, accounts.lift_blocklist)

@@ -145,7 +145,8 @@ def update_listing(actor, expert: Expert, *, headline=None, fields=None, skills=
         if len(headline) > HEADLINE_MAX:
             errors["headline"] = [_l("Use at most %(n)d characters.", n=HEADLINE_MAX)]
     if fields is not None:
-        if not isinstance(fields, (list, tuple)) or any(f not in CATEGORIES for f in fields):
+        if not isinstance(fields, (list, tuple)) or any(not isinstance(f, str) or f not in CATEGORIES
+                                                        for f in fields):
             errors["fields"] = [_l("Choose fields from the list of categories.")]
         elif len(fields) > MAX_FIELDS:
             errors["fields"] = [_l("Choose at most %(n)d fields.", n=MAX_FIELDS)]

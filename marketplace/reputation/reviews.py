@@ -23,6 +23,7 @@ from ..accounts.models import User
 from ..core import audit, links
 from ..core.db import iso, lock_row, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState
+from ..core.money import WhenParam
 from ..extensions import db
 from ..jobs.service import cancel, parse_subject_ref, schedule, subject_ref
 from ..notifications.service import notify, register_kind
@@ -105,7 +106,7 @@ def open_engagement(kind: str, task, *, poster_id: int, solver_id: int, amount: 
         for subject_type, subject_id in subjects(engagement, side):
             credit.append(subject_type, subject_id, credit.ENGAGEMENT_COMPLETED, data, at=now)
     schedule(PUBLISH_TIMER, subject_ref("engagement", engagement.id), engagement.review_closes_at)
-    until = engagement.review_closes_at.strftime("%Y-%m-%d")
+    until = WhenParam(engagement.review_closes_at)  # read in the reader's time zone
     for uid in (poster_id, solver_id):
         notify(db.session.get(User, uid), "review.window_open", link=engagement_link(engagement),
                email=False, task=task.title, until=until)

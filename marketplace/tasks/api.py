@@ -7,15 +7,21 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.models import User
 from ..api import api_route, api_user, encode_cursor, json_body, json_form, listing, page_params
 from ..api.idempotency import idempotent
+from ..api.schema import FormBody, VariantBody, described, shorthand
+from ..core.catalogue import CATEGORIES, CITIES
 from ..core.db import read_only
 from ..core.errors import ValidationFailed
 from ..core.inputs import parse_id, parse_int
+from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
 from ..extensions import db
+from ..payments.api import method_field
 from ..payments.api import serialize_funding as payments_serializer
 from ..payments.service import start_funding
-from . import policies, service
+from . import policies, service, validation
 from .forms import DeferredTaskForm, SearchForm
 from .listing import listing_page
+from .models import ELIGIBILITIES, IP_TERMS, MODES, PRIZE_STRUCTURES, VISIBILITIES
+from .questions import QUESTION_MAX
 from .search import TaskFilters, search_tasks
 from .serializers import (
     Viewer,
@@ -26,18 +32,73 @@ from .serializers import (
     serialize_task,
 )
 
-TASK_BODY = {
-    "mode": "string", "title": "string", "description": "string", "category": "string", "skills": "array",
-    "city": "string", "visibility": "string", "ip_terms": "string", "org_id": "integer", "currency": "string",
-    "budget_min": "integer", "budget_max": "integer", "bid_deadline": "string",
-    "price": "integer", "address": "string", "district": "string", "window_start": "string",
-    "window_end": "string", "prize_structure": "string", "prizes": "array", "unit_price": "integer",
-    "max_pieces": "integer", "submission_deadline": "string", "selection_days": "integer",
-    "eligibility": "string", "criteria": "string", "reward": "integer",
+
+def _tag_list(max_items: int, max_length: int) -> dict:
+    return described("array", maxItems=max_items, items={
+        "type": "string", "maxLength": max_length, "pattern": r"^[^,，、;；]*$"})
+
+
+_COMMON = {
+    "title": described("text", maxLength=validation.TITLE_MAX),
+    "description": described("string", maxLength=validation.DESCRIPTION_MAX),
+    "category": described("string", enum=list(CATEGORIES)),
+    "skills": _tag_list(validation.SKILLS_MAX_COUNT, validation.SKILL_MAX),
+    "city": described("string", enum=list(CITIES)),
+    "visibility": described("string", enum=list(VISIBILITIES)),
+    "ip_terms": described("string", enum=list(IP_TERMS)),
+    "org_id": "id",
+    "currency": described("string", enum=list(SUPPORTED_CURRENCIES)),
 }
-SEARCH_QUERY = {"q": "string", "mode": "string", "category": "string", "city": "string", "status": "string",
-                "min_amount": "integer", "max_amount": "integer", "sort": "string", "limit": "integer",
-                "cursor": "string", "mine": "boolean"}
+_TENDER = {"budget_min": described("amount"), "budget_max": described("amount"),
+           "bid_deadline": described("datetime", description="in the future")}
+_CLAIM = {"price": described("amount"), "address": described("text", maxLength=validation.ADDRESS_MAX),
+          "district": described("string", enum=list(CITIES), description="in the task's city"),
+          "window_start": described("datetime", description="in the future"),
+          "window_end": described("datetime", description="after window_start")}
+_BOUNTY = {"prize_structure": described("string", enum=list(PRIZE_STRUCTURES)),
+           "prizes": described("array", items=shorthand("amount"), minItems=1,
+                               maxItems=validation.RANKED_PRIZES_MAX,
+                               description="1st, 2nd, …: a lower rank never wins more"),
+           "unit_price": described("amount"),
+           "max_pieces": described("integer", minimum=1, maximum=validation.MAX_PIECES),
+           "submission_deadline": described("datetime", description="in the future"),
+           "selection_days": described("integer", minimum=1, maximum=validation.SELECTION_DAYS_MAX),
+           "eligibility": described("string", enum=list(ELIGIBILITIES)),
+           "criteria": described("string", maxLength=validation.CRITERIA_MAX),
+           "reward": described("amount", description="optional: the sum of the prizes, or unit price × pieces")}
+# Every field a task may have (PATCH: those sent change; the mode's rules say which count).
+TASK_BODY = {"mode": described("string", enum=list(MODES)), **_COMMON, **_TENDER, **_CLAIM, **_BOUNTY}
+
+
+def _required(fields: dict, *names) -> dict:
+    return {name: ({**kind, "required": True} if name in names else kind) for name, kind in fields.items()}
+
+
+def _variant(mode: str, fields: dict, *required, **fixed) -> dict:
+    body = {"mode": described("string!", enum=[mode]), **_required(_COMMON, "title", "category", *required),
+            **_required(fields, *required)}
+    for name, values in fixed.items():
+        body[name] = {**body[name], "enum": values, "required": True}
+    return body
+
+
+# A new task: one shape per mode (and per prize structure of a bounty), each with what it requires.
+NEW_TASK_BODY = VariantBody({
+    "tender": _variant("tender", _TENDER, "budget_max", "bid_deadline"),
+    "claim": _variant("claim", _CLAIM, "city", "price", "address", "window_start", "window_end"),
+    "bounty (single winner)": _variant(
+        "bounty", {**_BOUNTY, "prizes": {**_BOUNTY["prizes"], "maxItems": 1}},
+        "prizes", "submission_deadline", prize_structure=["single"]),
+    "bounty (ranked)": _variant("bounty", _BOUNTY, "prizes", "submission_deadline", prize_structure=["ranked"]),
+    "bounty (per piece)": _variant("bounty", {k: v for k, v in _BOUNTY.items() if k != "prizes"},
+                                   "unit_price", "max_pieces", "submission_deadline",
+                                   prize_structure=["piece"]),
+})
+# The search filters, described by the form that checks them.
+SEARCH_QUERY = FormBody(SearchForm, form_kwargs={"api": True}, extra={
+    "min_amount": {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT},
+    "max_amount": {"type": "integer", "minimum": 0, "maximum": MAX_AMOUNT},
+    "limit": "limit", "cursor": "cursor", "mine": {"type": "string", "enum": ["1", "true", "0", "false"]}})
 
 
 def _one(task, user):
@@ -75,8 +136,8 @@ def list_tasks():
                    encode_cursor(next_cursor) if next_cursor else None)
 
 
-@api_route("/tasks", methods=["POST"], summary="Create a draft task", body={**TASK_BODY, "mode": "string!",
-           "title": "string!", "category": "string!"}, tags=["tasks"], status=201)
+@api_route("/tasks", methods=["POST"], summary="Create a draft task", body=NEW_TASK_BODY, tags=["tasks"],
+           status=201)
 def create_task():
     user = api_user()
     form = json_form(DeferredTaskForm, api=True)
@@ -132,7 +193,8 @@ def cancel_task(task_id):
 
 
 @api_route("/tasks/<id:task_id>/funding", methods=["POST"], summary="Fund a claim's or bounty's escrow",
-           body={"method": "string!"}, tags=["tasks", "payments"], idempotent=True)
+           body={"method": method_field}, tags=["tasks", "payments"],
+           idempotent=True)
 @idempotent
 def fund_task(task_id):
     user = api_user()
@@ -148,7 +210,7 @@ def serialize_funding(funding) -> dict:
 
 
 @api_route("/tasks/<id:task_id>/recommended-solvers", summary="Solvers worth inviting (poster only)",
-           query={"limit": "integer"}, tags=["tasks"])
+           query={"limit": {"type": "integer", "minimum": 1, "maximum": 50}}, tags=["tasks"])
 def task_recommended_solvers(task_id):
     user = api_user()
     task = service.get_visible_task(user, task_id)
@@ -159,7 +221,7 @@ def task_recommended_solvers(task_id):
 
 
 @api_route("/tasks/<id:task_id>/invites", methods=["POST"], summary="Invite a solver (邀标)",
-           body={"solver_id": "integer!"}, tags=["tasks"], status=201)
+           body={"solver_id": "id!"}, tags=["tasks"], status=201)
 def invite_to_task(task_id):
     user = api_user()
     task = service.get_visible_task(user, task_id)
@@ -189,7 +251,8 @@ def list_task_questions(task_id):
 
 
 @api_route("/tasks/<id:task_id>/questions", methods=["POST"], summary="Ask a public question",
-           body={"text": "string!"}, tags=["tasks"], status=201)
+           body={"text": described("text!", maxLength=QUESTION_MAX)}, tags=["tasks"],
+           status=201)
 def ask_task_question(task_id):
     user = api_user()
     task = service.get_visible_task(user, task_id)
@@ -201,7 +264,8 @@ def ask_task_question(task_id):
 
 
 @api_route("/tasks/<id:task_id>/questions/<id:question_id>/answer", methods=["POST"],
-           summary="Answer a question (poster)", body={"answer": "string!"}, tags=["tasks"])
+           summary="Answer a question (poster)", body={"answer": described("text!", maxLength=QUESTION_MAX)},
+           tags=["tasks"])
 def answer_task_question(task_id, question_id):
     user = api_user()
     task = service.get_visible_task(user, task_id)
@@ -224,8 +288,7 @@ def attach_task_files(task_id):
     return response
 
 
-@api_route("/tasks/recommended", summary="Open tasks that fit my skills and city", query={"limit": "integer"},
-           tags=["tasks"])
+@api_route("/tasks/recommended", summary="Open tasks that fit my skills and city", query={"limit": {"type": "integer", "minimum": 1, "maximum": 50}}, tags=["tasks"])
 def recommended_tasks():
     user = api_user()
     limit = parse_int(request.args.get("limit", "6"), "limit", minimum=1, maximum=50,

@@ -11,7 +11,6 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, SelectField, StringField, TextAreaField
@@ -21,6 +20,7 @@ from wtforms.widgets import TextInput
 from ..core.catalogue import category_choices, city_choices
 from ..core.db import utcnow
 from ..core.errors import ValidationFailed
+from ..core.i18n import current_timezone
 from ..core.inputs import parse_id
 from ..core.money import format_plain, parse_amount
 from .service import COMMON_FIELDS, MODE_FIELDS, validate_fields
@@ -44,7 +44,8 @@ _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 
 
 def _local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
+    """The zone a time typed on a page is in: the user's (Asia/Shanghai unless they chose another)."""
+    return ZoneInfo(current_timezone())
 
 
 def _blank(value) -> bool:

@@ -5,6 +5,7 @@ from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from ..api import api_route, api_user, json_body, json_form
+from ..api.schema import FormBody
 from ..core.errors import ValidationFailed
 from ..organisations.service import get_org
 from . import service
@@ -26,8 +27,7 @@ def verification_status():
 @api_route("/me/verification", methods=["POST"],
            summary="Submit a verification: JSON {real_name, id_number} for a person; multipart "
                    "{org_id, org_name, uscc} with the file under `licence` for an organisation",
-           body={"real_name": "string", "id_number": "string", "org_id": "integer", "org_name": "string",
-                 "uscc": "string", "licence": "file"},
+           body=FormBody(IndividualForm, refine={"id_number": {"pattern": r"^\s*[0-9]{17}[0-9Xx]\s*$"}}),
            description="A person sends JSON {real_name, id_number}. An organisation owner or manager "
                        "sends multipart/form-data with the fields org_id, org_name and uscc and the "
                        "licence file (PDF, JPEG or PNG) under `licence`. Bad fields give a 422 "
@@ -66,7 +66,7 @@ def verification_approve(request_id):
 
 
 @api_route("/operator/verifications/<id:request_id>/reject", methods=["POST"],
-           summary="Reject a verification request with a reason", body={"reason": "string!"},
+           summary="Reject a verification request with a reason", body=FormBody(RejectForm),
            operator=True, tags=["operator"])
 def verification_reject(request_id):
     user = api_user()

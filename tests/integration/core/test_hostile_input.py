@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from marketplace.api import OPERATIONS
+from marketplace.api.schema import field_schema
 from marketplace.extensions import db
 from tests.factories import api_headers, make_operator
 
@@ -76,10 +77,8 @@ def _send(client, method, path, headers, **kwargs):
 
 
 def _type_of(kind) -> list:
-    if isinstance(kind, dict):
-        kinds = kind.get("type")
-        return kinds if isinstance(kinds, list) else [kinds]
-    return [kind.rstrip("!")]
+    kinds = field_schema(kind)[0].get("type")
+    return kinds if isinstance(kinds, list) else [kinds]
 
 
 def test_every_operation_refuses_hostile_input_without_a_5xx_or_a_write(client, seeded):

@@ -136,3 +136,19 @@ def test_case_page_permissions_and_the_operator_decision_page(client):
     db.session.expire_all()
     assert db.session.get(Dispute, dispute.id).solver_share_bps == 6000
     assert wallet(solver) == 54_000 and wallet(poster) == 40_000
+
+
+def test_evidence_of_text_alone_through_the_api_is_answered_with_no_files(client):
+    # Found by the schema fuzzer: evidence without files was stored and then answered with a 500
+    # (its lazy="raise" `files` collection was read before it was ever set).
+    poster, solver, task, contract, milestone = delivered_milestone(100_000)
+    dispute_id = _open(client, solver, milestone).json["id"]
+    r = client.post(f"/api/v1/disputes/{dispute_id}/evidence", headers=api_headers(poster),
+                    data={"text": "The page worked when I tested it."}, content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.json["files"] == [] and r.json["text"] == "The page worked when I tested it."
+    r = client.post(f"/api/v1/disputes/{dispute_id}/evidence", headers=api_headers(solver),
+                    json={"text": "JSON works too."})
+    assert r.status_code == 201 and r.json["files"] == []
+    evidence = client.get(f"/api/v1/disputes/{dispute_id}", headers=api_headers(poster)).json["evidence"]
+    assert [e["text"] for e in evidence][-2:] == ["The page worked when I tested it.", "JSON works too."]

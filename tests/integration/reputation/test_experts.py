@@ -125,6 +125,10 @@ def test_verification_lists_an_individual_and_the_expert_sets_availability(clien
     assert r.status_code == 422 and set(r.json["errors"]) == {"available"}
     r = client.put("/api/v1/me/expert", headers=api_headers(user), json={"fields": ["x"], "city": "atlantis"})
     assert r.status_code == 422 and set(r.json["errors"]) == {"fields", "city"}
+    # Found by the schema fuzzer: a field that is not text was looked up in the categories (500).
+    for fields in ([{}], [["rd_challenge"]], [7]):
+        r = client.put("/api/v1/me/expert", headers=api_headers(user), json={"fields": fields})
+        assert r.status_code == 422 and set(r.json["errors"]) == {"fields"}, fields
     # The page form works too.
     login(client, user)
     r = client.post("/experts/me", data={"headline": "CFD and more", "skills": "CFD, OpenFOAM", "city": "wuhan",
