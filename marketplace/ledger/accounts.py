@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -14,7 +14,7 @@ from ..core.errors import ValidationFailed
 from ..core.money import SUPPORTED_CURRENCIES
 from ..extensions import db
 from .fees import fee_bps_for
-from .models import OWNER_TYPES, LedgerAccount
+from .models import OWNER_TYPES, LedgerAccount, LedgerEntry
 
 CASH_ACCOUNTS = {"card": "cash:stripe", "bank": "cash:bank"}
 REVENUE_FEES = "revenue:fees"
@@ -184,10 +184,18 @@ def _lock_accounts(account_ids) -> None:
                            .order_by(LedgerAccount.id).with_for_update(key_share=True)).all()
 
 
+UNMAINTAINED_KINDS = ("cash", "revenue")  # platform accounts: balance = sum of entries (ddl.py)
+
+
 def _balance(account_id: int) -> int:
-    """The account's maintained balance: one primary-key read, however long its history."""
+    """The account's balance: for wallets, escrows and payout accounts the maintained column (one
+    primary-key read, however long the history); for cash and revenue the sum of the entries."""
+    kind, kept = db.session.execute(
+        select(LedgerAccount.kind, LedgerAccount.balance).where(LedgerAccount.id == account_id)).one()
+    if kind not in UNMAINTAINED_KINDS:
+        return int(kept)
     return int(db.session.execute(
-        select(LedgerAccount.balance).where(LedgerAccount.id == account_id)
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.account_id == account_id)
     ).scalar_one())
 
 

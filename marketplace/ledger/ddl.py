@@ -19,6 +19,11 @@ INSERT) can forget it and a debit never sums the account's history.
   balance, or an INSERT of an account with a balance other than 0) outside the apply trigger.
 - SQLITE_APPLY_TRIGGER: the same bookkeeping on SQLite, one UPDATE per inserted entry.
 
+Platform accounts (cash and revenue) are not maintained: nearly every posting touches one of them,
+and a running total there would queue every posting behind one row lock until commit. Their
+`balance` stays 0; their balance is the sum of their entries (`readers.balance` sums them; they are
+read rarely and never on a debit path).
+
 - BALANCE_FUNCTION / BALANCE_TRIGGER: a deferred constraint trigger that checks, at commit, that
   every transaction touched by an inserted entry sums to zero per currency.
 - IMMUTABLE_FUNCTION / ENTRIES_IMMUTABLE_TRIGGER / TRANSACTIONS_IMMUTABLE_TRIGGER: refuse UPDATE
@@ -91,6 +96,7 @@ BEGIN
     FOR d IN
         SELECT n.account_id, SUM(n.amount) AS delta
           FROM inserted_entries n JOIN ledger_accounts a ON a.id = n.account_id
+         WHERE a.kind NOT IN ('cash', 'revenue')
          GROUP BY n.account_id, a.kind
         HAVING SUM(n.amount) <> 0
          ORDER BY CASE a.kind WHEN 'wallet' THEN 0 WHEN 'revenue' THEN 2 WHEN 'cash' THEN 3 ELSE 1 END,
@@ -143,7 +149,8 @@ SQLITE_APPLY_TRIGGER = """
 CREATE TRIGGER ledger_entries_apply
     AFTER INSERT ON ledger_entries
     FOR EACH ROW BEGIN
-        UPDATE ledger_accounts SET balance = balance + NEW.amount WHERE id = NEW.account_id;
+        UPDATE ledger_accounts SET balance = balance + NEW.amount
+         WHERE id = NEW.account_id AND kind NOT IN ('cash', 'revenue');
     END
 """
 

@@ -63,7 +63,8 @@ class LedgerAccount(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     closed_at = db.Column(db.DateTime, nullable=True)
     # The sum of the account's entries in minor units, added by a trigger on ledger_entries in the
-    # statement that inserts them (ddl.py); never written by the application. Read it with a
+    # statement that inserts them (ddl.py); never written by the application. Cash and revenue
+    # accounts are not maintained (0; their balance is the sum of their entries). Read it with a
     # column query (readers.balance), not from a loaded object, which may predate a posting.
     balance = db.Column(db.BigInteger, nullable=False, default=0, server_default=db.text("0"))
 

@@ -25,11 +25,14 @@ THREADS = 24
 
 
 def maintained_and_summed() -> tuple[dict, dict]:
-    """({code: maintained balance}, {code: sum of entries}) over every account."""
-    maintained = dict(db.session.execute(db.select(LedgerAccount.code, LedgerAccount.balance)).all())
+    """({code: maintained balance}, {code: sum of entries}) over every maintained account (all but
+    cash and revenue)."""
+    maintained = dict(db.session.execute(db.select(LedgerAccount.code, LedgerAccount.balance)
+                                         .where(LedgerAccount.kind.not_in(("cash", "revenue")))).all())
     summed = dict(db.session.execute(
         db.select(LedgerAccount.code, db.func.coalesce(db.func.sum(LedgerEntry.amount), 0))
         .outerjoin(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+        .where(LedgerAccount.kind.not_in(("cash", "revenue")))
         .group_by(LedgerAccount.code)).all())
     return maintained, summed
 
