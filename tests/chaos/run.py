@@ -234,6 +234,26 @@ def applied(kind: str, target: int, key: str) -> tuple[bool, bool, str]:
     return full, none, f"milestone {milestone.status}, {releases} release(s), {stored} stored response(s)"
 
 
+def read_state(app, kind: str, target: int, key: str) -> tuple[bool, bool, str]:
+    """`applied` in a fresh session; if the database restarts again meanwhile (the cluster may be
+    shared), wait for it and read again."""
+    from sqlalchemy.exc import DBAPIError
+
+    from marketplace.extensions import db
+    for attempt in range(5):
+        with app.app_context():
+            try:
+                return applied(kind, target, key)
+            except DBAPIError:
+                if attempt == 4:
+                    raise
+                db.session.remove()
+                db.engine.dispose()
+        subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-t", "60"])  # nosec B603 B607
+        time.sleep(1)
+    raise AssertionError("unreachable")
+
+
 def outcome(status: int | None) -> str:
     if status is None:
         return "no answer"
@@ -264,7 +284,6 @@ def main(argv=None) -> int:
     os.environ.update(app_env(url))
     sys.path.insert(0, str(ROOT))
     from marketplace import create_app
-    from marketplace.extensions import db
     app = create_app()
     t0 = time.monotonic()
     work = seed(app, args.per_kind)
@@ -339,16 +358,14 @@ def main(argv=None) -> int:
             problems.append(f"{len(jobs) - len(results)} requests never finished")
 
         # State after the burst: 2xx fully applied, anything else left nothing.
-        with app.app_context():
-            for key, (kind, target, _token, status, answer, _sent) in sorted(results.items()):
-                full, none, found = applied(kind, target, key)
-                if status is not None and 200 <= status < 300:
-                    if not full:
-                        problems.append(f"{kind} {target}: answered {status} but not fully applied ({found})")
-                elif not none:
-                    problems.append(f"{kind} {target}: answered {status} but left something behind ({found}): "
-                                    f"{answer}")
-            db.session.remove()
+        for key, (kind, target, _token, status, answer, _sent) in sorted(results.items()):
+            full, none, found = read_state(app, kind, target, key)
+            if status is not None and 200 <= status < 300:
+                if not full:
+                    problems.append(f"{kind} {target}: answered {status} but not fully applied ({found})")
+            elif not none:
+                problems.append(f"{kind} {target}: answered {status} but left something behind ({found}): "
+                                f"{answer}")
 
         # Send the 503s again with the same key: the app works again and they now succeed.
         retried = collections.Counter()
@@ -361,9 +378,7 @@ def main(argv=None) -> int:
             if again is None or not 200 <= again < 300:
                 problems.append(f"{kind} {target}: retry answered {again}: {answer}")
                 continue
-            with app.app_context():
-                full, _none, found = applied(kind, target, key)
-                db.session.remove()
+            full, _none, found = read_state(app, kind, target, key)
             if not full:
                 problems.append(f"{kind} {target}: retry answered {again} but not fully applied ({found})")
 
