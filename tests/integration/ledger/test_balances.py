@@ -3,21 +3,19 @@ sequence of postings (hypothesis), whoever inserts the entries, and under races 
 wallet is never overdrawn, even by debits written past the service."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from marketplace.core.db import commit
 from marketplace.core.errors import Conflict, ValidationFailed, WrongState
 from marketplace.extensions import db
 from marketplace.ledger import service
 from marketplace.ledger.models import LedgerAccount, LedgerEntry
 from marketplace.ledger.verify import verify
 from tests.factories_ledger import fund_escrow, fund_wallet, key
+from tests.races import race_services
 
 POSTER = ("user", 1)
 SOLVER = ("user", 2)
@@ -142,28 +140,7 @@ def test_a_debit_past_the_service_cannot_overdraw_a_wallet(app):
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
 def _race(app, work, threads=THREADS):
-    barrier = threading.Barrier(threads)
-    results = [None] * threads
-
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                value = work(i)
-                commit()
-                results[i] = ("ok", value)
-            except Exception as exc:
-                db.session.rollback()
-                results[i] = ("err", exc)
-            finally:
-                db.session.remove()
-
-    pool = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(90)
-    return results
+    return race_services(app, work, threads)
 
 
 def test_threads_debiting_one_wallet_never_take_it_below_zero(app, postgres_only):

@@ -2,19 +2,17 @@
 post one transaction per idempotency key and never overdraw a wallet."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from marketplace.core.db import commit
 from marketplace.core.errors import Conflict, ValidationFailed, WrongState
 from marketplace.extensions import db
 from marketplace.ledger import service
 from marketplace.ledger.models import HoldResolution, LedgerTransaction
 from marketplace.ledger.verify import verify
 from tests.factories_ledger import fund_escrow, fund_wallet, key
+from tests.races import race_services
 
 THREADS = 32
 POSTER = ("user", 1)
@@ -22,30 +20,7 @@ SOLVER = ("user", 2)
 
 
 def _race(app, work):
-    """Run work(i) in THREADS threads, each in its own app context, starting together.
-    Returns a list of ("ok", value) / ("err", exception)."""
-    barrier = threading.Barrier(THREADS)
-    results = [None] * THREADS
-
-    def run(i):
-        with app.app_context():
-            barrier.wait()
-            try:
-                value = work(i)
-                commit()
-                results[i] = ("ok", value)
-            except Exception as exc:
-                db.session.rollback()
-                results[i] = ("err", exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+    return race_services(app, work, THREADS)
 
 
 def test_unbalanced_transaction_inserted_with_sql_is_rejected_at_commit(postgres_only):
