@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import login, make_user, png_bytes
-from tests.factories_bounties import enter, post_bounty
+from marketplace.bounties.models import BountyReview
+from marketplace.extensions import db
+from tests.factories import login, make_operator, make_user, png_bytes
+from tests.factories_bounties import enter, pass_deadline, pass_selection, post_bounty
 from tests.factories_orgs import PDF_BYTES
 
 
@@ -63,3 +65,17 @@ def test_judging_and_compare_pages_preview_the_entries(app, client):
     assert 'data-testid="preview-image"' in compare and 'data-testid="preview-pdf-frame"' in compare
     login(client, solver)
     assert client.get(f"/tasks/{task.id}/judging").status_code == 404
+
+
+def test_operator_review_page_previews_the_entries_while_the_bounty_is_in_review(app, client):
+    task, poster, solver, body = _entry(client)
+    pass_deadline(task)
+    pass_selection(task)
+    review = db.session.scalar(db.select(BountyReview))
+    operator = app.test_client()
+    login(operator, make_operator())
+    page = operator.get(f"/operator/bounty-reviews/{review.id}").get_data(as_text=True)
+    assert 'data-testid="preview-image"' in page and 'data-testid="preview-pdf-frame"' in page
+    image = re.search(r'<img src="([^"]+\?preview=1)" alt="草图.png"', page).group(1)
+    shown = operator.get(image)
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
