@@ -45,5 +45,7 @@ def poster_reliability(user_id: int) -> dict | None:
 
 
 def _disputes_opened(user_id: int) -> int:
-    """Disputes on the poster's engagements."""
-    return db.session.scalar(db.select(db.func.count(Dispute.id)).where(Dispute.poster_id == user_id)) or 0
+    """Disputes on the poster's engagements in which the poster is a party: a dispute between two
+    entrants of the poster's bounty over a prize (it has a respondent) says nothing of the poster."""
+    return db.session.scalar(db.select(db.func.count(Dispute.id)).where(
+        Dispute.poster_id == user_id, Dispute.respondent_id.is_(None))) or 0

@@ -18,9 +18,12 @@ from marketplace.ledger.models import LedgerTransaction
 from marketplace.ledger.verify import verify
 from marketplace.notifications.models import Notification
 from marketplace.reputation.models import CreditRecord
+from marketplace.reputation.reliability import poster_reliability
 from tests.factories import api_headers, login, make_operator, make_user
 from tests.factories_bounties import enter, pass_deadline, post_bounty, release_prizes, run_timers_at
+from tests.factories_contracts import make_contract
 from tests.factories_payments import make_verified_user
+from tests.factories_tasks import make_task
 from tests.integration.contracts.helpers import escrow, revenue, wallet
 from tests.races import race_clients
 
@@ -268,3 +271,16 @@ def test_32_concurrent_openings_on_a_prize_open_one(app, client, postgres_only):
     assert _prize(task, 1).status == "disputed"
     assert db.session.scalar(db.select(db.func.count(LedgerTransaction.id)).where(
         LedgerTransaction.kind == "release")) == 0
+
+
+def test_a_dispute_between_entrants_does_not_count_against_the_posters_dispute_rate(app, client):
+    poster, task, (a, b, c, d) = _awarded(client)
+    make_contract(make_task(poster), make_user())  # one contract, undisputed
+    assert poster_reliability(poster.id)["dispute_rate"] == 0
+    assert _open(client, d, task, rank=3, amount=200_000).status_code == 201  # D against the winner C
+    assert poster_reliability(poster.id)["dispute_rate"] == 0
+    assert _open(client, poster, task, rank=2, amount=300_000).status_code == 409  # one open dispute per bounty
+    db.session.execute(db.update(Dispute).values(status="withdrawn"))
+    db.session.commit()
+    assert _open(client, poster, task, rank=2, amount=300_000).status_code == 201  # the poster is a party now
+    assert poster_reliability(poster.id)["dispute_rate"] == 1.0
