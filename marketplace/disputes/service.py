@@ -1,6 +1,7 @@
 """Disputes, by use case: open (freezing the subject's timer and money), add evidence, offer a
 settlement (equal offers from both sides settle), withdraw (the opener; the timer resumes), and an
-operator's decision (a share to the solver in basis points, with a written reason).
+operator's decision (a share to the solver in basis points, with a written reason). Opening lives in
+`opening`, what the use cases share in `common`; this module gathers them.
 
 Money moves once, through `payments.split` (largest remainder; the platform fee on the solver's
 part; the payer's part back the way it came), keyed "dispute:<id>". Every closing is a conditional
@@ -9,91 +10,37 @@ others). Services never commit.
 """
 from __future__ import annotations
 
-import datetime as dt
-
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from ..accounts.models import User
 from ..bids.service import discard_files, store_files
 from ..bounties import disputes as bounty_disputes
-from ..bounties import policies as bounty_policies
 from ..contracts import disputes as contract_disputes
 from ..contracts import service as contracts
-from ..contracts.models import Contract, Milestone
 from ..core import audit
 from ..core.db import lock_row, utcnow
 from ..core.errors import Forbidden, NotFound, ValidationFailed, WrongState
 from ..core.i18n import format_when
 from ..core.money import format_money, split_largest_remainder
 from ..extensions import db
-from ..notifications.service import notify, register_kind
+from ..notifications.service import notify
 from ..payments import service as payments
-from ..tasks.models import Task
-from ..tasks.policies import can_view
 from . import events, policies
+from .common import (  # noqa: F401  (gathered here: callers use service.<name>)
+    MAX_EVIDENCE,
+    MAX_REASON,
+    _bad,
+    _check_text,
+    _parties,
+    _task,
+    _user,
+    check_bps,
+    dispute_link,
+    evidence_days,
+    share_text,
+)
 from .models import Dispute, Evidence, EvidenceFile
-
-MAX_REASON = 5000
-MAX_EVIDENCE = 10000
-
-register_kind("dispute.opened", _l("%(who)s opened a dispute about “%(task)s”: %(reason)s"))
-register_kind("dispute.evidence", _l("%(who)s added evidence to the dispute about “%(task)s”."))
-register_kind("dispute.offer", _l("%(who)s proposes to settle the dispute about “%(task)s”: %(share)s to the solver."))
-register_kind("dispute.settled", _l("The dispute about “%(task)s” was settled: %(share)s to the solver (%(solver_amount)s), %(payer_amount)s back to the payer."))
-register_kind("dispute.decided", _l("An operator decided the dispute about “%(task)s”: %(share)s to the solver (%(solver_amount)s), %(payer_amount)s back to the payer. Reason: %(reason)s"))
-register_kind("dispute.prize_settled", _l("The dispute about a prize of “%(task)s” was settled: %(share)s of it to %(complainant)s (%(solver_amount)s), %(payer_amount)s to the winner %(winner)s."))
-register_kind("dispute.prize_decided", _l("An operator decided the dispute about a prize of “%(task)s”: %(share)s of it to %(complainant)s (%(solver_amount)s), %(payer_amount)s to the winner %(winner)s. Reason: %(reason)s"))
-register_kind("dispute.withdrawn", _l("%(who)s withdrew the dispute about “%(task)s”; the work continues."))
-
-
-def evidence_days() -> int:
-    return int(current_app.config.get("EVIDENCE_DAYS", 7))
-
-
-def dispute_link(dispute) -> str:
-    return f"/disputes/{dispute.id}"
-
-
-def share_text(bps: int) -> str:
-    return f"{bps / 100:g}%"
-
-
-def _user(user_id):
-    return db.session.get(User, user_id)
-
-
-def _task(dispute):
-    return db.session.get(Task, dispute.task_id)
-
-
-def _parties(dispute) -> list[int]:
-    """Everyone told of the outcome: the poster, the solver and, between entrants, the winner."""
-    ids = [dispute.poster_id, dispute.solver_id, dispute.respondent_id]
-    return list(dict.fromkeys(i for i in ids if i is not None))
-
-
-def _bad(field, message) -> ValidationFailed:
-    return ValidationFailed(errors={field: [message]})
-
-
-def check_bps(value, field: str = "solver_share_bps") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10000:
-        raise _bad(field, _l("Give the solver's share in basis points, a whole number from 0 to 10000."))
-    return value
-
-
-def _check_text(value, field: str, max_length: int, missing) -> str:
-    if value is not None and not isinstance(value, str):
-        raise _bad(field, _l("This must be text."))
-    value = (value or "").strip()
-    if not value:
-        raise _bad(field, missing)
-    if len(value) > max_length:
-        raise _bad(field, _l("At most %(n)s characters.", n=max_length))
-    return value
-
+from .opening import _contract_subject, _find_subject, open_dispute  # noqa: F401  (the opening use case)
 
 # --- loading ------------------------------------------------------------------------------------
 
@@ -116,11 +63,6 @@ def evidence_of(dispute) -> list[Evidence]:
         .where(Evidence.dispute_id == dispute.id).order_by(Evidence.id)))
 
 
-def open_dispute_of(subject: str, subject_id: int) -> Dispute | None:
-    return db.session.scalars(db.select(Dispute).where(
-        Dispute.subject == subject, Dispute.subject_id == subject_id, Dispute.status == "open")).first()
-
-
 def disputes_of_contract(contract_id: int) -> list[Dispute]:
     return list(db.session.scalars(db.select(Dispute).where(Dispute.contract_id == contract_id)
                                    .order_by(Dispute.id)))
@@ -139,177 +81,6 @@ def open_disputes(limit: int = 50) -> list[Dispute]:
     """The operator queue: open disputes, oldest first."""
     return list(db.session.scalars(db.select(Dispute).where(Dispute.status == "open")
                                    .order_by(Dispute.opened_at, Dispute.id).limit(limit)))
-
-
-# --- subjects -----------------------------------------------------------------------------------
-
-class _Subject:
-    """What a dispute is about, in the terms the service needs."""
-
-    def __init__(self, kind, subject_id, task, poster_id, solver_id, held, currency, hold_ref,
-                 contract=None, milestone=None, payee=None):
-        self.kind, self.subject_id, self.task = kind, subject_id, task
-        self.poster_id, self.solver_id = poster_id, solver_id
-        self.held, self.currency, self.hold_ref = held, currency, hold_ref
-        self.contract, self.milestone, self.payee = contract, milestone, payee
-
-
-def _contract_subject(milestone, contract) -> _Subject:
-    task = contracts._task(contract)
-    payee = ("org", contract.solver_org_id) if contract.solver_org_id else _user(contract.solver_id)
-    kind = "claim" if contract.kind == "claim" else "milestone"
-    return _Subject(kind, contract.id if kind == "claim" else milestone.id, task, contract.poster_id,
-                    contract.solver_id, milestone.amount, milestone.currency,
-                    contracts.milestone_escrow_ref(milestone), contract=contract, milestone=milestone,
-                    payee=payee)
-
-
-def _find_subject(milestone_id=None, contract_id=None, task_id=None) -> _Subject:
-    given = [n for n, v in (("milestone_id", milestone_id), ("contract_id", contract_id),
-                            ("task_id", task_id)) if v is not None]
-    if len(given) != 1:
-        raise _bad("subject", _l("Name exactly one of milestone_id, contract_id (a claim) or task_id (a bounty)."))
-    field = given[0]
-    value = {"milestone_id": milestone_id, "contract_id": contract_id, "task_id": task_id}[field]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _bad(field, _l("Give a whole number id."))
-    if field == "milestone_id":
-        milestone = db.session.get(Milestone, value)
-        if milestone is None:
-            raise NotFound()
-        return _contract_subject(milestone, contracts.contract_of(milestone))
-    if field == "contract_id":
-        contract = db.session.get(Contract, value)
-        if contract is None:
-            raise NotFound()
-        if contract.kind != "claim":
-            raise _bad("contract_id", _l("Only a claim is disputed as a whole; name the milestone of a tender."))
-        return _contract_subject(contracts.milestones_of(contract)[0], contract)
-    task = db.session.get(Task, value)
-    if task is None:
-        raise NotFound()
-    if task.mode != "bounty":
-        raise _bad("task_id", _l("Name a bounty; a tender's milestone or a claim is named by its own id."))
-    return _Subject("bounty", task.id, task, task.poster_id, None, 0, task.currency, "")
-
-
-# --- open ---------------------------------------------------------------------------------------
-
-def open_dispute(actor, *, reason, amount, milestone_id=None, contract_id=None, task_id=None,
-                 rank=None, now=None) -> Dispute:
-    """A party opens a dispute: the subject's timer and money are frozen until it ends."""
-    now = now or utcnow()
-    errors = {}
-    try:
-        reason = _check_text(reason, "reason", MAX_REASON, _l("Say what the disagreement is about."))
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        errors["amount"] = [_l("Give the amount in question in minor units (分), greater than zero.")]
-    try:
-        subject = _find_subject(milestone_id, contract_id, task_id)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-        subject = None
-    if subject is not None and subject.kind == "bounty":
-        if bounty_disputes.award_disputable(subject.task):
-            return _open_award_dispute(actor, subject, reason, amount, rank, errors, now)
-        return _open_bounty_dispute(actor, subject, reason, amount, errors, now)
-    if subject is not None and not contracts.is_party(actor, subject.contract):
-        raise NotFound()
-    if subject is not None and not errors.get("amount") and amount > subject.held:
-        errors["amount"] = [_l("The amount in question cannot be more than the money held (%(held)s).",
-                               held=format_money(subject.held, subject.currency))]
-    if errors:
-        raise ValidationFailed(errors=errors)
-    milestone = lock_row(Milestone, subject.milestone.id)  # serialises with the auto-accept timer
-    prior, timer_kind, left = contract_disputes.freeze(milestone, subject.contract, now)
-    dispute = Dispute(subject=subject.kind, subject_id=subject.subject_id, task_id=subject.task.id,
-                      contract_id=subject.contract.id, milestone_id=milestone.id,
-                      poster_id=subject.poster_id, solver_id=subject.solver_id, opened_by_id=actor.id,
-                      reason=reason, amount=amount, held=subject.held, currency=subject.currency,
-                      hold_ref=subject.hold_ref, status="open", opened_at=now,
-                      evidence_until=now + dt.timedelta(days=evidence_days()),
-                      prior_status=prior, frozen_timer=timer_kind, frozen_seconds=left)
-    db.session.add(dispute)
-    db.session.flush()
-    other = subject.poster_id if actor.id == subject.solver_id else subject.solver_id
-    notify(_user(other), "dispute.opened", link=dispute_link(dispute), who=actor.display_name,
-           task=subject.task.title, reason=reason[:200])
-    events.send(events.dispute_opened, dispute)
-    return dispute
-
-
-def _open_bounty_dispute(actor, subject, reason, amount, errors, now) -> Dispute:
-    """The submitter of a rejected entry of a piece bounty disputes the rejection: the bounty's
-    timers and one piece of its reward are frozen until the dispute ends."""
-    task = subject.task
-    entry = bounty_disputes.disputed_entry(task, actor.id)
-    if entry is None and not can_view(actor, task):
-        raise NotFound()
-    if errors:
-        raise ValidationFailed(errors=errors)
-    task = lock_row(Task, task.id)  # serialises with the bounty's own timers and accepts
-    bounty_disputes.check_disputable(task, entry, now)
-    if open_dispute_of("bounty", task.id) is not None:
-        raise WrongState(_l("A dispute about this is already open."))
-    dispute = Dispute(subject="bounty", subject_id=task.id, task_id=task.id, poster_id=task.poster_id,
-                      solver_id=actor.id, opened_by_id=actor.id, reason=reason, amount=amount, held=0,
-                      currency=task.currency, hold_ref="-", status="open", opened_at=now,
-                      evidence_until=now + dt.timedelta(days=evidence_days()), prior_status=entry.status)
-    db.session.add(dispute)
-    db.session.flush()
-    hold_ref, held = bounty_disputes.freeze(task, f"dispute:{dispute.id}", now)
-    if amount > held:
-        raise ValidationFailed(errors={"amount": [
-            _l("The amount in question cannot be more than the money held (%(held)s).",
-               held=format_money(held, task.currency))]})
-    dispute.hold_ref, dispute.held = hold_ref, held
-    db.session.flush()
-    notify(_user(task.poster_id), "dispute.opened", link=dispute_link(dispute), who=actor.display_name,
-           task=task.title, reason=reason[:200])
-    events.send(events.dispute_opened, dispute)
-    return dispute
-
-
-def _open_award_dispute(actor, subject, reason, amount, rank, errors, now) -> Dispute:
-    """An entrant (or the poster side) disputes one held prize of an awarded single or ranked
-    bounty within its window: the prize's release timer and money are frozen until it ends."""
-    task = subject.task
-    if bounty_disputes.entrant_entry(task, actor.id) is None and not bounty_policies.judges(actor, task):
-        raise NotFound()
-    try:
-        bounty_disputes.check_award_dispute(actor, task, rank, now)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    task = lock_row(Task, task.id)  # serialises openings with each other and with the release timer
-    prize, winner, side = bounty_disputes.check_award_dispute(actor, task, rank, now)
-    if amount > prize.amount:
-        raise ValidationFailed(errors={"amount": [
-            _l("The amount in question cannot be more than the money held (%(held)s).",
-               held=format_money(prize.amount, prize.currency))]})
-    if open_dispute_of("bounty", task.id) is not None:
-        raise WrongState(_l("A dispute about this is already open."))
-    if side == "poster":
-        poster_id, solver_id, respondent_id = task.poster_id, winner.solver_id, None
-    else:
-        poster_id, solver_id, respondent_id = task.poster_id, actor.id, winner.solver_id
-    dispute = Dispute(subject="bounty", subject_id=task.id, task_id=task.id, poster_id=poster_id,
-                      solver_id=solver_id, respondent_id=respondent_id, prize_id=prize.id,
-                      opened_by_id=actor.id, reason=reason, amount=amount, held=prize.amount,
-                      currency=prize.currency, hold_ref=f"bounty_prize:{prize.id}", status="open", opened_at=now,
-                      evidence_until=now + dt.timedelta(days=evidence_days()), prior_status="held")
-    db.session.add(dispute)
-    db.session.flush()
-    bounty_disputes.freeze_prize(prize, f"dispute:{dispute.id}", now)
-    told = {u for u in (poster_id, solver_id, respondent_id) if u is not None and u != actor.id}
-    for uid in sorted(told):
-        notify(_user(uid), "dispute.opened", link=dispute_link(dispute), who=actor.display_name,
-               task=task.title, reason=reason[:200])
-    events.send(events.dispute_opened, dispute)
-    return dispute
 
 
 # --- evidence -----------------------------------------------------------------------------------
