@@ -23,6 +23,7 @@ from .accounts.passwords import _normal
 from .core.catalogue import CATEGORIES, CITIES
 from .core.db import utcnow
 from .extensions import db
+from .scale_words import GIVEN, ORG_KINDS, ORG_WORDS, SURNAMES, TOPICS, random_text
 from .tasks.models import FAR_FUTURE, terms_literal
 from .tasks.search_stats import refresh
 from .tasks.terms import index_terms
@@ -35,89 +36,6 @@ OTHER = [slug for slug in CATEGORIES if slug not in LIFE]
 PREFECTURES = [code for code in CITIES if "-" not in code]
 WUHAN_DISTRICTS = [code for code in CITIES if code.startswith("wuhan-")]
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞宇浩然子轩欣怡梓涵一诺晨阳"
-ORG_WORDS = ("楚天", "江汉", "光谷", "荆楚", "长江", "东湖", "华中", "汉江", "鄂东", "三峡", "神农", "武当")
-ORG_KINDS = (("科技有限公司", "enterprise"), ("智能装备有限公司", "enterprise"), ("大学", "university"),
-             ("研究院", "institute"), ("工作室", "team"), ("信息技术有限公司", "enterprise"))
-
-# Per category: subjects (title heads), detail sentences, skills. The pools of different families
-# share no topic words, so some pairs of terms never occur together (e.g. 家政 and 芯片).
-TOPICS = {
-    "rd_challenge": (["光纤传感器", "钙钛矿电池", "锂电池热管理", "芯片散热结构", "激光雷达标定", "氢燃料电池膜电极",
-                      "工业机器人视觉", "超快激光加工", "生物降解材料", "碳化硅功率器件"],
-                     ["需要完成关键技术研发与样机验证，提交技术方案和测试报告。", "要求团队具备相关研发经验，可基于 FPGA 或 STM32 实现。",
-                      "项目分两期里程碑付款，第一期交付原理样机。", "测试指标需达到行业先进水平，并提供第三方检测数据。"],
-                     ["fpga", "stm32", "光学", "材料", "嵌入式"]),
-    "tech_transfer": (["专利成果转化", "实验室技术孵化", "高校科研成果", "新型环保涂料技术", "节能电机技术"],
-                      ["寻求合作企业完成成果转化与中试放大。", "可采用技术许可或作价入股方式合作。",
-                       "需提供市场分析与产业化可行性报告。"], ["技术转移", "知识产权", "商业分析"]),
-    "instrument_time": (["扫描电镜测试机时", "质谱仪检测", "X射线衍射分析", "材料力学性能测试", "电磁兼容测试"],
-                        ["按机时计费，需出具检测报告并盖章。", "样品由我方寄送，测试后三个工作日内出数据。",
-                         "要求实验室具备 CMA 资质。"], ["检测", "实验", "数据分析"]),
-    "expert_consulting": (["产业规划咨询", "专利布局咨询", "智能制造诊断", "质量体系评审", "研发管理咨询"],
-                          ["邀请行业专家进行现场诊断并出具咨询报告。", "咨询周期约两周，需线上线下结合。",
-                           "专家需有十年以上相关行业经验。"], ["咨询", "管理", "战略"]),
-    "component_design": (["减速器齿轮", "注塑模具", "汽车零部件结构", "钣金机箱", "精密夹具"],
-                         ["提供三维模型与工程图纸，满足强度与装配要求。", "需进行有限元仿真校核并优化轻量化。",
-                          "交付 SolidWorks 源文件和 BOM 清单。"], ["solidworks", "机械设计", "仿真"]),
-    "process_improvement": (["产线节拍优化", "焊接工艺改进", "表面处理工艺", "精益生产改善", "良率提升"],
-                            ["分析现有工艺瓶颈并提出改进方案，目标提升效率百分之二十。", "需驻场调研一周，输出改善报告。",
-                             "改进后需跟踪验证一个月。"], ["精益生产", "工艺", "质量管理"]),
-    "software": (["小程序商城开发", "仓储管理系统", "数据可视化大屏", "设备物联网平台", "Python 数据采集工具"],
-                 ["要求使用 Python 或 Java 开发，提供源代码和部署文档。", "前端采用 Vue，需适配手机和电脑。",
-                  "项目验收后提供三个月免费维护。", "需对接现有 ERP 系统接口。"], ["python", "java", "vue", "数据库"]),
-    "appliance_repair": (["空调不制冷维修", "洗衣机漏水维修", "冰箱不制冷", "热水器打不着火", "油烟机清洗维修"],
-                         ["请带好常用配件，上门检修并说明故障原因。", "维修后请演示正常运行，并拍照留存。"],
-                         ["家电维修", "上门服务"]),
-    "cleaning": (["新房开荒保洁", "日常家庭保洁", "厨房深度清洁", "玻璃擦洗", "退租保洁"],
-                 ["约九十平方米，三室一厅，请自带清洁工具。", "重点清洁厨房和卫生间，完成后拍照确认。"],
-                 ["保洁", "家政"]),
-    "moving": (["同城小件搬家", "学生宿舍搬家", "办公室搬迁", "钢琴搬运", "家具拆装搬运"],
-               ["六楼无电梯，请提前确认人手。", "需要拆装一张床和一个衣柜。"],
-               ["搬家", "搬运"]),
-    "errands": (["排队取号", "代买早餐", "宠物代喂", "代取快递", "代送钥匙"],
-                ["请按约定时间完成，并发照片确认。", "路程较近，步行即可。"],
-                ["跑腿"]),
-    "plumbing_electrics": (["水龙头漏水维修", "下水道疏通", "插座更换", "灯具安装", "电路跳闸检修"],
-                           ["请带好工具和常用配件，上门处理。", "需持电工证，完成后检查用电安全。"],
-                           ["水电维修"]),
-    "delivery": (["同城文件急送", "生鲜代买跑腿", "合同文件取送", "药品代取", "快递代收代寄"],
-                 ["请在约定时间内送达，并拍照确认。", "物品较轻，步行或电动车均可。", "送达后请当面交给收件人。"],
-                 ["跑腿", "配送"]),
-    "transport": (["小件搬家", "家具运输", "货物短途运输", "设备搬运", "行李接送"],
-                  ["需要小型货车一辆，司机协助装卸。", "路线约二十公里，请提前联系确认时间。", "物品需包装防护，避免磕碰。"],
-                  ["驾驶", "搬运"]),
-    "tutoring": (["初中数学辅导", "高中物理辅导", "英语口语陪练", "小学作业辅导", "钢琴入门陪练"],
-                 ["每周两次，每次两小时，可上门或线上。", "孩子基础一般，希望老师耐心细致。", "需要有相关教学经验，提供试课。"],
-                 ["教学", "英语", "数学"]),
-    "travel_guide": (["东湖绿道导游", "黄鹤楼讲解", "神农架徒步向导", "三峡游船陪同", "武当山一日游向导"],
-                     ["游客四人，需熟悉当地历史文化。", "行程一天，包含午餐安排建议。", "需会普通话和简单英语讲解。"],
-                     ["导游", "讲解"]),
-    "home_care": (["家政保洁", "老人陪护", "月嫂服务", "家电清洗", "病后康复护理"],
-                  ["家政服务需持健康证，工作认真负责。", "每周三次，每次四小时，地点在小区内。", "需有护理经验，能照顾行动不便的老人。"],
-                  ["家政", "护理"]),
-    "micro_film": (["科普微电影拍摄", "企业宣传片", "校园微电影", "产品短视频", "纪录片剪辑"],
-                   ["提供剧本分镜，拍摄 4K 成片并配字幕。", "拍摄周期三天，后期制作一周。", "需自带摄影器材和灯光团队。"],
-                   ["摄影", "剪辑", "导演"]),
-    "animation": (["二维科普动画", "三维产品动画", "MG 动画制作", "卡通形象设计", "教学动画课件"],
-                  ["时长约三分钟，风格简洁活泼。", "需提供配音和背景音乐，可修改两次。", "交付高清视频和工程文件。"],
-                  ["动画", "建模", "设计"]),
-    "popular_science": (["科普文章撰写", "青少年科普读物", "健康知识科普", "航天科普专栏", "科普展板文案"],
-                        ["面向中学生读者，语言通俗易懂。", "每篇约两千字，需注明参考资料。", "内容需经专家审核，保证科学准确。"],
-                        ["写作", "科普"]),
-    "encyclopedia_qa": (["百科词条编写", "行业知识问答", "医学问答审核", "法律常识问答", "农业技术问答"],
-                        ["每条回答需引用权威来源。", "共需完成五十条，按条计费。", "回答需简洁准确，避免广告内容。"],
-                        ["百科", "问答"]),
-    "translation": (["技术白皮书英译中", "产品说明书翻译", "论文摘要翻译", "合同文件翻译", "网站本地化翻译"],
-                    ["译文需术语统一，我方提供术语表。", "约三万词，分三批交付。", "需要有科技文献翻译经验。"],
-                    ["翻译", "英语", "本地化"]),
-}
-COMMON = ["欢迎有经验的团队或个人参与，报价请说明工期。", "平台托管资金，验收合格后付款。",
-          "如有疑问请在任务页面提问，我们会及时答复。", "请在方案中说明类似项目经历。",
-          "交付物需按时提交，逾期将影响评价。"]
-TITLE_TAILS = {"research": ("研发", "方案征集", "技术攻关", "项目合作"), "enterprise": ("设计", "开发", "优化项目", "外包"),
-               "life_service": ("服务", "", "（急）", "需求"), "knowledge_content": ("制作", "征稿", "项目", "外包")}
 TASK_STATUS = {  # mode -> [(status, weight)]
     "tender": [("open", 45), ("in_progress", 15), ("completed", 20), ("cancelled", 10), ("expired", 10)],
     "claim": [("open", 50), ("in_progress", 15), ("completed", 25), ("expired", 10)],
@@ -250,21 +168,6 @@ class Ledger:
                   [(self.account("cash:bank", "cash"), -amount), (self.wallet(user_id), amount)], when)
 
 
-def _text(rng: random.Random, category: str) -> tuple[str, str, list[str]]:
-    subjects, details, skills = TOPICS[category]
-    family = CATEGORIES[category][0]
-    title = rng.choice(subjects) + rng.choice(TITLE_TAILS[family])
-    target = rng.randint(124, 200)  # room for trailing punctuation stripped below
-    parts, length = [], 0
-    pool = details + COMMON
-    while length < target:
-        sentence = rng.choice(pool)
-        parts.append(sentence)
-        length += len(sentence)
-    description = "".join(parts)[:target - 1].rstrip("，、；") + "。"
-    return title, description, rng.sample(skills, k=min(len(skills), rng.randint(1, 3)))
-
-
 def _pick(rng: random.Random, weighted):
     total = sum(w for _v, w in weighted)
     x = rng.uniform(0, total)
@@ -367,7 +270,7 @@ def generate(tasks: int, seed: int = 1, batch: int = 5000, echo=click.echo) -> d
             if mode == "claim" and "-" not in city and city == "wuhan":
                 district = rng.choice(WUHAN_DISTRICTS)
             poster = rng.choice(user_ids)
-            title, description, skills = _text(rng, category)
+            title, description, skills = random_text(rng, category)
             age = dt.timedelta(days=rng.randint(0, 30 if status == "open" else 700),
                                seconds=rng.randint(0, 86400))
             created = now - age - dt.timedelta(hours=2)
