@@ -153,6 +153,12 @@ def postgres_only(app):
 
 
 @pytest.fixture
+def sqlite_only(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite-only (runs in CI's SQLite pass)")
+
+
+@pytest.fixture
 def chinese_default(app):
     """The product's real default language (zh_CN) instead of the suite's English."""
     before = app.config["BABEL_DEFAULT_LOCALE"]

@@ -164,9 +164,9 @@ _MISLEADING_STATS = [
 
 
 @pytest.fixture(params=["no statistics", "misleading statistics"])
-def sqlite_stats(request, corpus):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's INDEXED BY plans (PostgreSQL plans by its own statistics and settings)")
+def sqlite_stats(request, sqlite_only, corpus):
+    """SQLite's INDEXED BY plans, under statistics that would mislead its planner (PostgreSQL plans
+    by its own statistics and settings)."""
     if request.param == "misleading statistics":
         conn = db.session.connection()
         conn.exec_driver_sql("ANALYZE")
