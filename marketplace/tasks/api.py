@@ -129,7 +129,7 @@ def list_tasks():
     limit, cursor = page_params()
     form = _search_form()
     tasks, next_cursor = search_tasks(user, filters_from(form, mine=request.args.get("mine") in ("1", "true")),
-                                      limit=limit, cursor=cursor, posters=False)
+                                      limit=limit, cursor=cursor)
     page = listing_page(tasks)
     viewer = Viewer.of(user)
     return listing([serialize_task(t, viewer, page) for t in tasks],
