@@ -8,7 +8,7 @@ from werkzeug.routing import BuildError
 
 from .audit import action_label
 from .catalogue import category_name, city_name
-from .i18n import format_clock, format_day, format_when
+from .i18n import format_clock, format_day, format_when, template_gettext, template_ngettext
 from .money import format_money
 from .references import describe, describe_many
 from .statuses import status_name
@@ -64,6 +64,8 @@ def static_select(f) -> Markup:
 
 
 def init_templating(app):
+    # After Flask-Babel's init_app: the same messages, one catalogue lookup per request (i18n.py).
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
     app.jinja_env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency)
     # One format and the reader's time zone everywhere (core.i18n); a Babel style argument such
     # as |datetime('short') is accepted and has no effect.
