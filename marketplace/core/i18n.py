@@ -89,6 +89,28 @@ def translations():
     return kept[1]
 
 
+class PerLanguage:
+    """A value made of translated texts (a dict of labels), made once per language and kept:
+    `names = PerLanguage(lambda: {code: str(label) for code, label in LABELS.items()})`, then
+    `names()` in a request gives them in its language without translating each again."""
+
+    def __init__(self, make):
+        self._make = make
+        self._made: dict[str, object] = {}
+
+    @staticmethod
+    def current() -> str:
+        """The current language's code ("zh_CN" outside a request, as money formatting assumes)."""
+        return str(get_locale() or "zh_CN")
+
+    def __call__(self):
+        language = self.current()
+        made = self._made.get(language)
+        if made is None:
+            made = self._made[language] = self._make()
+        return made
+
+
 @pass_eval_context
 def template_gettext(eval_ctx, string: str, **variables) -> str:
     """`_()` and `gettext()` in templates: what Jinja's i18n extension does with Flask-Babel's

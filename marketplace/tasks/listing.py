@@ -14,6 +14,7 @@ from ..accounts.models import User
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..verification.service import verified_org_select, verified_user_selects
+from .cards import task_cards
 
 
 @dataclass
@@ -23,7 +24,8 @@ class ListingPage:
     org_names: dict = field(default_factory=dict)
     verified_users: set = field(default_factory=set)
     verified_orgs: set = field(default_factory=set)
-    poster_names: dict = field(default_factory=dict)  # filled when asked for (cards name posters)
+    poster_names: dict = field(default_factory=dict)  # filled for cards, which name posters
+    cards: list = field(default_factory=list)  # cards.TaskCard of each task, when asked for
 
 
 @cache
@@ -45,14 +47,20 @@ def _page_statement(poster_names: bool):
     return union_all(*parts)
 
 
-def listing_page(tasks: list, *, poster_names: bool = False) -> ListingPage:
-    """The page of `tasks`; with poster_names, also their posters' names (what a card shows,
-    instead of loading each poster)."""
+def listing_page(tasks: list, *, cards: bool = False) -> ListingPage:
+    """The page of `tasks`; with cards, also their posters' names (instead of loading each
+    poster) and what each task's card shows (cards.py)."""
     page = ListingPage(tasks=tasks)
     poster_ids = sorted({t.poster_id for t in tasks if t.poster_id is not None})
     org_ids = sorted({t.org_id for t in tasks if t.org_id is not None})
-    if not poster_ids and not org_ids:
-        return page
+    if poster_ids or org_ids:
+        _read_names_and_badges(page, poster_ids, org_ids, poster_names=cards)
+    if cards:
+        page.cards = task_cards(page)
+    return page
+
+
+def _read_names_and_badges(page: ListingPage, poster_ids: list, org_ids: list, *, poster_names: bool) -> None:
     rows = db.session.execute(_page_statement(poster_names), {"user_ids": poster_ids, "org_ids": org_ids})
     for kind, id_, name in rows:
         if kind == "u":
@@ -63,4 +71,3 @@ def listing_page(tasks: list, *, poster_names: bool = False) -> ListingPage:
             page.poster_names[id_] = name
         else:
             page.org_names[id_] = name
-    return page
