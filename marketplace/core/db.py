@@ -49,6 +49,8 @@ def iso(value: dt.datetime | None) -> str | None:
     """ISO 8601 with offset for a stored naive-UTC time."""
     if value is None:
         return None
+    if value.tzinfo is None:  # stored times: what .replace(tzinfo=utc).isoformat() gives, with less work
+        return value.isoformat() + "+00:00"
     return value.replace(tzinfo=dt.timezone.utc).isoformat()
 
 

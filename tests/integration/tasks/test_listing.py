@@ -132,6 +132,26 @@ def test_filter_selects_are_the_field_macro_in_each_language_and_for_each_chosen
     assert "selected" not in _select(app, "city=nowhere", "city", "en")
 
 
+def _input(app, query: str, field: str, locale: str, by_macro: bool) -> str:
+    with app.test_request_context(f"/tasks/?{query}"), force_locale(locale):
+        from flask import request
+        form = SearchForm(formdata=request.args)
+        form.validate()
+        call = "field(form[name], placeholder='…', inputmode='decimal')" if by_macro else \
+            "static_field(form[name], placeholder='…', inputmode='decimal')"
+        return render_template_string('{% from "macros.html" import field %}{{ ' + call + ' }}', form=form, name=field)
+
+
+def test_filter_inputs_are_the_field_macro_whether_empty_or_filled(app):
+    for locale in ("zh_CN", "en", "zh_CN"):
+        for query, field in [("", "q"), ("", "min_amount"), ("q=光纤", "q"), ("min_amount=12.5", "min_amount"),
+                             ("min_amount=abc", "min_amount"), ("max_amount=", "max_amount"), ("q=", "q")]:
+            assert _input(app, query, field, locale, False) == _input(app, query, field, locale, True), (locale, query)
+    assert 'value="光纤"' in _input(app, "q=光纤", "q", "en", False)
+    assert "has-error" in _input(app, "min_amount=abc", "min_amount", "en", False)
+    assert "Keywords" in _input(app, "", "q", "en", False) and "Keywords" not in _input(app, "", "q", "zh_CN", False)
+
+
 def test_the_list_page_keeps_the_chosen_filters_selected(client):
     make_task(title="洪山搬家", city="wuhan-hongshan", category="moving")
     html = client.get("/tasks/?city=wuhan-hongshan&category=moving&sort=amount").get_data(as_text=True)
