@@ -156,6 +156,37 @@ def test_a_cancelled_task_leaves_the_cached_list(app, client, task):
     assert "data-testid=\"cancel\"" not in text(miss(app, f"/tasks/{task.id}"))
 
 
+def _close_by_timer(ref, now):
+    from marketplace.jobs.service import parse_subject_ref
+    from marketplace.tasks.models import Task
+
+    _name, task_id = parse_subject_ref(ref)
+    db.session.get(Task, task_id).title = "定时器改过"
+
+
+def test_a_timer_committed_by_the_sweeper_shows_on_the_next_visitor_request(app, task):
+    from marketplace.core.db import utcnow
+    from marketplace.jobs.service import register_handler, run_due, schedule, subject_ref
+
+    register_handler("test.page_cache_rename", _close_by_timer)
+    miss(app, f"/tasks/{task.id}")
+    hit(app, f"/tasks/{task.id}")
+    schedule("test.page_cache_rename", subject_ref("task", task.id), utcnow())
+    db.session.commit()
+    hit(app, f"/tasks/{task.id}")  # a timer row alone changes no page
+    assert run_due() == 1
+    assert "定时器改过" in text(miss(app, f"/tasks/{task.id}"))
+
+
+def test_rows_of_demo_scale_show_on_the_next_visitor_request(app):
+    assert "data-testid=\"task-card\"" not in text(miss(app, "/tasks/"))
+    hit(app, "/tasks/")
+    result = app.test_cli_runner().invoke(args=["demo", "scale", "--tasks", "30", "--batch", "100"])
+    assert result.exit_code == 0, result.output
+    db.session.remove()
+    assert "data-testid=\"task-card\"" in text(miss(app, "/tasks/"))
+
+
 def test_invite_only_and_draft_tasks_stay_404_and_are_never_kept(app):
     tasks = [make_task(title="仅受邀者", visibility="invite"),
              make_task(title="草稿", status="draft")]
