@@ -14,6 +14,7 @@ from ..core.db import read_only
 from ..core.errors import ValidationFailed
 from ..core.inputs import parse_id, parse_int
 from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
+from ..core.page_cache import visitor_cached
 from ..extensions import db
 from ..payments.api import method_field
 from ..payments.api import serialize_funding as payments_serializer
@@ -124,6 +125,7 @@ def _search_form() -> SearchForm:
            tags=["tasks"], description="status defaults to open; status=all lists every task you may see; "
                                        "mine=1 lists the tasks you post (drafts included). "
                                        "Amounts are minor units.")
+@visitor_cached
 @read_only
 def list_tasks():
     user = api_user(required=False)

@@ -11,6 +11,7 @@ from ..core.db import read_only, rollback
 from ..core.errors import DomainError, ValidationFailed
 from ..core.files import send_stored
 from ..core.forms import apply_errors
+from ..core.page_cache import visitor_cached
 from ..core.templating import nav_url
 from ..extensions import db
 from ..organisations.service import orgs_managed_by
@@ -76,6 +77,7 @@ def _list(template: str, *, mine: bool):
 
 
 @bp.get("/")
+@visitor_cached
 @read_only
 def index():
     return _list("tasks/index.html", mine=False)
@@ -185,6 +187,7 @@ def edit(task_id):
 
 
 @bp.get("/<id:task_id>")
+@visitor_cached
 @read_only
 def show(task_id):
     user = current_user if current_user.is_authenticated else None
