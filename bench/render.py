@@ -5,6 +5,8 @@ Calls Huizhong's WSGI app directly (no server, no network, one thread) for the t
 same three paths of bench/minimal_app.py, alternately in --rounds rounds of --requests requests
 each, and prints the median ms per request of each and their ratio. What is left is the cost of
 rendering and of the framework around it: the database answers from memory after the warm-up.
+The visitors' page cache is off (PAGE_CACHE_SECONDS=0): what is measured is a page's rendering,
+which every signed-in reader and every miss pays; --page-cache measures answers from the cache.
 
     .venv/bin/python bench/render.py --url postgresql+psycopg://postgres@127.0.0.1:5432/bench_speed
     .venv/bin/python bench/render.py --url ... --prof            # also the top of a cProfile per path
@@ -29,9 +31,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:] = [ROOT] + [p for p in sys.path if os.path.abspath(p or ".") != os.path.join(ROOT, "bench")]
 
 
-def _apps(url: str):
+def _apps(url: str, page_cache: bool):
     os.environ.update(DATABASE_URL=url, RATELIMIT_ENABLED="false", LOG_JSON="false",
-                      HUIZHONG_ENV="development", FLASK_DEBUG="0")
+                      HUIZHONG_ENV="development", FLASK_DEBUG="0", PAGE_CACHE_SECONDS="15" if page_cache else "0")
     from bench.minimal_app import app as minimal
     from marketplace import create_app
     app = create_app()
@@ -90,13 +92,14 @@ def main() -> None:
     parser.add_argument("--task", type=int, help="the task of the task page (default: 1 if a visitor may see "
                         "it, else the oldest open public task)")
     parser.add_argument("--only", action="append", help="measure only this path (repeatable)")
+    parser.add_argument("--page-cache", action="store_true", help="leave the visitors' page cache on")
     parser.add_argument("--prof", action="store_true", help="print the top of a cProfile of each Huizhong path")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort (cumulative, tottime, ...)")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
     if not args.url:
         parser.error("give --url (or set BENCH_DATABASE_URL)")
-    app, minimal = _apps(args.url)
+    app, minimal = _apps(args.url, args.page_cache)
     paths = args.only or ["/tasks/", f"/tasks/{args.task or _task(app)}", "/api/v1/tasks"]
     callers = {p: (_caller(app, p), _caller(minimal, p)) for p in paths}
     for ours, theirs in callers.values():  # warm up: connections, templates, caches, plans
