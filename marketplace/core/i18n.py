@@ -111,24 +111,30 @@ class PerLanguage:
         return made
 
 
-@pass_eval_context
-def template_gettext(eval_ctx, string: str, **variables) -> str:
-    """`_()` and `gettext()` in templates: what Jinja's i18n extension does with Flask-Babel's
-    callables (newstyle: the message is always a format string; Markup where autoescaping), in
-    one call instead of three."""
-    text = translations().ugettext(string)
-    if eval_ctx.autoescape:
-        text = Markup(text)
-    return text % variables
+def template_callables(catalogue=None) -> dict:
+    """`_()`, `gettext()` and `ngettext()` for templates: what Jinja's i18n extension does with
+    Flask-Babel's callables (newstyle: the message is always a format string; Markup where
+    autoescaping), in one call instead of three. With a catalogue (the one of the language a page
+    is rendered in, given to its context by a context processor) no lookup is made per message;
+    without (the environment's globals, for imported macros and templates rendered outside
+    render_template), `translations()` per message."""
 
+    @pass_eval_context
+    def gettext(eval_ctx, string: str, **variables) -> str:
+        text = (catalogue or translations()).ugettext(string)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
 
-@pass_eval_context
-def template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
-    variables.setdefault("num", num)
-    text = translations().ungettext(singular, plural, num)
-    if eval_ctx.autoescape:
-        text = Markup(text)
-    return text % variables
+    @pass_eval_context
+    def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+        variables.setdefault("num", num)
+        text = (catalogue or translations()).ungettext(singular, plural, num)
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
 
 
 def default_timezone() -> str:

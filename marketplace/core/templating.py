@@ -8,7 +8,7 @@ from werkzeug.routing import BuildError
 
 from .audit import action_label
 from .catalogue import category_name, city_name
-from .i18n import format_clock, format_day, format_when, template_gettext, template_ngettext
+from .i18n import format_clock, format_day, format_when, template_callables, translations
 from .money import format_money
 from .references import describe, describe_many
 from .statuses import status_name
@@ -82,8 +82,9 @@ def static_field(f, **kwargs) -> Markup:
 
 
 def init_templating(app):
-    # After Flask-Babel's init_app: the same messages, one catalogue lookup per request (i18n.py).
-    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
+    # After Flask-Babel's init_app: the same messages, without Flask-Babel's lookups per message
+    # (i18n.template_callables); a rendered page's context has them bound to its language.
+    app.jinja_env.globals.update(template_callables())
     app.jinja_env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency)
     # One format and the reader's time zone everywhere (core.i18n); a Babel style argument such
     # as |datetime('short') is accepted and has no effect.
@@ -104,6 +105,7 @@ def init_templating(app):
     @app.context_processor
     def globals_():
         return {
+            **template_callables(translations()),
             "current_locale": "zh_CN" if get_locale().language == "zh" else "en",
             "languages": current_app.config["LANGUAGES"],
             "request_path": request.full_path.rstrip("?") if request else "/",
