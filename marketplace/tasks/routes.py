@@ -70,7 +70,7 @@ def _list(template: str, *, mine: bool):
     if next_cursor:
         args = {k: v for k, v in request.args.items() if k != "cursor"}
         next_url = url_for(request.endpoint, **args, cursor=encode_cursor(next_cursor))
-    return render_template(template, form=form, page=listing_page(tasks), next_url=next_url,
+    return render_template(template, form=form, page=listing_page(tasks, cards=True), next_url=next_url,
                            first_url=url_for(request.endpoint, **{k: v for k, v in request.args.items()
                                                                   if k != "cursor"})
                            if request.args.get("cursor") else None), status
