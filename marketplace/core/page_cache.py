@@ -72,6 +72,7 @@ VERSION_KEY = "huizhong:page-cache:version"
 REDIS_TIMEOUT_SECONDS = 0.5
 REDIS_RETRY_SECONDS = 5.0
 RENDER_WAIT_SECONDS = 3.0  # the longest a request waits for another thread rendering the same page
+REFRESH_AFTER = 0.8  # of PAGE_CACHE_SECONDS: a page this old is rendered anew by one request
 _WROTE = "page_cache_wrote"  # session.info flag: this transaction wrote a visible table
 _WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE)\b", re.IGNORECASE)
 
@@ -230,15 +231,24 @@ class PageCache:
     def valid(self, entry: Entry | None, version: int) -> bool:
         return entry is not None and entry.version == version and clock() - entry.stored_at < self.seconds
 
-    def render_once(self, key: tuple, version: int, render):
-        """Render a missing page once per process: requests for the same page arriving meanwhile
-        wait for it (when it expires or after a write, threads would all render it at once)."""
+    def due_for_refresh(self, entry: Entry) -> bool:
+        return clock() - entry.stored_at >= self.seconds * REFRESH_AFTER
+
+    def render_once(self, key: tuple, version: int, render, fresh: Entry | None = None):
+        """Render a page once per process while requests for it keep coming.
+
+        Missing or stale (`fresh` None): requests arriving while one renders wait for its page
+        (after a write, threads would all render it at once). Still valid but old (`fresh`): one
+        request renders it anew ahead of expiry while the others are answered with `fresh`, so a
+        busy page never expires under load and no request waits."""
         with self._rendering_lock:
             rendering = self._rendering.get(key)
             leader = rendering is None
             if leader:
                 rendering = self._rendering[key] = threading.Event()
         if not leader:
+            if fresh is not None:
+                return _replay(fresh)
             rendering.wait(RENDER_WAIT_SECONDS)
             entry = self.store.get(key)
             if self.valid(entry, version):
@@ -303,9 +313,12 @@ def visitor_cached(view):
             return view(*args, **kwargs)
         key = _key()
         entry = cache.store.get(key)
+        fresh = None
         if cache.valid(entry, version):
-            return _replay(entry)
-        return cache.render_once(key, version, lambda: current_app.make_response(view(*args, **kwargs)))
+            if not cache.due_for_refresh(entry):
+                return _replay(entry)
+            fresh = entry
+        return cache.render_once(key, version, lambda: current_app.make_response(view(*args, **kwargs)), fresh)
 
     return wrapped
 

@@ -203,3 +203,20 @@ def test_threads_asking_for_a_missing_page_at_once_render_it_once(app):
     for t in threads:
         t.join(10)
     assert answers == ["一页"] * 4 and len(renders) == 1
+
+
+def test_while_one_request_renders_an_old_page_anew_the_others_get_the_kept_one(app):
+    import threading
+
+    cache = page_cache.PageCache({"PAGE_CACHE_SECONDS": 15})
+    key = ("tasks.index", "/tasks/?")
+    kept = Entry(cache.versions.current(), page_cache.clock(), b"kept page", (("Content-Type", "text/html"),),
+                 False, 100)
+    cache._rendering[key] = threading.Event()  # another thread is rendering it
+
+    def render():
+        raise AssertionError("rendered twice")
+
+    with app.test_request_context("/tasks/"):
+        response = cache.render_once(key, kept.version, render, kept)
+        assert response.get_data() == b"kept page"
