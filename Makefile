@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-pg test-e2e fuzz screenshots ci lint translations compile-translations install demo jobs clean chaos bench
+.PHONY: run test test-pg test-e2e fuzz screenshots ci lint translations compile-translations install demo jobs clean chaos bench bench-render
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,12 @@ BENCH_SECONDS ?= 5
 BENCH_PORT ?= 5210
 bench: compile-translations
 	$(BIN)/python bench/http.py --url $(BENCH_DATABASE_URL) --tasks $(BENCH_TASKS) --seconds $(BENCH_SECONDS) --port $(BENCH_PORT)
+
+# The same three paths in-process, beside the minimal app (bench/render.py: ms per request, wall-clock
+# and CPU, and the ratios) over BENCH_DATABASE_URL's tasks (seeded by make bench); PROF=1 adds the
+# top of a cProfile of each path. Where a page's time goes, without a server.
+bench-render: compile-translations
+	$(BIN)/python bench/render.py --url $(BENCH_DATABASE_URL) $(if $(PROF),--prof)
 
 # Style (ruff), the dependency order between domains (import-linter, contracts in .importlinter) and
 # security (bandit: any high-severity finding fails).

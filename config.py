@@ -110,6 +110,16 @@ class Config:
     SEARCH_TERM_PLAN_MAX_TASKS = _env_int("SEARCH_TERM_PLAN_MAX_TASKS", 1000)
     SEARCH_WALK_ROWS = _env_int("SEARCH_WALK_ROWS", 10000)
 
+    # Cache of the pages visitors see (the task list, task pages, GET /api/v1/tasks; see
+    # marketplace/core/page_cache.py): a page is kept at most this many seconds, and dropped at once
+    # when a write visitors can see is committed. 0 turns the cache off.
+    PAGE_CACHE_SECONDS = _env_int("PAGE_CACHE_SECONDS", 15)
+    # Bytes of pages kept per worker process (least recently used pages go first).
+    PAGE_CACHE_MAX_BYTES = _env_int("PAGE_CACHE_MAX_BYTES", 16 * 1024 * 1024)
+    # The Redis every worker and server shares the cache's version in (a write anywhere makes the
+    # pages stale everywhere); empty: RATELIMIT_STORAGE_URI if it is redis://, else one process only.
+    PAGE_CACHE_REDIS_URL = os.environ.get("PAGE_CACHE_REDIS_URL", "")
+
     # Rate limits
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
@@ -165,6 +175,10 @@ class TestingConfig(Config):
     PASSWORD_HASH_FAST = True  # cheap KDF parameters so the suite stays fast
     # The suite reads English messages; tests of the Chinese default build an app with zh_CN.
     BABEL_DEFAULT_LOCALE = "en"
+    # The page cache is on in every test (a missed invalidation fails the test that wrote), with the
+    # version in the process; the Redis store is tested on its own.
+    PAGE_CACHE_SECONDS = 15
+    PAGE_CACHE_REDIS_URL = ""
 
 
 class ProductionConfig(Config):
@@ -189,6 +203,15 @@ class ProductionConfig(Config):
         if storage.startswith("memory://") and os.environ.get("WEB_CONCURRENCY", "") != "1":
             problems.append("RATELIMIT_STORAGE_URI must name a shared store such as redis://host:6379/0 "
                             "(memory:// counts per worker; set WEB_CONCURRENCY=1 to run a single worker)")
+        # A version per worker would leave the other workers' pages stale for PAGE_CACHE_SECONDS.
+        page_cache_on = _env_int("PAGE_CACHE_SECONDS", 15) > 0
+        shared = os.environ.get("PAGE_CACHE_REDIS_URL", "") or (
+            storage if storage.startswith(("redis://", "rediss://", "unix://")) else "")
+        if page_cache_on and not shared and os.environ.get("WEB_CONCURRENCY", "") != "1":
+            problems.append("PAGE_CACHE_REDIS_URL must name a Redis shared by every worker and server, such as "
+                            "redis://host:6379/1 (or RATELIMIT_STORAGE_URI be a redis:// store); set "
+                            "PAGE_CACHE_SECONDS=0 to turn the page cache off, or WEB_CONCURRENCY=1 to run a "
+                            "single worker")
         if problems:
             raise RuntimeError("Production configuration refused: " + "; ".join(problems))
 

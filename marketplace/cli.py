@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from . import DOMAINS
+from .core import page_cache
 from .core.db import commit
 from .extensions import db
 from .scale import generate
@@ -34,6 +35,7 @@ def demo_load():
         module.load(context)
         commit()
         click.echo(" done")
+    page_cache.bump()  # the servers' cached pages show the new rows at once
     logins = context.get("logins", [])
     if logins:
         click.echo("\nDemo logins (password for all: %s):" % context.get("password", "?"))
@@ -54,6 +56,7 @@ def demo_scale(n_tasks, seed, batch):
     started = time.monotonic()
     counts = generate(n_tasks, seed=seed, batch=batch)
     commit()
+    page_cache.bump()  # its rows were written past the ORM's events
     click.echo("analyzing ...")
     with db.engine.connect() as conn:
         # Committed explicitly: SQLite's connections begin their own transaction (core.db), which

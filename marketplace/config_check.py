@@ -12,7 +12,7 @@ POSITIVE_AMOUNTS = ("PAYOUT_MIN_AMOUNT", "PAYOUT_DAILY_LIMIT", "UNVERIFIED_PUBLI
 POSITIVE_NUMBERS = ("REVIEW_DAYS", "CLAIM_CONFIRM_HOURS", "SELECTION_DAYS", "BOUNTY_DISPUTE_DAYS", "BOUNTY_REVIEW_SLA_HOURS", "MAX_REVISIONS", "AWARD_WINDOW_DAYS",
                     "LOGIN_ACCOUNT_FAILURES", "LOGIN_LOCK_SECONDS", "LOGIN_LOCK_MAX_SECONDS",
                     "MAX_CONTENT_LENGTH", "AVATAR_MAX_BYTES", "LICENCE_MAX_BYTES", "ATTACHMENT_MAX_BYTES",
-                    "STRIPE_TIMEOUT_SECONDS", "PASSWORD_RESET_MAX_AGE")
+                    "STRIPE_TIMEOUT_SECONDS", "PASSWORD_RESET_MAX_AGE", "PAGE_CACHE_MAX_BYTES")
 RATE_LIMITS = ("LOGIN_RATE_LIMIT", "REGISTER_RATE_LIMIT", "RESET_MAIL_RATE_LIMIT")
 
 
@@ -50,6 +50,12 @@ def problems(config) -> list[str]:
             parse_many(value or "")
         except ValueError:
             found.append(f"{name} must be a rate such as '30 per 5 minutes', not {value!r}")
+    seconds = config.get("PAGE_CACHE_SECONDS")
+    if seconds is not None and (not _whole(seconds) or seconds < 0):
+        found.append(f"PAGE_CACHE_SECONDS must be a whole number of seconds, 0 or more, not {seconds!r}")
+    url = config.get("PAGE_CACHE_REDIS_URL") or ""
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        found.append("PAGE_CACHE_REDIS_URL must be a Redis URL (redis://host:6379/1), not " + repr(url))
     if config.get("DEFAULT_CURRENCY") not in SUPPORTED_CURRENCIES:
         found.append(f"DEFAULT_CURRENCY must be one of {', '.join(SUPPORTED_CURRENCIES)}")
     return found

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from config import TestingConfig
 from marketplace import create_app
+from marketplace.core import page_cache
 from marketplace.extensions import db, limiter
 
 from .factories import api_headers, login  # noqa: F401  (re-exported for tests)
@@ -76,6 +77,8 @@ def _app_context(app):
         db.session.rollback()
         db.session.remove()
         _empty_tables()
+        # Pages of the emptied database must not be served in the next test.
+        page_cache.clear()
         if app.config["RATELIMIT_ENABLED"]:
             limiter.reset()
 

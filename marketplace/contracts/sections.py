@@ -15,8 +15,10 @@ def task_section(_sender=None, *, task, user):
         return None
     authenticated = user is not None and getattr(user, "is_authenticated", False)
     poster_side = authenticated and bid_policies.acts_for_poster(user, task)
+    # Only a party sees the contract: a visitor's page reads none.
     contract = db.session.scalars(db.select(Contract).where(
-        Contract.task_id == task.id, Contract.status.in_(LIVE_CONTRACT_STATUSES)).limit(1)).first()
+        Contract.task_id == task.id, Contract.status.in_(LIVE_CONTRACT_STATUSES)).limit(1)).first() \
+        if authenticated else None
     party = contract is not None and authenticated and (poster_side or user.id == contract.solver_id)
     context = {"poster_side": poster_side, "contract": contract if party else None,
                "authenticated": authenticated, "now": utcnow()}

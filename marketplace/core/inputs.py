@@ -67,15 +67,17 @@ def register_converters(app) -> None:
 def parse_int(value, field: str, *, minimum: int | None = None, maximum: int | None = None,
               message=None) -> int:
     """A whole number from JSON (int) or text (ASCII digits, optional leading minus), in bounds."""
-    bad = ValidationFailed(errors={field: [message or _l("Enter a whole number.")]})
+    def bad():  # made only when needed: making the error translates its message
+        return ValidationFailed(errors={field: [message or _l("Enter a whole number.")]})
+
     if isinstance(value, bool):
-        raise bad
+        raise bad()
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and is_ascii_int(value.strip(), signed=True) and len(value.strip()) <= 20:
         number = int(value.strip())
     else:
-        raise bad
+        raise bad()
     low = MIN_INT if minimum is None else minimum
     high = MAX_ID if maximum is None else maximum
     if number < low:

@@ -8,7 +8,7 @@ from werkzeug.routing import BuildError
 
 from .audit import action_label
 from .catalogue import category_name, city_name
-from .i18n import format_clock, format_day, format_when
+from .i18n import format_clock, format_day, format_when, template_gettext, template_ngettext
 from .money import format_money
 from .references import describe, describe_many
 from .statuses import status_name
@@ -63,7 +63,27 @@ def static_select(f) -> Markup:
     return html
 
 
+def static_field(f, **kwargs) -> Markup:
+    """`field(f, **kwargs)` of macros.html for a filter input left empty (the search box, an
+    amount): the same for every reader of a language, so rendered once per language, field and
+    arguments, then kept. A field holding a value or errors is rendered each time."""
+    env = current_app.jinja_env
+    cache = _template_cache("field_cache")
+    empty = not f.errors and f.data in (None, "") and not any(f.raw_data or ())
+    if cache is None or not empty:
+        return Markup(env.get_template("macros.html").module.field(f, **kwargs))
+    key = (str(get_locale()), f.name, f.id, f.type, tuple(sorted((k, str(v)) for k, v in kwargs.items())))
+    html = cache.get(key)
+    if html is None:
+        html = Markup(env.get_template("macros.html").module.field(f, **kwargs))
+        if len(cache) < 1000:
+            cache[key] = html
+    return html
+
+
 def init_templating(app):
+    # After Flask-Babel's init_app: the same messages, one catalogue lookup per request (i18n.py).
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
     app.jinja_env.filters["money"] = lambda amount, currency="CNY": format_money(amount, currency)
     # One format and the reader's time zone everywhere (core.i18n); a Babel style argument such
     # as |datetime('short') is accepted and has no effect.
@@ -75,6 +95,7 @@ def init_templating(app):
     app.jinja_env.globals["nav_url"] = nav_url
     app.jinja_env.globals["icon"] = icon
     app.jinja_env.globals["static_select"] = static_select
+    app.jinja_env.globals["static_field"] = static_field
     app.jinja_env.globals["status_name"] = status_name
     app.jinja_env.globals["describe"] = describe
     app.jinja_env.globals["action_label"] = action_label

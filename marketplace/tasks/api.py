@@ -8,11 +8,13 @@ from ..accounts.models import User
 from ..api import api_route, api_user, encode_cursor, json_body, json_form, listing, page_params
 from ..api.idempotency import idempotent
 from ..api.schema import FormBody, VariantBody, described, shorthand
+from ..core import links
 from ..core.catalogue import CATEGORIES, CITIES
 from ..core.db import read_only
 from ..core.errors import ValidationFailed
 from ..core.inputs import parse_id, parse_int
 from ..core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES
+from ..core.page_cache import visitor_cached
 from ..extensions import db
 from ..payments.api import method_field
 from ..payments.api import serialize_funding as payments_serializer
@@ -123,16 +125,16 @@ def _search_form() -> SearchForm:
            tags=["tasks"], description="status defaults to open; status=all lists every task you may see; "
                                        "mine=1 lists the tasks you post (drafts included). "
                                        "Amounts are minor units.")
+@visitor_cached
 @read_only
 def list_tasks():
     user = api_user(required=False)
     limit, cursor = page_params()
     form = _search_form()
     tasks, next_cursor = search_tasks(user, filters_from(form, mine=request.args.get("mine") in ("1", "true")),
-                                      limit=limit, cursor=cursor, posters=False)
-    page = listing_page(tasks)
-    viewer = Viewer.of(user)
-    return listing([serialize_task(t, viewer, page) for t in tasks],
+                                      limit=limit, cursor=cursor)
+    page, viewer, link = listing_page(tasks), Viewer.of(user), links.task_link_maker()
+    return listing([serialize_task(t, viewer, page, link=link) for t in tasks],
                    encode_cursor(next_cursor) if next_cursor else None)
 
 

@@ -21,4 +21,4 @@ def home_section(_sender=None):
         title = _("Newest tasks")
     if not tasks:
         return None
-    return "tasks/_home_section.html", {"tasks": tasks, "page": listing_page(tasks), "title": title}
+    return "tasks/_home_section.html", {"tasks": tasks, "page": listing_page(tasks, cards=True), "title": title}

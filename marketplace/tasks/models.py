@@ -7,6 +7,7 @@ import secrets
 
 from sqlalchemy import DDL, event, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import deferred
 from sqlalchemy.types import Text, TypeDecorator
 
 from ..accounts.models import SKILL_KEY_LENGTH, sync_skill_rows
@@ -173,8 +174,9 @@ class Task(db.Model):
     # The prefecture of the district (else the city): "wuhan" for "wuhan-hongshan".
     listed_prefecture = db.Column(db.String(16), nullable=True)
     # CJK unigrams and bigrams and Latin words of title, description and skills (terms.py),
-    # written by tasks.posting.reindex.
-    search_terms = db.Column(TermVector, nullable=True)
+    # written by tasks.posting.reindex. Only the search's SQL reads them, so they are not loaded
+    # with a task (on a list page they were the largest column); reading the attribute loads them.
+    search_terms = deferred(db.Column(TermVector, nullable=True))
 
     poster = db.relationship("User", foreign_keys=[poster_id], lazy="raise")
     claimant = db.relationship("User", foreign_keys=[claimant_id], lazy="raise")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import case, literal, or_, union_all
-from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User, UserSkill, skill_keys
 from ..accounts.service import user_summary_columns
@@ -105,8 +104,7 @@ def recommended_for(user, limit: int = 6) -> list[Task]:
                score > 0)
         .order_by(score.desc(), Task.id.desc()).limit(limit)
         # The candidates first, each task by its id (never a walk of tasks probing the candidates).
-        .with_hint(Task, "NOT INDEXED", "sqlite")
-        .options(selectinload(Task.poster)))
+        .with_hint(Task, "NOT INDEXED", "sqlite"))
     return list(db.session.scalars(statement))
 
 

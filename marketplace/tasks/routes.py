@@ -11,6 +11,7 @@ from ..core.db import read_only, rollback
 from ..core.errors import DomainError, ValidationFailed
 from ..core.files import send_stored
 from ..core.forms import apply_errors
+from ..core.page_cache import visitor_cached
 from ..core.templating import nav_url
 from ..extensions import db
 from ..organisations.service import orgs_managed_by
@@ -69,13 +70,14 @@ def _list(template: str, *, mine: bool):
     if next_cursor:
         args = {k: v for k, v in request.args.items() if k != "cursor"}
         next_url = url_for(request.endpoint, **args, cursor=encode_cursor(next_cursor))
-    return render_template(template, form=form, page=listing_page(tasks), next_url=next_url,
+    return render_template(template, form=form, page=listing_page(tasks, cards=True), next_url=next_url,
                            first_url=url_for(request.endpoint, **{k: v for k, v in request.args.items()
                                                                   if k != "cursor"})
                            if request.args.get("cursor") else None), status
 
 
 @bp.get("/")
+@visitor_cached
 @read_only
 def index():
     return _list("tasks/index.html", mine=False)
@@ -185,6 +187,7 @@ def edit(task_id):
 
 
 @bp.get("/<id:task_id>")
+@visitor_cached
 @read_only
 def show(task_id):
     user = current_user if current_user.is_authenticated else None

@@ -2,7 +2,7 @@
 recommendations for solvers and suggested solvers for posters.
 
 A list page runs a constant number of queries whatever its size: one for the tasks, one for their
-posters, one for their organisations' names and verification badges (see listing.py).
+posters' and organisations' names and verification badges (see listing.py).
 
 Keyword search plans per query (`plan_for`), from the term counts the project keeps
 (`SearchTermCount`, refreshed by `flask tasks search-stats`):
@@ -24,9 +24,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, cast, column, func, literal, literal_column, or_, table, text, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY
-from sqlalchemy.orm import defaultload, selectinload
 
 from ..core.catalogue import CATEGORIES, CITIES
+from ..core.db import sql_constant
 from ..core.errors import ValidationFailed
 from ..extensions import db
 from ..organisations.service import orgs_managed_by
@@ -86,11 +86,11 @@ def _managed_org_ids(user) -> list[int]:
 def visible_to(query, viewer):
     """Restrict a Task query to what `viewer` may see in lists (no drafts, hidden tasks only for
     operators, invite-only tasks for the poster's side and invitees)."""
-    query = query.where(Task.status != "draft")
+    query = query.where(Task.status != sql_constant("draft"))
     if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_operator:
         return query
     if viewer is None or not getattr(viewer, "is_authenticated", False):
-        return query.where(Task.hidden_at.is_(None), Task.visibility == "public")
+        return query.where(Task.hidden_at.is_(None), Task.visibility == sql_constant("public"))
     own = [Task.poster_id == viewer.id]
     org_ids = _managed_org_ids(viewer)
     if org_ids:
@@ -194,10 +194,9 @@ def plan_for(terms, filters: TaskFilters, limit: int = 20) -> str:
     return "walk"
 
 
-def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None,
-                 posters: bool = True):
-    """One page of tasks the viewer may see: (tasks, next_cursor). Posters are eager-loaded unless
-    the caller shows none (posters=False: the API list, one query fewer)."""
+def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None):
+    """One page of tasks the viewer may see: (tasks, next_cursor). Posters are not loaded: a list
+    names them through listing.listing_page."""
     filters.check()
     query = db.select(Task)
     if filters.mine:
@@ -244,7 +243,6 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     terms = query_terms(filters.q)
     plan = plan_for(terms, filters, limit)
     rows = None
-    eager = selectinload(Task.poster) if posters else defaultload(Task.poster)
     sort_index = _sqlite_sort_index(filters)
     in_sort_order = query.with_hint(Task, f"INDEXED BY {sort_index}", "sqlite") if sort_index else query
     if plan == "walk":
@@ -254,12 +252,12 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
                   .limit(current_app.config.get("SEARCH_WALK_ROWS", WALK_ROWS)).subquery("walked"))
         hits = (db.select(walked.c.id).where(term_match(terms, walked.c.id, walked.c.search_terms))
                 .limit(limit + 1).subquery("hits"))
-        page = db.select(Task).options(eager).join(hits, hits.c.id == Task.id)
+        page = db.select(Task).join(hits, hits.c.id == Task.id)
         rows = list(db.session.scalars(page.order_by(*order)))
         if len(rows) <= limit:
             rows = None  # the walk read its budget without a full page: the terms are seldom together
     if rows is None and terms:
-        statement = _term_plan(query, terms).options(eager).order_by(*order).limit(limit + 1)
+        statement = _term_plan(query, terms).order_by(*order).limit(limit + 1)
         postgres = db.session.get_bind().dialect.name == "postgresql"
         if postgres:
             # Read each match's row once (bitmap heap scan of the GIN matches) and sort those,
@@ -272,7 +270,7 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
             if postgres:
                 db.session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
     if rows is None:
-        rows = list(db.session.scalars(in_sort_order.options(eager).order_by(*order).limit(limit + 1)))
+        rows = list(db.session.scalars(in_sort_order.order_by(*order).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

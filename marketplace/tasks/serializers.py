@@ -33,7 +33,9 @@ class Viewer:
         return self.manages(task) or (task.claimant_id is not None and task.claimant_id == self.user.id)
 
 
-def serialize_task(task, viewer: Viewer, page: ListingPage | None = None) -> dict:
+def serialize_task(task, viewer: Viewer, page: ListingPage | None = None, *, link=links.task) -> dict:
+    """The task as the API shows it; a list passes the page (names and badges) and
+    link=links.task_link_maker() (its links built from one pattern)."""
     data = {
         "id": task.id,
         "mode": task.mode,
@@ -55,7 +57,7 @@ def serialize_task(task, viewer: Viewer, page: ListingPage | None = None) -> dic
         "deadline": iso(task.deadline),
         "amount": task.reward_total,
         "hidden": task.hidden_at is not None,
-        "url": links.task(task),
+        "url": link(task.id),
     }
     if page is not None:
         data["poster_verified"] = task.poster_id in page.verified_users

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..core import audit, links
-from ..core.db import conditional_update, iso, utcnow
+from ..core.db import conditional_update, iso, sql_constant, utcnow
 from ..core.errors import Conflict, Forbidden, NotFound, ValidationFailed, WrongState, field_error
 from ..core.files import DOCUMENT_KINDS, delete_stored, detect_kind, store_upload
 from ..extensions import db
@@ -98,24 +98,28 @@ def is_verified(user) -> bool:
 def verified_user_selects(user_ids) -> list:
     """The rule of a verified user, as SELECTs of one column (the user's id) among `user_ids` (an
     expanding bind parameter or a list): an approved identity, or for organisation accounts, an
-    organisation they own with approved verification. A user may appear in both (or twice)."""
+    organisation they own with approved verification. A user may appear in both (or twice).
+    The rule's constants are in the SQL text (sql_constant): list pages run these every time."""
     requests, members, users = VerificationRequest.__table__.c, Membership.__table__.c, User.__table__.c
-    approved_orgs = db.select(requests.org_id).where(requests.subject == "organisation",
-                                                     requests.status == "approved")
+    approved = sql_constant("approved")
+    approved_orgs = db.select(requests.org_id).where(requests.subject == sql_constant("organisation"),
+                                                     requests.status == approved)
     return [
-        db.select(requests.user_id).where(requests.user_id.in_(user_ids), requests.subject == "individual",
-                                          requests.status == "approved"),
+        db.select(requests.user_id).where(requests.user_id.in_(user_ids),
+                                          requests.subject == sql_constant("individual"),
+                                          requests.status == approved),
         db.select(members.user_id).join_from(Membership.__table__, User.__table__, users.id == members.user_id)
-        .where(members.user_id.in_(user_ids), members.role == "owner", users.account_type == "organization",
-               members.org_id.in_(approved_orgs)),
+        .where(members.user_id.in_(user_ids), members.role == sql_constant("owner"),
+               users.account_type == sql_constant("organization"), members.org_id.in_(approved_orgs)),
     ]
 
 
 def verified_org_select(org_ids):
     """The rule of a verified organisation, as a SELECT of the ids among `org_ids`."""
     requests = VerificationRequest.__table__.c
-    return db.select(requests.org_id).where(requests.org_id.in_(org_ids), requests.subject == "organisation",
-                                            requests.status == "approved")
+    return db.select(requests.org_id).where(requests.org_id.in_(org_ids),
+                                            requests.subject == sql_constant("organisation"),
+                                            requests.status == sql_constant("approved"))
 
 
 @cache
