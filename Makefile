@@ -79,7 +79,8 @@ ci:
 
 # Pages under load beside a minimal Flask + SQLAlchemy app over the same rows (bench/http.py, on
 # PostgreSQL; wrk when installed). Seeds BENCH_TASKS tasks into BENCH_DATABASE_URL (created when
-# missing) and prints requests per second, p99, the ratio to the minimal app and worker RSS.
+# missing) and prints requests per second, p99, the ratio to the minimal app and worker RSS, for
+# Huizhong with its visitor page cache (version in Redis db 15 when Redis answers) and without it.
 # The target figure is at 100k tasks: make bench BENCH_TASKS=100000 BENCH_SECONDS=20
 BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench_http
 BENCH_TASKS ?= 5000
