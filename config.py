@@ -117,7 +117,8 @@ class Config:
     # Bytes of pages kept per worker process (least recently used pages go first).
     PAGE_CACHE_MAX_BYTES = _env_int("PAGE_CACHE_MAX_BYTES", 16 * 1024 * 1024)
     # The Redis every worker and server shares the cache's version in (a write anywhere makes the
-    # pages stale everywhere); empty: RATELIMIT_STORAGE_URI if it is redis://, else one process only.
+    # pages stale everywhere); empty: RATELIMIT_STORAGE_URI if it is redis://, else a file in the
+    # instance folder, shared by the processes of one machine only.
     PAGE_CACHE_REDIS_URL = os.environ.get("PAGE_CACHE_REDIS_URL", "")
 
     # Rate limits

@@ -14,7 +14,8 @@ costs at most PAGE_CACHE_SECONDS of staleness.
 
 The version lives in Redis (PAGE_CACHE_REDIS_URL, else a redis:// RATELIMIT_STORAGE_URI), shared
 by every worker and server: INCR on a bump, one GET per cached request. Without Redis it is a
-counter in the process (one process: `make run`, the tests). When Redis does not answer, pages
+number in a file of the instance folder, shared by the processes of one machine (`make run` and
+its timer sweeper, several gunicorn workers); in tests a counter in the process. When Redis does not answer, pages
 are rendered as if there were no cache. The pages themselves are kept per process, in an LRU
 bounded by PAGE_CACHE_MAX_BYTES of bodies.
 
@@ -24,8 +25,10 @@ still run on every answer from the cache.
 """
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
+import os
 import re
 import secrets
 import threading
@@ -69,6 +72,7 @@ PRIVATE_COLUMNS = {
 PER_REQUEST_HEADERS = frozenset({"x-request-id", "set-cookie", "content-length", "content-security-policy"})
 NONCE_PLACEHOLDER = b"\x00csp-nonce\x00"
 VERSION_KEY = "huizhong:page-cache:version"
+VERSION_FILE = "page-cache.version"  # in the instance folder, without Redis
 REDIS_TIMEOUT_SECONDS = 0.5
 REDIS_RETRY_SECONDS = 5.0
 RENDER_WAIT_SECONDS = 3.0  # the longest a request waits for another thread rendering the same page
@@ -127,7 +131,7 @@ class PageStore:
 
 
 class LocalVersion:
-    """The version as a counter in this process (a single process only)."""
+    """The version as a counter in this process (the tests: one process, one app per run)."""
 
     def __init__(self):
         self._value = 0
@@ -140,6 +144,49 @@ class LocalVersion:
         with self._lock:
             self._value += 1
         return True
+
+
+class FileVersion:
+    """The version as a number in a file of the instance folder, shared by the processes of one
+    machine without Redis: `make run`'s server and its timer sweeper, several gunicorn workers.
+    A bump writes the next number to a new file and renames it over the old one, under a lock
+    file, so a reader (one small read, no lock) sees the old number or the new one."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._warned = False
+
+    def current(self) -> int | None:
+        try:
+            with open(self.path, "rb") as file:
+                return int(file.read(32))
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError) as exc:  # unreadable or not a number: render without the cache
+            self._failed(exc)
+            return None
+
+    def bump(self) -> bool:
+        try:
+            lock = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                current = self.current() or 0
+                temporary = f"{self.path}.{os.getpid()}"
+                with open(temporary, "wb") as file:
+                    file.write(str(current + 1).encode())
+                os.replace(temporary, self.path)
+            finally:
+                os.close(lock)  # releases the lock
+        except OSError as exc:
+            self._failed(exc)
+            return False
+        return True
+
+    def _failed(self, exc: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("page cache off: its version file %s cannot be used (%s)", self.path, exc)
 
 
 _clients: dict = {}
@@ -219,12 +266,22 @@ def shared_store_url(config) -> str:
     return url
 
 
+def version_store(config, instance_path: str | None = None):
+    """Redis when configured; else a file of the instance folder (the processes of one machine);
+    in tests, where every app is its own world, a counter in the process."""
+    url = shared_store_url(config)
+    if url:
+        return RedisVersion(url)
+    if config.get("TESTING") or not instance_path:
+        return LocalVersion()
+    return FileVersion(os.path.join(instance_path, VERSION_FILE))
+
+
 class PageCache:
-    def __init__(self, config):
+    def __init__(self, config, instance_path: str | None = None):
         self.seconds = int(config.get("PAGE_CACHE_SECONDS") or 0)
         self.store = PageStore(int(config.get("PAGE_CACHE_MAX_BYTES") or 16 * 1024 * 1024))
-        url = shared_store_url(config)
-        self.versions = RedisVersion(url) if url else LocalVersion()
+        self.versions = version_store(config, instance_path)
         self._rendering: dict[tuple, threading.Event] = {}
         self._rendering_lock = threading.Lock()
 
@@ -277,7 +334,7 @@ class PageCache:
 
 def init_app(app) -> None:
     seconds = int(app.config.get("PAGE_CACHE_SECONDS") or 0)
-    app.extensions["page_cache"] = PageCache(app.config) if seconds > 0 else None
+    app.extensions["page_cache"] = PageCache(app.config, app.instance_path) if seconds > 0 else None
 
 
 def _cache() -> PageCache | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -11,7 +14,14 @@ from config import ProductionConfig, TestingConfig
 from marketplace import create_app
 from marketplace.config_check import problems
 from marketplace.core import page_cache
-from marketplace.core.page_cache import Entry, LocalVersion, PageStore, RedisVersion
+from marketplace.core.page_cache import (
+    Entry,
+    FileVersion,
+    LocalVersion,
+    PageStore,
+    RedisVersion,
+    version_store,
+)
 from marketplace.extensions import db
 from tests.factories import api_headers
 from tests.factories_tasks import make_task
@@ -118,6 +128,48 @@ def test_pages_are_served_when_redis_does_not_answer(app, caplog):
     assert len(warnings) == 1 and "does not answer" in warnings[0].getMessage()
     assert "5349" in warnings[0].getMessage()
     assert "照常保存" in _get(down, f"/tasks/{task_id}")[1].get_data(as_text=True)
+
+
+def test_the_file_version_is_shared_by_the_processes_of_one_machine(tmp_path):
+    path = str(tmp_path / "page-cache.version")
+    server, sweeper = FileVersion(path), FileVersion(path)
+    assert server.current() == 0  # no file yet
+    assert sweeper.bump() and server.current() == 1 and sweeper.current() == 1
+    # Another process (a timer sweeper, a second gunicorn worker) bumps: this one sees it.
+    code = ("import sys; sys.path.insert(0, sys.argv[2]); from marketplace.core.page_cache import FileVersion; "
+            "assert FileVersion(sys.argv[1]).bump()")
+    subprocess.run([sys.executable, "-c", code, path, os.getcwd()], check=True, timeout=60)
+    assert server.current() == 2
+
+    def bump_ten():
+        for _ in range(10):
+            assert FileVersion(path).bump()
+
+    threads = [threading.Thread(target=bump_ten) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert server.current() == 82  # no bump lost, and every read saw a whole number
+
+
+def test_the_file_version_failing_turns_the_cache_off_instead_of_failing_the_page(tmp_path, caplog):
+    garbled = tmp_path / "page-cache.version"
+    garbled.write_text("not a number")
+    assert FileVersion(str(garbled)).current() is None
+    unwritable = FileVersion(str(tmp_path / "missing-folder" / "page-cache.version"))
+    with caplog.at_level(logging.WARNING, logger="marketplace.core.page_cache"):
+        assert unwritable.bump() is False
+    assert "cannot be used" in caplog.text
+
+
+def test_which_version_store_a_configuration_gets(tmp_path):
+    assert isinstance(version_store({"TESTING": True}, str(tmp_path)), LocalVersion)
+    assert isinstance(version_store({}, str(tmp_path)), FileVersion)
+    assert version_store({}, str(tmp_path)).path == str(tmp_path / "page-cache.version")
+    assert isinstance(version_store({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/3"}, str(tmp_path)),
+                      RedisVersion)
+    assert isinstance(version_store({"RATELIMIT_STORAGE_URI": "memory://"}, str(tmp_path)), FileVersion)
 
 
 def test_the_local_version_and_the_store_without_flask():
