@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.core import UnboundField
 
 from ..accounts.models import User
 from ..api import api_route, api_user, encode_cursor, json_body, json_form, listing, page_params
@@ -121,6 +122,17 @@ def _search_form() -> SearchForm:
     return form
 
 
+_FILTER_ARGS = frozenset(name for name in dir(SearchForm) if isinstance(getattr(SearchForm, name), UnboundField))
+
+
+def _search_filters(*, mine: bool) -> TaskFilters:
+    """The filters of the query string. Without any (the commonest call) they are the defaults, and
+    the form is not built and validated for nothing."""
+    if _FILTER_ARGS.isdisjoint(request.args):
+        return TaskFilters(mine=mine)
+    return filters_from(_search_form(), mine=mine)
+
+
 @api_route("/tasks", summary="Search tasks (keywords work for Chinese)", auth=False, query=SEARCH_QUERY,
            tags=["tasks"], description="status defaults to open; status=all lists every task you may see; "
                                        "mine=1 lists the tasks you post (drafts included). "
@@ -130,8 +142,7 @@ def _search_form() -> SearchForm:
 def list_tasks():
     user = api_user(required=False)
     limit, cursor = page_params()
-    form = _search_form()
-    tasks, next_cursor = search_tasks(user, filters_from(form, mine=request.args.get("mine") in ("1", "true")),
+    tasks, next_cursor = search_tasks(user, _search_filters(mine=request.args.get("mine") in ("1", "true")),
                                       limit=limit, cursor=cursor)
     page, viewer, link = listing_page(tasks), Viewer.of(user), links.task_link_maker()
     return listing([serialize_task(t, viewer, page, link=link) for t in tasks],

@@ -182,3 +182,18 @@ def test_api_search_in_chinese(client):
     make_task(title="科普微电影")
     items = client.get("/api/v1/tasks", query_string={"q": "光纤"}).get_json()["items"]
     assert [t["id"] for t in items] == [fibre.id]
+
+
+def test_api_list_without_filters_is_the_list_with_the_default_filters(client):
+    poster = make_user()
+    for i in range(3):
+        make_task(poster=poster, title=f"默认{i}")
+    make_task(poster=poster, title="草稿", status="draft")
+    make_task(title="已完成", status="completed")
+    plain = client.get("/api/v1/tasks?limit=10").get_json()
+    assert plain == client.get("/api/v1/tasks?limit=10&status=open&sort=newest&q=").get_json()
+    assert [i["title"] for i in plain["items"]] == ["默认2", "默认1", "默认0"]
+    headers = api_headers(poster)
+    mine = client.get("/api/v1/tasks?mine=1", headers=headers).get_json()
+    assert mine == client.get("/api/v1/tasks?mine=1&status=open", headers=headers).get_json()
+    assert len(mine["items"]) == 3
