@@ -166,7 +166,7 @@ def create_task():
 @read_only
 def get_task(task_id):
     user = api_user(required=False)
-    task = service.get_visible_task(user, task_id)
+    task = service.get_visible_task(user, task_id, options=(*page_options(False), *service.task_page_options()))
     data = serialize_task(task, Viewer.of(user), listing_page([task]))
     data["attachments"] = [serialize_attachment(a) for a in service.attachments_of(task)]
     data["questions"] = [serialize_question(q) for q in service.questions_of(task)]

@@ -183,6 +183,10 @@ class Task(db.Model):
     page_org_verified = query_expression()
     page_org_name = query_expression()
     page_poster_name = query_expression()
+    # Whether the task has attachments, questions (loading.task_page_options): the task page skips
+    # reading them when it has none (most tasks). None when not read.
+    has_attachments = query_expression()
+    has_questions = query_expression()
 
     poster = db.relationship("User", foreign_keys=[poster_id], lazy="raise")
     claimant = db.relationship("User", foreign_keys=[claimant_id], lazy="raise")

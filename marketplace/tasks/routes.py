@@ -192,7 +192,9 @@ def edit(task_id):
 @read_only
 def show(task_id):
     user = current_user if current_user.is_authenticated else None
-    task = service.get_visible_task(user, task_id)
+    # With its poster's and organisation's names and badges (listing_page) and whether it has
+    # attachments and questions, in the same query.
+    task = service.get_visible_task(user, task_id, options=(*page_options(False), *service.task_page_options()))
     manages = policies.can_manage(user, task)
     page = listing_page([task])
     can_ask = user is not None and not manages and task.status == "open"
