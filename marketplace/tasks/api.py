@@ -22,7 +22,7 @@ from ..payments.api import serialize_funding as payments_serializer
 from ..payments.service import start_funding
 from . import policies, service, validation
 from .forms import DeferredTaskForm, SearchForm
-from .listing import listing_page
+from .listing import listing_page, page_options
 from .models import ELIGIBILITIES, IP_TERMS, MODES, PRIZE_STRUCTURES, VISIBILITIES
 from .questions import QUESTION_MAX
 from .search import TaskFilters, search_tasks
@@ -143,7 +143,7 @@ def list_tasks():
     user = api_user(required=False)
     limit, cursor = page_params()
     tasks, next_cursor = search_tasks(user, _search_filters(mine=request.args.get("mine") in ("1", "true")),
-                                      limit=limit, cursor=cursor)
+                                      limit=limit, cursor=cursor, options=page_options(False))
     page, viewer, link = listing_page(tasks), Viewer.of(user), links.task_link_maker()
     return listing([serialize_task(t, viewer, page, link=link) for t in tasks],
                    encode_cursor(next_cursor) if next_cursor else None)
@@ -166,7 +166,7 @@ def create_task():
 @read_only
 def get_task(task_id):
     user = api_user(required=False)
-    task = service.get_visible_task(user, task_id)
+    task = service.get_visible_task(user, task_id, options=(*page_options(False), *service.task_page_options()))
     data = serialize_task(task, Viewer.of(user), listing_page([task]))
     data["attachments"] = [serialize_attachment(a) for a in service.attachments_of(task)]
     data["questions"] = [serialize_question(q) for q in service.questions_of(task)]

@@ -40,6 +40,8 @@ def remove_attachment(actor, task: Task, public_id: str) -> None:
 
 
 def attachments_of(task: Task) -> list[TaskAttachment]:
+    if task.has_attachments is not None and not task.has_attachments:
+        return []  # read with the task (loading.task_page_options): none
     return list(db.session.scalars(db.select(TaskAttachment).where(TaskAttachment.task_id == task.id)
                                    .order_by(TaskAttachment.id)))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .listing import listing_page
+from .listing import listing_page, page_options
 from .recommend import recommended_for
 from .search import TaskFilters, search_tasks
 
@@ -17,7 +17,7 @@ def home_section(_sender=None):
         tasks = recommended_for(current_user, HOME_COUNT)
         title = _("Tasks for you")
     if not tasks:
-        tasks, _cursor = search_tasks(None, TaskFilters(), limit=HOME_COUNT)
+        tasks, _cursor = search_tasks(None, TaskFilters(), limit=HOME_COUNT, options=page_options(True))
         title = _("Newest tasks")
     if not tasks:
         return None

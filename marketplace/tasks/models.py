@@ -7,7 +7,7 @@ import secrets
 
 from sqlalchemy import DDL, event, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.orm import deferred
+from sqlalchemy.orm import deferred, query_expression
 from sqlalchemy.types import Text, TypeDecorator
 
 from ..accounts.models import SKILL_KEY_LENGTH, sync_skill_rows
@@ -197,6 +197,16 @@ class Task(db.Model):
     # written by tasks.posting.reindex. Only the search's SQL reads them, so they are not loaded
     # with a task (on a list page they were the largest column); reading the attribute loads them.
     search_terms = deferred(db.Column(TermVector, nullable=True))
+    # What a list shows beside each task, read in the list's own query when it asks
+    # (listing.page_options); None when the task was loaded without them.
+    page_poster_verified = query_expression()
+    page_org_verified = query_expression()
+    page_org_name = query_expression()
+    page_poster_name = query_expression()
+    # Whether the task has attachments, questions (loading.task_page_options): the task page skips
+    # reading them when it has none (most tasks). None when not read.
+    has_attachments = query_expression()
+    has_questions = query_expression()
 
     poster = db.relationship("User", foreign_keys=[poster_id], lazy="raise")
     claimant = db.relationship("User", foreign_keys=[claimant_id], lazy="raise")

@@ -56,5 +56,7 @@ def answer_question(actor, task: Task, question_id, answer: str, *, now: dt.date
 
 
 def questions_of(task: Task) -> list[TaskQuestion]:
+    if task.has_questions is not None and not task.has_questions:
+        return []  # read with the task (loading.task_page_options): none
     return list(db.session.scalars(db.select(TaskQuestion).where(TaskQuestion.task_id == task.id)
                                    .options(selectinload(TaskQuestion.asker)).order_by(TaskQuestion.id)))

@@ -31,7 +31,7 @@ from .forms import (
 from .funding import TaskFundable
 from .household import HouseholdForm, show_errors
 from .lifecycle import check_publishable
-from .listing import listing_page
+from .listing import listing_page, page_options
 from .markdown import render_markdown
 from .search import TaskFilters, search_tasks
 
@@ -60,7 +60,8 @@ def _list(template: str, *, mine: bool):
     if form.validate():
         try:
             cursor = decode_cursor(request.args["cursor"]) if request.args.get("cursor") else None
-            tasks, next_cursor = search_tasks(current_user, _filters(form, mine), limit=PAGE_SIZE, cursor=cursor)
+            tasks, next_cursor = search_tasks(current_user, _filters(form, mine), limit=PAGE_SIZE, cursor=cursor,
+                                              options=page_options(True))
         except ValidationFailed as exc:
             apply_errors(form, exc)
             status = 422
@@ -191,7 +192,9 @@ def edit(task_id):
 @read_only
 def show(task_id):
     user = current_user if current_user.is_authenticated else None
-    task = service.get_visible_task(user, task_id)
+    # With its poster's and organisation's names and badges (listing_page) and whether it has
+    # attachments and questions, in the same query.
+    task = service.get_visible_task(user, task_id, options=(*page_options(False), *service.task_page_options()))
     manages = policies.can_manage(user, task)
     page = listing_page([task])
     can_ask = user is not None and not manages and task.status == "open"

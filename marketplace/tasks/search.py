@@ -195,9 +195,11 @@ def plan_for(terms, filters: TaskFilters, limit: int = 20) -> str:
     return "walk"
 
 
-def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None):
+def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict | None = None,
+                 options=()):
     """One page of tasks the viewer may see: (tasks, next_cursor). Posters are not loaded: a list
-    names them through listing.listing_page."""
+    names them through listing.listing_page, which finds them on the tasks when loaded with
+    options=listing.page_options(...) (in the same query)."""
     filters.check()
     query = db.select(Task)
     if filters.mine:
@@ -241,6 +243,9 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
             tuple_(key, Task.id) > tuple_(value, last_id))
         query = query.where(after)
     order = (key.desc(), Task.id.desc()) if descending else (key.asc(), Task.id.asc())
+    # The page size in the SQL text too: with LIMIT as a parameter PostgreSQL plans the prepared
+    # statement anew at every execution (its generic plan, for an unknown limit, costs more).
+    page_rows = literal(limit + 1, literal_execute=True)
     terms = query_terms(filters.q)
     plan = plan_for(terms, filters, limit)
     rows = None
@@ -252,13 +257,13 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
         walked = (in_sort_order.with_only_columns(Task.id, Task.search_terms).order_by(*order)
                   .limit(current_app.config.get("SEARCH_WALK_ROWS", WALK_ROWS)).subquery("walked"))
         hits = (db.select(walked.c.id).where(term_match(terms, walked.c.id, walked.c.search_terms))
-                .limit(limit + 1).subquery("hits"))
+                .limit(page_rows).subquery("hits"))
         page = db.select(Task).join(hits, hits.c.id == Task.id)
-        rows = list(db.session.scalars(page.order_by(*order)))
+        rows = list(db.session.scalars(page.order_by(*order).options(*options)))
         if len(rows) <= limit:
             rows = None  # the walk read its budget without a full page: the terms are seldom together
     if rows is None and terms:
-        statement = _term_plan(query, terms).order_by(*order).limit(limit + 1)
+        statement = _term_plan(query, terms).order_by(*order).limit(page_rows).options(*options)
         postgres = db.session.get_bind().dialect.name == "postgresql"
         if postgres:
             # Read each match's row once (bitmap heap scan of the GIN matches) and sort those,
@@ -271,7 +276,7 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
             if postgres:
                 db.session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
     if rows is None:
-        rows = list(db.session.scalars(in_sort_order.order_by(*order).limit(limit + 1)))
+        rows = list(db.session.scalars(in_sort_order.order_by(*order).limit(page_rows).options(*options)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -21,7 +21,7 @@ from .lifecycle import (
     publish_task,
     task_link,
 )
-from .loading import get_task, get_visible_task
+from .loading import get_task, get_visible_task, task_page_options
 from .posting import create_task, reindex, update_task
 from .questions import QUESTION_MAX, answer_question, ask_question, questions_of
 from .recommend import recommended_for, suggested_solvers
@@ -82,6 +82,7 @@ __all__ = [
     "publish_limit_exceeded",
     "publish_task",
     "questions_of",
+    "task_page_options",
     "reindex",
     "remove_attachment",
     "task_link",
