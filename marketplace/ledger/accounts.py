@@ -164,15 +164,6 @@ def _lock_account(account_id: int) -> LedgerAccount:
     ).scalar_one()
 
 
-def _existing_account_ids(*specs: _Spec) -> list[int]:
-    """Ids of those accounts named by specs that exist (creating none)."""
-    wanted = {(s.code, s.currency) for s in specs}
-    rows = db.session.execute(
-        select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.currency)
-        .where(LedgerAccount.code.in_(sorted({s.code for s in specs})))).all()
-    return [aid for aid, code, cur in rows if (code, cur) in wanted]
-
-
 def _lock_accounts(account_ids) -> None:
     """Lock several accounts (SELECT ... FOR UPDATE) in id order. Writers lock the wallets a
     posting will touch this way before its escrow or payout account, the order the balance trigger

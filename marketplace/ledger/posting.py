@@ -274,7 +274,11 @@ def _open_hold(key: str, request_hash: str, hold_ref: str, *, kind: str = "escro
 
 def _hold_for_resolution(hold_ref: str, kind: str = "escrow", wallets=None) -> tuple[Hold, LedgerAccount]:
     """Find the hold, lock the wallets it pays into (`wallets(payer_account_id, currency)` -> ids),
-    then its account, then the hold itself (the same order everywhere)."""
+    then its account, then the hold itself (the same order everywhere). `wallets` creates the
+    wallets that do not exist yet (`_account_ids`) rather than skipping them: a wallet created by
+    another transaction while this one waits for the escrow would otherwise be locked by the
+    balance trigger after the escrow, the opposite order — a deadlock with a posting that locked
+    that wallet first and waits for the escrow."""
     row = db.session.execute(
         select(Hold.account_id, Hold.payer_account_id, Hold.currency).where(Hold.ref == hold_ref, Hold.kind == kind)
     ).one_or_none()

@@ -23,7 +23,6 @@ from .accounts import (
     _check_key,
     _check_ref,
     _escrow_spec,
-    _existing_account_ids,
     _find_account,
     _lock_account,
     _lock_accounts,
@@ -153,7 +152,7 @@ def release(hold_ref: str, solver, *, idempotency_key: str, actor=None, category
     request_hash = _fingerprint("release", dict(hold=hold_ref, solver=[solver_kind, solver_id],
                                                 fee_bps=fee_bps, category=category))
     existing, hold, escrow = _open_hold(
-        key, request_hash, hold_ref, wallets=lambda _payer, cur: _existing_account_ids(_wallet_spec(solver, cur)))
+        key, request_hash, hold_ref, wallets=lambda _payer, cur: _account_ids(_wallet_spec(solver, cur)))
     if existing is not None:
         return existing
     currency = hold.currency
@@ -192,7 +191,7 @@ def release_shared(hold_ref: str, recipients: list[tuple[object, int]], *, idemp
     request_hash = _fingerprint("release_shared", dict(
         hold=hold_ref, recipients=[[k, i, s] for (k, i), s in zip(owners, shares, strict=True)],
         fee_bps=fee_bps, category=category))
-    existing, hold, escrow = _open_hold(key, request_hash, hold_ref, wallets=lambda _payer, cur: _existing_account_ids(
+    existing, hold, escrow = _open_hold(key, request_hash, hold_ref, wallets=lambda _payer, cur: _account_ids(
         *(_wallet_spec(owner, cur) for owner, _share in recipients)))
     if existing is not None:
         return existing
@@ -292,8 +291,12 @@ def split(hold_ref: str, solver, solver_percent: int | None = None, *, idempoten
     request_hash = _fingerprint("split", dict(
         hold=hold_ref, solver=[solver_kind, solver_id], percent=solver_percent, amount=solver_amount,
         fee_bps=fee_bps, category=category, to=to))
+    if solver_amount is not None:  # refused before the solver's wallet is created (a hold's amount never changes)
+        held = db.session.execute(select(Hold.amount).where(Hold.ref == hold_ref, Hold.kind == "escrow")).scalar()
+        if held is not None and solver_amount > held:
+            raise _bad("amount", _l("The amount is more than the money held."))
     existing, hold, escrow = _open_hold(key, request_hash, hold_ref, wallets=lambda payer, cur: [
-        *_existing_account_ids(_wallet_spec(solver, cur)), *([payer] if to == "wallet" else [])])
+        *_account_ids(_wallet_spec(solver, cur)), *([payer] if to == "wallet" else [])])
     if existing is not None:
         return existing
     if solver_amount is not None:
@@ -342,7 +345,14 @@ def split_parts(hold_refs: list[str], parts: list[tuple[object, int]], *, idempo
     request_hash = _fingerprint("split_parts", dict(
         holds=list(hold_refs), parts=[[k, i, a] for (k, i), a in zip(owners, amounts, strict=True)],
         payer=payer_amount, fee_bps=fee_bps, category=category))
-    existing, first, escrow = _open_hold(key, request_hash, hold_refs[0])
+    paid = [(owner, amount) for owner, amount in parts if amount > 0]
+
+    def paid_wallets(_payer, currency):  # every wallet the division pays into, locked before the escrow
+        payers = db.session.execute(select(Hold.payer_account_id).where(Hold.ref.in_(hold_refs))).scalars()
+        return [*_account_ids(*(_wallet_spec(owner, currency) for owner, _amount in paid)),
+                *(payers if payer_amount else [])]
+
+    existing, first, escrow = _open_hold(key, request_hash, hold_refs[0], wallets=paid_wallets)
     if existing is not None:
         return existing
     holds = _locked_open_holds(escrow, list(hold_refs))
@@ -356,7 +366,6 @@ def split_parts(hold_refs: list[str], parts: list[tuple[object, int]], *, idempo
     currency = first.currency
     legs = [(escrow.id, -total, currency)]
     fees = 0
-    paid = [(owner, amount) for owner, amount in parts if amount > 0]
     wallets = _account_ids(*(_wallet_spec(owner, currency) for owner, _amount in paid)) if paid else []
     for wallet, (_owner, amount) in zip(wallets, paid, strict=True):
         fee = fee_for(amount, bps)
