@@ -6,7 +6,8 @@ p50/p95 per query type with the plan each took:
 
     no keyword · common bigram (研发) · rare term (钙钛矿) · 4-character phrase (光纤传感) ·
     Latin word (fpga) · keyword + city (研发 in Yichang) · two terms that never co-occur (家政 芯片) ·
-    the other sorts and filters (deadline, amount, category + mode, city + minimum amount)
+    the other sorts and filters (deadline, amount, category + mode, city + minimum amount) ·
+    status=all and single non-open statuses (completed, expired, ...) in each sort, with filters
 
 On SQLite `--stats analyze|drop` measures with fresh planner statistics or none (the plans are
 named with INDEXED BY and must not depend on them).
@@ -43,6 +44,16 @@ QUERIES = [
     ("fpga + city, deadline sort", dict(q="fpga", city="wuhan", sort="deadline")),
     ("category + mode", dict(category="home_care", mode="claim")),
     ("city + amount ≥ ¥150k", dict(city="xiangyang", min_amount=15_000_000, sort="amount")),
+    ("status=all newest", dict(status="all")),
+    ("status=all, deadline sort", dict(status="all", sort="deadline")),
+    ("status=all, amount sort", dict(status="all", sort="amount")),
+    ("status=all + city + category", dict(status="all", city="yichang", category="rd_challenge")),
+    ("status=all + mode, amount sort", dict(status="all", mode="tender", sort="amount")),
+    ("status=all + keyword 研发", dict(status="all", q="研发")),
+    ("completed newest", dict(status="completed")),
+    ("expired, deadline sort", dict(status="expired", sort="deadline")),
+    ("selecting, amount sort", dict(status="selecting", sort="amount")),
+    ("cancelled + city, deadline", dict(status="cancelled", city="wuhan", sort="deadline")),
 ]
 
 

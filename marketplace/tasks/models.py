@@ -31,6 +31,7 @@ FINAL_STATUSES = ("completed", "cancelled", "expired", "refunded")
 # Sort keys of tasks without a deadline or amount (see Task.sort_deadline / sort_amount).
 FAR_FUTURE = dt.datetime(9999, 12, 31)
 OPEN_ONLY = "status = 'open'"
+LISTED_ONLY = "status <> 'draft'"
 
 
 class TermVector(TypeDecorator):
@@ -107,6 +108,25 @@ class Task(db.Model):
                  sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
         db.Index("ix_tasks_open_place_amount", "listed_prefecture", "sort_amount", "id",
                  sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
+        # Lists of every status (status=all): one partial index per sort over all but drafts (the
+        # condition every visibility rule starts with; hidden and invite-only tasks are tested per
+        # row), and the same per prefecture (the city filter).
+        db.Index("ix_tasks_listed_newest", "listed_at", "id",
+                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
+        db.Index("ix_tasks_listed_deadline", "sort_deadline", "id",
+                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
+        db.Index("ix_tasks_listed_amount", "sort_amount", "id",
+                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
+        db.Index("ix_tasks_listed_place_newest", "listed_prefecture", "listed_at", "id",
+                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
+        db.Index("ix_tasks_listed_place_deadline", "listed_prefecture", "sort_deadline", "id",
+                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
+        db.Index("ix_tasks_listed_place_amount", "listed_prefecture", "sort_amount", "id",
+                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
+        # Lists of one other status (completed, expired, ...): the status, then the sort.
+        db.Index("ix_tasks_status_newest", "status", "listed_at", "id"),
+        db.Index("ix_tasks_status_deadline", "status", "sort_deadline", "id"),
+        db.Index("ix_tasks_status_amount", "status", "sort_amount", "id"),
         # The term index on PostgreSQL (SQLite has the FTS5 table task_fts instead).
         db.Index("ix_tasks_search_terms", "search_terms", postgresql_using="gin").ddl_if(dialect="postgresql"),
     )

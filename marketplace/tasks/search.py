@@ -7,7 +7,8 @@ posters' and organisations' names and verification badges (see listing.py).
 Keyword search plans per query (`plan_for`), from the term counts the project keeps
 (`SearchTermCount`, refreshed by `flask tasks search-stats`):
 
-- no keyword: walk the partial index of the chosen sort (open tasks) and stop after one page;
+- no keyword: walk the index of the chosen sort (open tasks, every status or one status; see
+  `sort_index`) and stop after one page;
 - a query whose rarest term is in few tasks ("term" plan): the term index (GIN on PostgreSQL,
   FTS5 on SQLite) gives every match, which are few, then they are sorted;
 - a query of common terms ("walk" plan): walk the sort index, testing each task's terms, reading
@@ -102,7 +103,7 @@ def visible_to(query, viewer):
 
 def _sort_key(sort: str):
     """(column, descending) for the chosen sort; ties are broken by id in the same direction.
-    Each has a partial index over open tasks (see Task.__table_args__)."""
+    Each has an index over open tasks, every status and per status (see `sort_index`)."""
     if sort == "deadline":
         return Task.sort_deadline, False
     if sort == "amount":
@@ -248,8 +249,8 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     terms = query_terms(filters.q)
     plan = plan_for(terms, filters, limit)
     rows = None
-    sort_index = _sqlite_sort_index(filters)
-    in_sort_order = query.with_hint(Task, f"INDEXED BY {sort_index}", "sqlite") if sort_index else query
+    index = sort_index(filters)
+    in_sort_order = query.with_hint(Task, f"INDEXED BY {index}", "sqlite") if index else query
     if plan == "walk":
         # The walk (in sort order, at most SEARCH_WALK_ROWS tasks) stops at the first page of
         # hits: the hits keep the walk's order (no sort between them), so only the page is sorted.
@@ -285,14 +286,27 @@ def search_tasks(viewer, filters: TaskFilters, *, limit: int = 20, cursor: dict 
     return rows, next_cursor
 
 
-def _sqlite_sort_index(filters: TaskFilters) -> str | None:
-    """The partial index (open tasks) a list in this sort walks on SQLite, named to SQLite with
-    INDEXED BY: with or without `ANALYZE` statistics its planner prefers an index on status (a
-    search of every open task, then a sort) to walking a partial index in sort order. None when
-    the list is not of open tasks only (the partial indexes do not hold its rows)."""
-    if filters.status != "open":
+def sort_index(filters: TaskFilters) -> str | None:
+    """The index a list in this sort walks, in sort order, stopping after one page:
+
+    - open tasks: the partial index of open tasks (`ix_tasks_open_*`, per prefecture with a city);
+    - status=all: the partial index of every status but drafts (`ix_tasks_listed_*`, per prefecture
+      with a city; the visibility rules all start with "not a draft", hidden and invite-only tasks
+      are tested per row);
+    - one other status: the index of the status, then the sort (`ix_tasks_status_*`; a city is
+      tested per row).
+
+    On SQLite the plan names it with INDEXED BY: with or without `ANALYZE` statistics its planner
+    prefers an index on status (a search of every open task, then a sort) to walking an index in
+    sort order. PostgreSQL chooses it by its statistics. None for the poster's own list (mine=1)
+    beyond open tasks: its drafts are in no partial index, and the poster's index reads fewer rows."""
+    if filters.status == "open":
+        return f"ix_tasks_open_{'place_' if filters.city else ''}{filters.sort}"
+    if filters.mine:
         return None
-    return f"ix_tasks_open_{'place_' if filters.city else ''}{filters.sort}"
+    if not filters.status or filters.status == "all":
+        return f"ix_tasks_listed_{'place_' if filters.city else ''}{filters.sort}"
+    return f"ix_tasks_status_{filters.sort}"
 
 
 def _term_plan(query, terms):
