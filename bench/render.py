@@ -11,8 +11,10 @@ which every signed-in reader and every miss pays; --page-cache measures answers 
     .venv/bin/python bench/render.py --url postgresql+psycopg://postgres@127.0.0.1:5432/bench_speed
     .venv/bin/python bench/render.py --url ... --prof            # also the top of a cProfile per path
     .venv/bin/python bench/render.py --url ... --only /tasks/ --prof --sort tottime
+    .venv/bin/python bench/render.py --url ... --user 2           # signed in (a session cookie)
 
-The database must hold tasks (e.g. the one `make bench` seeds, or `flask demo scale`); it is only read.
+The database must hold tasks (e.g. the one `make bench` seeds, or `flask demo scale`); it is only read
+(a signed-in reader's list and task page write nothing either).
 """
 from __future__ import annotations
 
@@ -44,9 +46,24 @@ def _apps(url: str, page_cache: bool):
     return app, minimal
 
 
-def _caller(app, path: str):
+def _session_cookie(app, user_id: int) -> str:
+    """A session cookie signing in the user, as logging in makes it (Flask-Login's "_user_id", and
+    "_id", which its session protection compares with the requests' address and browser)."""
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db, login_manager
+    with app.test_request_context("/"):
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise SystemExit(f"no user {user_id}")
+        serializer = app.session_interface.get_signing_serializer(app)
+        value = serializer.dumps({"_user_id": user.get_id(), "_fresh": False,
+                                  "_id": login_manager._session_identifier_generator()})
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def _caller(app, path: str, cookie: str | None = None):
     from werkzeug.test import EnvironBuilder
-    environ = EnvironBuilder(path=path).get_environ()
+    environ = EnvironBuilder(path=path, headers={"Cookie": cookie} if cookie else None).get_environ()
 
     def call() -> int:
         status = []
@@ -93,6 +110,8 @@ def main() -> None:
                         "it, else the oldest open public task)")
     parser.add_argument("--only", action="append", help="measure only this path (repeatable)")
     parser.add_argument("--page-cache", action="store_true", help="leave the visitors' page cache on")
+    parser.add_argument("--user", type=int, help="sign this user in (a session cookie) on Huizhong's paths; "
+                        "the task page is then a signed-in non-party's when the user is not the poster")
     parser.add_argument("--prof", action="store_true", help="print the top of a cProfile of each Huizhong path")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort (cumulative, tottime, ...)")
     parser.add_argument("--top", type=int, default=40)
@@ -101,7 +120,8 @@ def main() -> None:
         parser.error("give --url (or set BENCH_DATABASE_URL)")
     app, minimal = _apps(args.url, args.page_cache)
     paths = args.only or ["/tasks/", f"/tasks/{args.task or _task(app)}", "/api/v1/tasks"]
-    callers = {p: (_caller(app, p), _caller(minimal, p)) for p in paths}
+    cookie = _session_cookie(app, args.user) if args.user else None
+    callers = {p: (_caller(app, p, cookie), _caller(minimal, p)) for p in paths}
     for ours, theirs in callers.values():  # warm up: connections, templates, caches, plans
         for _ in range(30):
             ours(), theirs()
@@ -111,7 +131,9 @@ def main() -> None:
             times[path][0].append(_ms_per_request(ours, args.requests))
             times[path][1].append(_ms_per_request(theirs, args.requests))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"in-process ms/request, median of {args.rounds} rounds × {args.requests} (load average {load:.2f})")
+    who = f"user {args.user} signed in" if args.user else "a visitor"
+    print(f"in-process ms/request, median of {args.rounds} rounds × {args.requests}, {who} "
+          f"(load average {load:.2f})")
     print(f"{'':<18}{'wall-clock':^28}  {'CPU of this process':^28}")
     print(f"{'path':<18}" + f"{'Huizhong':>10}{'minimal':>10}{'ratio':>8}  " * 2)
     for path, (ours, theirs) in times.items():

@@ -203,3 +203,22 @@ def test_state_changes_are_emailed_to_the_person_concerned():
     make_contract(make_task(poster=poster, title="邮件测试"), solver, accept=False)
     to_solver = db.session.scalars(db.select(OutboxMail).where(OutboxMail.to == solver.email)).all()
     assert any("邮件测试" in m.subject for m in to_solver)
+
+
+def test_the_task_page_shows_the_contract_to_its_parties_and_each_bidder_their_own_bid(client, app):
+    poster, solver, bidder, other = make_user(), make_solver(), make_solver(), make_user()
+    contracted = make_task(poster=poster)
+    contract = make_contract(contracted, solver)
+    contract_id, contracted_id = contract.id, contracted.id
+    bidding = make_task(poster=poster)
+    make_bid(bidding, bidder, amount=123_400)
+    bidding_id = bidding.id
+    for user, sees_contract in ((poster, True), (solver, True), (other, False)):
+        html = _as(app.test_client(), user).get(f"/tasks/{contracted_id}").get_data(as_text=True)
+        assert (f"/contracts/{contract_id}" in html) is sees_contract
+    html = _as(app.test_client(), bidder).get(f"/tasks/{bidding_id}").get_data(as_text=True)
+    assert "Your bid" in html and "1,234" in html
+    html = _as(app.test_client(), other).get(f"/tasks/{bidding_id}").get_data(as_text=True)
+    assert "Your bid" not in html and "1 bid(s) so far." in html
+    html = _as(app.test_client(), poster).get(f"/tasks/{bidding_id}").get_data(as_text=True)
+    assert "1 live bid(s)." in html
