@@ -32,6 +32,17 @@ FINAL_STATUSES = ("completed", "cancelled", "expired", "refunded")
 FAR_FUTURE = dt.datetime(9999, 12, 31)
 OPEN_ONLY = "status = 'open'"
 LISTED_ONLY = "status <> 'draft'"
+# The column each list sort walks (newest, deadline, amount), then id.
+SORT_KEYS = {"newest": "listed_at", "deadline": "sort_deadline", "amount": "sort_amount"}
+
+
+def _sort_indexes(name: str, condition: str) -> list:
+    """ix_tasks_<name>_<sort> and ix_tasks_<name>_place_<sort> (within one prefecture) for each
+    sort, over the rows `condition` admits."""
+    where = dict(sqlite_where=text(condition), postgresql_where=text(condition))
+    return ([db.Index(f"ix_tasks_{name}_{sort}", key, "id", **where) for sort, key in SORT_KEYS.items()]
+            + [db.Index(f"ix_tasks_{name}_place_{sort}", "listed_prefecture", key, "id", **where)
+               for sort, key in SORT_KEYS.items()])
 
 
 class TermVector(TypeDecorator):
@@ -93,40 +104,15 @@ class Task(db.Model):
         db.Index("ix_tasks_status_mode", "status", "mode"),
         db.Index("ix_tasks_status_listed_amount", "status", "listed_amount"),
         db.Index("ix_tasks_status_listed_deadline", "status", "listed_deadline"),
-        # One partial index per list sort of open tasks (newest, deadline, amount): a list page
-        # walks the first rows of one of them instead of sorting every open task.
-        db.Index("ix_tasks_open_newest", "listed_at", "id",
-                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
-        db.Index("ix_tasks_open_deadline", "sort_deadline", "id",
-                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
-        db.Index("ix_tasks_open_amount", "sort_amount", "id",
-                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
-        # The same sorts within one prefecture (the city filter of lists and searches).
-        db.Index("ix_tasks_open_place_newest", "listed_prefecture", "listed_at", "id",
-                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
-        db.Index("ix_tasks_open_place_deadline", "listed_prefecture", "sort_deadline", "id",
-                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
-        db.Index("ix_tasks_open_place_amount", "listed_prefecture", "sort_amount", "id",
-                 sqlite_where=text(OPEN_ONLY), postgresql_where=text(OPEN_ONLY)),
-        # Lists of every status (status=all): one partial index per sort over all but drafts (the
-        # condition every visibility rule starts with; hidden and invite-only tasks are tested per
-        # row), and the same per prefecture (the city filter).
-        db.Index("ix_tasks_listed_newest", "listed_at", "id",
-                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
-        db.Index("ix_tasks_listed_deadline", "sort_deadline", "id",
-                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
-        db.Index("ix_tasks_listed_amount", "sort_amount", "id",
-                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
-        db.Index("ix_tasks_listed_place_newest", "listed_prefecture", "listed_at", "id",
-                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
-        db.Index("ix_tasks_listed_place_deadline", "listed_prefecture", "sort_deadline", "id",
-                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
-        db.Index("ix_tasks_listed_place_amount", "listed_prefecture", "sort_amount", "id",
-                 sqlite_where=text(LISTED_ONLY), postgresql_where=text(LISTED_ONLY)),
+        # One partial index per list sort of open tasks (newest, deadline, amount), and the same
+        # sorts within one prefecture (the city filter of lists and searches): a list page walks
+        # the first rows of one of them instead of sorting every open task.
+        *_sort_indexes("open", OPEN_ONLY),
+        # Lists of every status (status=all): the same over all but drafts (the condition every
+        # visibility rule starts with; hidden and invite-only tasks are tested per row).
+        *_sort_indexes("listed", LISTED_ONLY),
         # Lists of one other status (completed, expired, ...): the status, then the sort.
-        db.Index("ix_tasks_status_newest", "status", "listed_at", "id"),
-        db.Index("ix_tasks_status_deadline", "status", "sort_deadline", "id"),
-        db.Index("ix_tasks_status_amount", "status", "sort_amount", "id"),
+        *(db.Index(f"ix_tasks_status_{sort}", "status", key, "id") for sort, key in SORT_KEYS.items()),
         # The term index on PostgreSQL (SQLite has the FTS5 table task_fts instead).
         db.Index("ix_tasks_search_terms", "search_terms", postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
