@@ -107,7 +107,7 @@ class Config:
     # Keyword search plans (marketplace/tasks/search.py, docs/deploy.md): a query whose rarest term
     # is in at most SEARCH_TERM_PLAN_MAX_TASKS tasks reads the term index; others walk a sort index
     # for at most SEARCH_WALK_ROWS tasks first.
-    SEARCH_TERM_PLAN_MAX_TASKS = _env_int("SEARCH_TERM_PLAN_MAX_TASKS", 1000)
+    SEARCH_TERM_PLAN_MAX_TASKS = _env_int("SEARCH_TERM_PLAN_MAX_TASKS", 5000)
     SEARCH_WALK_ROWS = _env_int("SEARCH_WALK_ROWS", 10000)
 
     # Cache of the pages visitors see (the task list, task pages, GET /api/v1/tasks; see
